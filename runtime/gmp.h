@@ -1,0 +1,119 @@
+// runtime/gmp.h — the public API of the gmplab runtime.
+//
+// gmplab runs goroutines (G) on OS threads (M) through processors (P), the way
+// Go's runtime does. This header is a contract: benchmarks, fuzzers and outside
+// programs are written against it. Link it through a variant, e.g.
+// `//variants:go_default`; `//runtime:gmp` is the same as go_default.
+//
+//   gmp::Run([] {
+//     gmp::WaitGroup wg;
+//     gmp::Chan<int> ch(1);
+//     wg.Add(1);
+//     gmp::Go([&] { ch.Send(42); wg.Done(); });
+//     wg.Wait();
+//     assert(*ch.Recv() == 42);
+//   });
+//
+// Misuse (Go outside a runtime, send on a closed channel, unlock of an
+// unlocked Mutex, a deadlock, ...) prints a Go-style `fatal error: ...` to
+// stderr and aborts. It never hangs and never corrupts silently.
+#ifndef GMPLAB_RUNTIME_GMP_H_
+#define GMPLAB_RUNTIME_GMP_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
+
+namespace gmp {
+
+// Options configures one Run. Zero means "the default": procs comes from
+// $GMP_MAXPROCS, else the number of hardware threads; stack_size is the
+// variant's stack size.
+struct Options {
+  int procs = 0;
+  size_t stack_size = 0;
+};
+
+// Run starts a runtime, runs `main` as the main goroutine and returns when
+// main returns, as a Go program exits. Goroutines still alive then are counted
+// in the stats and reclaimed. Run may be called again and again in one
+// process, but not from inside a goroutine.
+void Run(absl::AnyInvocable<void() &&> main, Options options = {});
+
+// Go starts `fn` as a new goroutine. Must be called from a goroutine.
+void Go(absl::AnyInvocable<void() &&> fn);
+
+// Gosched yields the processor, letting other goroutines run.
+void Gosched();
+
+// LockOSThread wires the calling goroutine to its current thread: it will
+// only run there, and the thread runs nothing else, until UnlockOSThread has
+// been called as many times. A goroutine that exits while locked takes its
+// thread with it.
+void LockOSThread();
+void UnlockOSThread();
+
+// GoroutineId returns the calling goroutine's id (main is 1).
+int64_t GoroutineId();
+// NumGoroutine returns the number of goroutines that exist now.
+int NumGoroutine();
+// GOMAXPROCS returns the number of Ps of the current runtime.
+int GOMAXPROCS();
+
+// Sleep parks the calling goroutine for at least `d`.
+void Sleep(absl::Duration d);
+
+namespace internal {
+void entersyscall();
+void exitsyscall();
+}  // namespace internal
+
+// Syscall runs a blocking call with the P released, so other goroutines run
+// meanwhile (Go's entersyscall/exitsyscall). Returns what the call returns.
+template <class F>
+auto Syscall(F&& blocking_call) {
+  struct Exit {
+    ~Exit() { internal::exitsyscall(); }
+  };
+  internal::entersyscall();
+  Exit exit;
+  return std::forward<F>(blocking_call)();
+}
+
+// Stats are the runtime's counters, cumulative since the process started
+// (ReadStats inside Run) or over the last Run (after it returned).
+struct Stats {
+  int64_t spawned = 0;        // goroutines created by Go (and Run's main)
+  int64_t completed = 0;      // goroutines that returned
+  int64_t reclaimed = 0;      // goroutines still alive when Run returned
+  int64_t steals = 0;         // successful steal operations
+  int64_t stolen_gs = 0;      // goroutines moved by steals
+  int64_t spins = 0;          // times an M started spinning
+  int64_t parks = 0;          // times an M parked (stopm)
+  int64_t wakeups = 0;        // times a parked M was woken (startm/wakep)
+  int64_t handoffs = 0;       // P hand-offs (handoffp, syscall retake, locked)
+  int64_t global_puts = 0;    // goroutines put on the global run queue
+  int64_t global_gets = 0;    // goroutines taken from the global run queue
+  int64_t overflows = 0;      // local run queue overflows to the global queue
+  int64_t gopark = 0;         // goroutine parks (channels, mutex, sleep, ...)
+  int64_t goready = 0;        // goroutines readied
+  int64_t preempts = 0;       // preemption requests honoured
+  int64_t syscalls = 0;       // Syscall calls
+  int64_t retakes = 0;        // Ps retaken by sysmon from syscalls
+  int64_t threads = 0;        // Ms created
+  std::string variant;        // the policy choices this runtime was built with
+};
+Stats ReadStats();
+
+}  // namespace gmp
+
+#include "runtime/chan.h"       // IWYU pragma: export
+#include "runtime/mutex.h"      // IWYU pragma: export
+#include "runtime/waitgroup.h"  // IWYU pragma: export
+
+#endif  // GMPLAB_RUNTIME_GMP_H_
