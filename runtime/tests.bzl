@@ -1,0 +1,9 @@
+"""The runtime test suite, instantiated once per variant by gmp_variant.
+
+Each entry names a test source beside its module in runtime/ (without .cc)
+and its Bazel size. Tests may read the variant's policies from
+runtime/policy/config.h to skip what a variant does not have.
+"""
+
+RUNTIME_TESTS = [
+]
