@@ -1,0 +1,47 @@
+// runtime/fatal.cc — Throw: print a Go-style fatal error and abort.
+#include "runtime/fatal.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+#include "runtime/g.h"
+#include "runtime/proc.h"
+
+namespace gmp::internal {
+namespace {
+
+std::atomic<void (*)()> g_dumper{nullptr};
+std::atomic<bool> g_throwing{false};
+
+}  // namespace
+
+void SetGoroutineDumper(void (*dump)()) {
+  g_dumper.store(dump, std::memory_order_release);
+}
+
+void Throw(std::string_view msg) {
+  if (g_throwing.exchange(true)) {
+    // A second fatal error (another thread, or the dump itself) stops here.
+    std::fprintf(stderr, "fatal error: %.*s (during another fatal error)\n",
+                 static_cast<int>(msg.size()), msg.data());
+    std::fflush(stderr);
+    // Give the first thrower a moment to finish its report.
+    usleep(200 * 1000);
+    std::abort();
+  }
+  std::fprintf(stderr, "fatal error: %.*s\n", static_cast<int>(msg.size()),
+               msg.data());
+  if (G* gp = getg(); gp != nullptr) {
+    std::fprintf(stderr, "\ngoroutine %lld [running]\n",
+                 static_cast<long long>(gp->goid));
+  }
+  std::fflush(stderr);
+  if (auto* dump = g_dumper.load(std::memory_order_acquire)) dump();
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace gmp::internal

@@ -1,0 +1,64 @@
+// runtime/g.h — G, a goroutine.
+//
+// A G is a function with its own stack and saved machine context. G structs
+// are never freed while a runtime runs: a dead G goes onto a free list (its
+// P's, then the global one) and is reused, with its stack, by a later Go.
+//
+// Ownership: a running G is owned by the M that runs it (G.m). A runnable G
+// is owned by the run queue it sits in; a waiting G by whatever will ready it
+// (a channel's wait queue, a timer, a WaitGroup, ...), and that owner may use
+// `param` and `schedlink`. A dead G is owned by a free list.
+#ifndef GMPLAB_RUNTIME_G_H_
+#define GMPLAB_RUNTIME_G_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/functional/any_invocable.h"
+#include "runtime/proc.h"
+
+namespace gmp::internal {
+
+struct M;
+
+// GStatus is a goroutine's state, as Go's _Gidle, _Grunnable, ...
+enum class GStatus : uint32_t {
+  kIdle,      // just allocated, not yet initialised
+  kRunnable,  // in a run queue, not running
+  kRunning,   // running on an M that holds a P (or about to)
+  kSyscall,   // in a blocking call (Syscall), its M has no P or may lose it
+  kWaiting,   // parked by gopark; see waitreason
+  kDead,      // finished, on a free list
+};
+
+// GStatusString returns Go's name for `s`: "runnable", "running", ...
+const char* GStatusString(GStatus s);
+
+struct G {
+  // --- Fields the synchronisation layer may use. ---
+  int64_t goid = 0;                            // unique id, main is 1
+  std::atomic<GStatus> status{GStatus::kIdle};  // see GStatus
+  WaitReason waitreason = WaitReason::kNone;   // why parked (kWaiting)
+  void* param = nullptr;   // free for the owner of a waiting G (sudog, ...)
+  G* schedlink = nullptr;  // intrusive link: run queues, wait lists, free lists
+
+  // --- Scheduler-private fields. ---
+  M* m = nullptr;            // the M running it, while running (owner: that M)
+  M* lockedm = nullptr;      // the M it is wired to by LockOSThread, or null
+  uint32_t lockcount = 0;    // LockOSThread nesting depth (owner: the G)
+  std::atomic<bool> preempt{false};  // sysmon asks it to yield (set: sysmon)
+  bool exited_locked = false;        // finished while locked (owner: its M)
+  void* stack_lo = nullptr;          // its stack, or null when it has none
+  size_t stack_size = 0;
+  absl::AnyInvocable<void() &&> fn;  // what it runs (owner: the G)
+  int64_t waitsince_ns = 0;          // when it parked (for dumps)
+  G* alllink = nullptr;              // allgs list (owner: sched.allglock)
+  int64_t sleep_until_ns = 0;        // timer deadline (Sleep)
+  // The machine context lives right after the G in the same allocation
+  // (see GContext in sched.h), so this header need not know its layout.
+};
+
+}  // namespace gmp::internal
+
+#endif  // GMPLAB_RUNTIME_G_H_

@@ -1,0 +1,40 @@
+// runtime/lock.cc — the slow paths of Lock: spin, then futex sleep.
+#include "runtime/lock.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace gmp::internal {
+namespace {
+
+inline void CpuRelax() { __builtin_ia32_pause(); }
+
+}  // namespace
+
+void Lock::LockSlow() {
+  // Spin a little first: runtime critical sections are a few instructions.
+  for (int i = 0; i < 64; ++i) {
+    for (int j = 0; j < 8; ++j) CpuRelax();
+    uint32_t expected = kUnlocked;
+    if (word_.load(std::memory_order_relaxed) == kUnlocked &&
+        word_.compare_exchange_weak(expected, kLocked,
+                                    std::memory_order_acquire,
+                                    std::memory_order_relaxed)) {
+      return;
+    }
+  }
+  // Then sleep. Mark the word kSleeping so that unlock knows to wake us;
+  // whoever acquires it from here on leaves it kSleeping (a waiter may remain).
+  while (word_.exchange(kSleeping, std::memory_order_acquire) != kUnlocked) {
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_),
+            FUTEX_WAIT_PRIVATE, kSleeping, nullptr, nullptr, 0);
+  }
+}
+
+void Lock::Wake() {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAKE_PRIVATE,
+          1, nullptr, nullptr, 0);
+}
+
+}  // namespace gmp::internal
