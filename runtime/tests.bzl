@@ -6,4 +6,6 @@ runtime/policy/config.h to skip what a variant does not have.
 """
 
 RUNTIME_TESTS = [
+    {"name": "runq_test", "size": "small"},
+    {"name": "steal_order_test", "size": "small"},
 ]

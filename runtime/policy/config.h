@@ -1,0 +1,105 @@
+// runtime/policy/config.h — the policy choices this variant is built with.
+//
+// variants/variant.bzl passes each choice as a define (GMP_STEAL_ORDER=...,
+// see team BRIEF / variant.bzl); this header turns them into compile-time
+// types and constants, so no hot path pays a virtual call or a branch for a
+// policy. An absent define means Go's choice. The scheduler reads only the
+// names below:
+//
+//   policy::StealOrder   steal_order.h   (CoprimeWalk, SequentialOrder, ...)
+//   policy::StealAmount  steal_amount.h  (StealHalf, StealOne)
+//   policy::SpinLimit    spin.h          (GoSpinLimit, NoSpin, ...)
+//   policy::kSpinRounds  stealing passes over all Ps per findrunnable
+//   policy::kRunqSize, kRunnext, kLifoCap   runq_policy.h
+//   policy::kFairness    fairness.h
+//   policy::Stacks, kStackSize              stacks.h (0 = the kind's default)
+//   policy::kUcontext    context switch through ucontext instead of asm
+#ifndef GMPLAB_RUNTIME_POLICY_CONFIG_H_
+#define GMPLAB_RUNTIME_POLICY_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "runtime/policy/fairness.h"
+#include "runtime/policy/runq_policy.h"
+#include "runtime/policy/spin.h"
+#include "runtime/policy/stacks.h"
+#include "runtime/policy/steal_amount.h"
+#include "runtime/policy/steal_order.h"
+
+#ifndef GMP_VARIANT_NAME
+#define GMP_VARIANT_NAME "go_default"
+#endif
+#ifndef GMP_STEAL_ORDER
+#define GMP_STEAL_ORDER CoprimeWalk
+#endif
+#ifndef GMP_STEAL_AMOUNT
+#define GMP_STEAL_AMOUNT StealHalf
+#endif
+#ifndef GMP_SPIN_LIMIT
+#define GMP_SPIN_LIMIT GoSpinLimit
+#endif
+#ifndef GMP_SPIN_ROUNDS
+#define GMP_SPIN_ROUNDS 4
+#endif
+#ifndef GMP_STACK_KIND
+#define GMP_STACK_KIND GuardedStacks
+#endif
+#ifndef GMP_STACK_SIZE
+#define GMP_STACK_SIZE 0
+#endif
+#ifndef GMP_CONTEXT_UCONTEXT
+#define GMP_CONTEXT_UCONTEXT 0
+#endif
+
+namespace gmp::internal::policy {
+
+inline constexpr const char* kVariantName = GMP_VARIANT_NAME;
+using StealOrder = GMP_STEAL_ORDER;
+using StealAmount = GMP_STEAL_AMOUNT;
+using SpinLimit = GMP_SPIN_LIMIT;
+using Stacks = GMP_STACK_KIND;
+inline constexpr int kSpinRounds = GMP_SPIN_ROUNDS;
+inline constexpr size_t kStackSize = GMP_STACK_SIZE;
+inline constexpr bool kUcontext = GMP_CONTEXT_UCONTEXT != 0;
+
+static_assert(kSpinRounds >= 1, "GMP_SPIN_ROUNDS must be at least 1");
+
+// DescribeVariant lists every policy choice, e.g. "go_default: runq=256
+// runnext=on lifo_cap=0 steal_order=CoprimeWalk ...". It is Stats::variant.
+inline std::string DescribeVariant() {
+  std::string s = kVariantName;
+  s += ": runq=" + std::to_string(kRunqSize);
+  s += std::string(" runnext=") + (kRunnext ? "on" : "off");
+  s += " lifo_cap=" + std::to_string(kLifoCap);
+  s += std::string(" steal_order=") + StealOrder::kName;
+  s += std::string(" steal_amount=") + StealAmount::kName;
+  s += std::string(" spin_limit=") + SpinLimit::kName;
+  if constexpr (std::is_same_v<SpinLimit, FixedSpin>) {
+    s += "(" + std::to_string(GMP_SPIN_FIXED) + ")";
+  }
+  s += " spin_rounds=" + std::to_string(kSpinRounds);
+  s += " fairness=" + std::to_string(kFairness);
+  s += std::string(" stacks=") + Stacks::kName;
+  s += " stack_size=" +
+       (kStackSize == 0 ? std::string("default") : std::to_string(kStackSize));
+  s += std::string(" context=") + (kUcontext ? "ucontext" : "asm");
+#if defined(GMP_CANARY_STEAL_NO_ACQUIRE)
+  s += " canary=STEAL_NO_ACQUIRE";
+#elif defined(GMP_CANARY_LOST_WAKEUP)
+  s += " canary=LOST_WAKEUP";
+#elif defined(GMP_CANARY_LOCKED_FOREIGN)
+  s += " canary=LOCKED_FOREIGN";
+#elif defined(GMP_CANARY_DOUBLE_RUN)
+  s += " canary=DOUBLE_RUN";
+#elif defined(GMP_CANARY_RUNNEXT_NOT_CLEARED)
+  s += " canary=RUNNEXT_NOT_CLEARED";
+#endif
+  return s;
+}
+
+}  // namespace gmp::internal::policy
+
+#endif  // GMPLAB_RUNTIME_POLICY_CONFIG_H_

@@ -1,0 +1,245 @@
+// runtime/runq.h — RunQueue, a P's local run queue (Go's p.runq + runnext).
+//
+// A fixed-capacity, lock-free, single-producer/multi-consumer ring of
+// pointers, plus a one-element `runnext` slot in front of it. It is a
+// header-only template with no dependency on the rest of the scheduler, so
+// tests and fuzzers can drive it directly.
+//
+// Who may call what:
+//   * The OWNER (the one thread that currently holds the P) is the only
+//     producer: Put, PutRunnext, Overflow, Get and Drain are owner-only.
+//   * THIEVES (any thread; each into a queue it owns itself) call StealFrom on
+//     their own queue with a victim queue as argument.
+//   * ANYONE may call Size, Empty and Runnext (probes, racy snapshots; Empty
+//     is never falsely true while the queue holds something the whole time).
+//
+// Memory ordering (as in Go's runqput/runqget/runqgrab):
+//   * tail is written only by the owner, with store-release after the slot is
+//     filled ("publish to consumers"); consumers load it with acquire.
+//   * head is advanced by any consumer with a CAS: release so that a
+//     producer (which load-acquires head before reusing a slot) sees the slot
+//     read done, acquire to synchronise with other consumers.
+//   * Slots are relaxed atomics: a thief may read a slot that the owner is
+//     overwriting, but then its head CAS fails and the read value is dropped.
+//   * runnext is an atomic pointer; owner and thieves race for it with CAS.
+//
+// Canary bugs for the fuzz harness live here behind GMP_CANARY_* defines.
+#ifndef GMPLAB_RUNTIME_RUNQ_H_
+#define GMPLAB_RUNTIME_RUNQ_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace gmp::internal {
+
+template <class T, uint32_t N>
+class RunQueue {
+  static_assert(N >= 2 && (N & (N - 1)) == 0, "capacity: power of two >= 2");
+
+ public:
+  static constexpr uint32_t kCapacity = N;
+  // The most a thief takes in one StealFrom (half, rounded up) and the size
+  // of the batch Overflow hands out (half + the new element).
+  static constexpr uint32_t kOverflowBatch = N / 2 + 1;
+
+  RunQueue() {
+    for (auto& s : buf_) s.store(nullptr, std::memory_order_relaxed);
+  }
+  RunQueue(const RunQueue&) = delete;
+  RunQueue& operator=(const RunQueue&) = delete;
+
+  // Put appends `t` at the tail. Owner only. Returns false, doing nothing,
+  // when the ring is full; the caller then calls Overflow.
+  bool Put(T* t) {
+    uint32_t h = head_.load(std::memory_order_acquire);  // sync with consumers
+    uint32_t tl = tail_.load(std::memory_order_relaxed);  // only we write it
+    if (tl - h >= N) return false;
+    buf_[tl % N].store(t, std::memory_order_relaxed);
+    tail_.store(tl + 1, std::memory_order_release);  // publish to consumers
+    return true;
+  }
+
+  // PutRunnext puts `t` in the runnext slot and returns the element it
+  // displaced (nullptr if the slot was empty); the caller must Put that one
+  // at the tail. Owner only.
+  T* PutRunnext(T* t) {
+    return runnext_.exchange(t, std::memory_order_acq_rel);
+  }
+
+  // Overflow is called by the owner when Put found the ring full: it takes
+  // the older half of the ring plus `t` into `batch` (room for
+  // kOverflowBatch) in FIFO order and returns how many it wrote. Returns 0
+  // when thieves emptied part of the ring meanwhile; then Put again.
+  uint32_t Overflow(T* t, T** batch) {
+    uint32_t h = head_.load(std::memory_order_acquire);
+    uint32_t tl = tail_.load(std::memory_order_relaxed);
+    uint32_t n = (tl - h) / 2;
+    if (n != N / 2) return 0;  // not full any more
+    for (uint32_t i = 0; i < n; ++i) {
+      batch[i] = buf_[(h + i) % N].load(std::memory_order_relaxed);
+    }
+    if (!head_.compare_exchange_strong(h, h + n, std::memory_order_acq_rel,
+                                       std::memory_order_relaxed)) {
+      return 0;
+    }
+    batch[n] = t;
+    return n + 1;
+  }
+
+  // Get removes and returns the next element: runnext first (unless
+  // `skip_runnext`), then the ring's head; nullptr when empty. Sets
+  // `*from_runnext` (if given) to whether it came from runnext, in which case
+  // it inherits the current time slice. Owner only.
+  T* Get(bool skip_runnext = false, bool* from_runnext = nullptr) {
+    if (!skip_runnext) {
+      T* next = runnext_.load(std::memory_order_relaxed);
+      if (next != nullptr &&
+          runnext_.compare_exchange_strong(next, nullptr,
+                                           std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+        if (from_runnext != nullptr) *from_runnext = true;
+        return next;
+      }
+    }
+    if (from_runnext != nullptr) *from_runnext = false;
+    for (;;) {
+      uint32_t h = head_.load(std::memory_order_acquire);
+      uint32_t tl = tail_.load(std::memory_order_relaxed);
+      if (tl == h) return nullptr;
+      T* t = buf_[h % N].load(std::memory_order_relaxed);
+      if (head_.compare_exchange_weak(h, h + 1, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        return t;
+      }
+    }
+  }
+
+  // Drain removes everything (runnext first, then the ring in order),
+  // calling `fn(T*)` for each; returns the count. Owner only, typically with
+  // the world stopped or at teardown.
+  template <class Fn>
+  uint32_t Drain(Fn&& fn) {
+    uint32_t n = 0;
+    while (T* t = Get()) {
+      fn(t);
+      ++n;
+    }
+    return n;
+  }
+
+  // StealFrom moves about half (per `Amount::Take(n)`) of `victim`'s ring
+  // into this queue, which must be empty and owned by the caller, and returns
+  // one stolen element to run at once (nullptr when nothing was stolen).
+  // `*stolen` gets the number of elements moved, including the returned one.
+  // When the ring is empty and `steal_runnext` is set, `backoff()` runs
+  // first (the victim may be about to run it) and then runnext is taken.
+  // Any thread; never the victim's owner.
+  template <class Amount, class Backoff>
+  T* StealFrom(RunQueue& victim, bool steal_runnext, Backoff&& backoff,
+               uint32_t* stolen) {
+    uint32_t tl = tail_.load(std::memory_order_relaxed);
+    uint32_t n = victim.template Grab<Amount>(buf_, tl, steal_runnext,
+                                              backoff);
+    *stolen = n;
+    if (n == 0) return nullptr;
+    --n;
+    T* t = buf_[(tl + n) % N].load(std::memory_order_relaxed);
+    if (n == 0) return t;
+    tail_.store(tl + n, std::memory_order_release);  // publish to consumers
+    return t;
+  }
+
+  // Size returns the number of elements in the ring (not runnext). Any
+  // thread; a snapshot.
+  uint32_t Size() const {
+    for (;;) {
+      uint32_t h = head_.load(std::memory_order_acquire);
+      uint32_t tl = tail_.load(std::memory_order_acquire);
+      if (h == head_.load(std::memory_order_acquire)) return tl - h;
+    }
+  }
+
+  // Runnext returns the runnext element without taking it. Any thread.
+  T* Runnext() const { return runnext_.load(std::memory_order_acquire); }
+
+  // Empty reports whether the queue (ring and runnext) is empty. Any thread.
+  // Never reports empty for a queue that held something during the whole
+  // call, even while the owner moves an element from runnext to the ring.
+  bool Empty() const {
+    for (;;) {
+      uint32_t h = head_.load(std::memory_order_acquire);
+      uint32_t tl = tail_.load(std::memory_order_acquire);
+      T* next = runnext_.load(std::memory_order_acquire);
+      if (tail_.load(std::memory_order_acquire) == tl) {
+        return h == tl && next == nullptr;
+      }
+    }
+  }
+
+ private:
+  template <class, uint32_t>
+  friend class RunQueue;
+
+  // Grab copies a batch from this queue's ring (or its runnext) into `dst`
+  // starting at index `dst_tail`, and returns the count. Called by a thief.
+  template <class Amount, class Backoff>
+  uint32_t Grab(std::atomic<T*>* dst, uint32_t dst_tail, bool steal_runnext,
+                Backoff& backoff) {
+    for (;;) {
+      uint32_t h = head_.load(std::memory_order_acquire);  // other consumers
+#if defined(GMP_CANARY_STEAL_NO_ACQUIRE)
+      uint32_t tl = tail_.load(std::memory_order_relaxed);  // BUG: no acquire
+#else
+      uint32_t tl = tail_.load(std::memory_order_acquire);  // the producer
+#endif
+      uint32_t n = tl - h;
+      if (n > N) continue;  // inconsistent snapshot: h was stale
+      n = Amount::Take(n);
+      if (n == 0) {
+        if (!steal_runnext) return 0;
+        T* next = runnext_.load(std::memory_order_acquire);
+        if (next == nullptr) return 0;
+        backoff();
+#if defined(GMP_CANARY_RUNNEXT_NOT_CLEARED)
+        if (runnext_.load(std::memory_order_acquire) != next) continue;  // BUG
+#else
+        if (!runnext_.compare_exchange_strong(next, nullptr,
+                                              std::memory_order_acq_rel,
+                                              std::memory_order_relaxed)) {
+          continue;
+        }
+#endif
+        dst[dst_tail % N].store(next, std::memory_order_relaxed);
+        return 1;
+      }
+      for (uint32_t i = 0; i < n; ++i) {
+        T* t = buf_[(h + i) % N].load(std::memory_order_relaxed);
+        dst[(dst_tail + i) % N].store(t, std::memory_order_relaxed);
+      }
+      uint32_t advance = n;
+#if defined(GMP_CANARY_DOUBLE_RUN)
+      // BUG: now and then the last stolen element stays in the victim too.
+      if (n > 1 && (canary_count_.fetch_add(1, std::memory_order_relaxed) & 31) == 31) {
+        advance = n - 1;
+      }
+#endif
+      if (head_.compare_exchange_strong(h, h + advance,
+                                        std::memory_order_acq_rel,
+                                        std::memory_order_relaxed)) {
+        return n;
+      }
+    }
+  }
+
+  alignas(64) std::atomic<uint32_t> head_{0};  // next to consume (consumers)
+  std::atomic<uint32_t> tail_{0};              // next free slot (owner)
+  std::atomic<T*> runnext_{nullptr};           // owner puts, anyone takes
+#if defined(GMP_CANARY_DOUBLE_RUN)
+  std::atomic<uint32_t> canary_count_{0};  // only in the canary build
+#endif
+  alignas(64) std::atomic<T*> buf_[N];
+};
+
+}  // namespace gmp::internal
+
+#endif  // GMPLAB_RUNTIME_RUNQ_H_
