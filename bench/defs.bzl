@@ -1,4 +1,30 @@
-"""Per-variant benchmark binaries (filled in by the benchmark suite)."""
+"""gmp_variant_benchmarks: the benchmark binary of one runtime variant.
+
+Called by gmp_variant (variants/variant.bzl) for every variant. It builds the
+workloads in bench/workloads/ against that variant's runtime library:
+
+  //variants:<name>_bench   Google Benchmark binary; `--describe` prints the
+                            variant's policies, `--procs=1,2,4` picks the
+                            processor counts (see bench/README.md)
+"""
 
 def gmp_variant_benchmarks(name, lib, tags = []):
-    pass
+    """Declares //variants:<name>_bench.
+
+    Args:
+      name: the variant's name.
+      lib: the variant's runtime library label.
+      tags: tags for the binary (canary variants pass "manual").
+    """
+    native.cc_binary(
+        name = name + "_bench",
+        srcs = ["//bench:workload_srcs"],
+        deps = [
+            lib,
+            "//bench:common",
+            "//third_party/system:absl",
+            "//third_party/system:benchmark",
+        ],
+        tags = tags + ["benchmark"],
+        visibility = ["//visibility:public"],
+    )

@@ -1,0 +1,3 @@
+module gmplab/bench/go
+
+go 1.19

@@ -1,0 +1,418 @@
+// Package schedbench runs gmplab's benchmark workloads on Go's own runtime,
+// so the report can put gmplab beside the scheduler it models. Each benchmark
+// has the same name as its gmplab workload (bench/workloads/*.cc) and the same
+// size; GOMAXPROCS comes from `go test -cpu`. CPU time is whole-process
+// getrusage(RUSAGE_SELF), reported as cpu-ns/op.
+//
+//	GOFLAGS=-mod=mod GOPROXY=off go test -run '^$' -bench . -benchtime 50ms -count 10 -cpu 1,2,4
+package schedbench
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cpuNow returns the process's user+system CPU time in nanoseconds.
+func cpuNow() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// timed resets the benchmark timer, runs body and reports cpu-ns/op.
+func timed(b *testing.B, body func()) {
+	b.ResetTimer()
+	c0 := cpuNow()
+	body()
+	b.StopTimer()
+	if b.N > 0 {
+		b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func BenchmarkCreateGoroutines(b *testing.B) { benchCreateChains(b, 1) }
+
+func BenchmarkCreateGoroutinesParallel(b *testing.B) {
+	benchCreateChains(b, runtime.GOMAXPROCS(0))
+}
+
+func benchCreateChains(b *testing.B, chains int) {
+	done := make(chan bool)
+	var link func(n int)
+	link = func(n int) {
+		if n == 0 {
+			done <- true
+			return
+		}
+		go link(n - 1)
+	}
+	timed(b, func() {
+		for i := 0; i < chains; i++ {
+			go link(b.N / chains)
+		}
+		for i := 0; i < chains; i++ {
+			<-done
+		}
+	})
+}
+
+func BenchmarkCreateGoroutinesSingle(b *testing.B) {
+	timed(b, func() {
+		var wg sync.WaitGroup
+		wg.Add(b.N)
+		for i := 0; i < b.N; i++ {
+			go func() { wg.Done() }()
+		}
+		wg.Wait()
+	})
+}
+
+func pingPong(b *testing.B, capacity int) {
+	ping, pong := make(chan int, capacity), make(chan int, capacity)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+		wg.Done()
+	}()
+	timed(b, func() {
+		for i := 0; i < b.N; i++ {
+			ping <- 1
+			<-pong
+		}
+	})
+	close(ping)
+	wg.Wait()
+}
+
+func BenchmarkPingPongUnbuffered(b *testing.B) { pingPong(b, 0) }
+func BenchmarkPingPongBuffered(b *testing.B)   { pingPong(b, 1) }
+
+// onlyOneProc skips fixed one-proc workloads unless -cpu gave 1, so they are
+// measured once (the report runs them with -cpu 1).
+func onlyOneProc(b *testing.B) {
+	if runtime.GOMAXPROCS(0) != 1 {
+		b.Skip("runs on one proc only")
+	}
+}
+
+func BenchmarkPingPongHog(b *testing.B) {
+	onlyOneProc(b)
+	stop, done := make(chan bool), make(chan bool)
+	go func() { // the hog
+		for {
+			select {
+			case <-stop:
+				done <- true
+				return
+			default:
+			}
+		}
+	}()
+	ping, pong := make(chan bool), make(chan bool)
+	go func() {
+		for j := 0; j < b.N; j++ {
+			pong <- <-ping
+		}
+		close(stop)
+		done <- true
+	}()
+	go func() {
+		for i := 0; i < b.N; i++ {
+			ping <- <-pong
+		}
+		done <- true
+	}()
+	timed(b, func() {
+		ping <- true
+		<-stop
+	})
+	<-ping
+	<-done
+	<-done
+	<-done
+}
+
+func BenchmarkGosched(b *testing.B) {
+	onlyOneProc(b)
+	timed(b, func() {
+		var wg sync.WaitGroup
+		wg.Add(2)
+		for k := 0; k < 2; k++ {
+			calls := b.N / 2
+			if k == 0 {
+				calls += b.N % 2
+			}
+			go func() {
+				for i := 0; i < calls; i++ {
+					runtime.Gosched()
+				}
+				wg.Done()
+			}()
+		}
+		wg.Wait()
+	})
+}
+
+func spinFor(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+	}
+}
+
+func BenchmarkWakeupParallelSpinning(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs two procs")
+	}
+	const wakeDelay = 5 * time.Microsecond
+	for _, us := range []int{0, 5, 50} {
+		delay := time.Duration(us) * time.Microsecond
+		b.Run("delay_us:"+strconv.Itoa(us), func(b *testing.B) {
+			ping, pong, start := make(chan bool), make(chan bool), make(chan bool)
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() {
+				<-start
+				for i := 0; i < b.N; i++ {
+					spinFor(delay + wakeDelay)
+					ping <- true
+					spinFor(delay)
+					<-pong
+				}
+				wg.Done()
+			}()
+			go func() {
+				for i := 0; i < b.N; i++ {
+					spinFor(delay)
+					<-ping
+					spinFor(delay + wakeDelay)
+					pong <- true
+				}
+				wg.Done()
+			}()
+			timed(b, func() {
+				start <- true
+				wg.Wait()
+			})
+		})
+	}
+}
+
+const (
+	fibN       = 20
+	fibCutoff  = 2
+	skewTasks  = 256
+	skewUnit   = 2000
+	skewEvery  = 16
+	serialFibN = 6765
+)
+
+func serialFib(n int) int64 {
+	if n < 2 {
+		return int64(n)
+	}
+	return serialFib(n-1) + serialFib(n-2)
+}
+
+func fib(n int) int64 {
+	if n < fibCutoff {
+		return serialFib(n)
+	}
+	var x int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		x = fib(n - 1)
+		wg.Done()
+	}()
+	y := fib(n - 2)
+	wg.Wait()
+	return x + y
+}
+
+func BenchmarkFib(b *testing.B) {
+	timed(b, func() {
+		for i := 0; i < b.N; i++ {
+			if fib(fibN) != serialFibN {
+				b.Fatal("wrong fib")
+			}
+		}
+	})
+}
+
+// busyWork matches gmplab_bench::BusyWork (xorshift steps).
+func busyWork(units int) uint64 {
+	x := uint64(88172645463325252)
+	for i := 0; i < units; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
+}
+
+func skewUnits(i int) int {
+	if i%skewEvery == 0 {
+		return 16 * skewUnit
+	}
+	return skewUnit
+}
+
+func BenchmarkSkewedLoad(b *testing.B) {
+	var sink uint64
+	timed(b, func() {
+		for n := 0; n < b.N; n++ {
+			var wg sync.WaitGroup
+			wg.Add(skewTasks)
+			for i := 0; i < skewTasks; i++ {
+				i := i
+				go func() {
+					atomic.AddUint64(&sink, busyWork(skewUnits(i)))
+					wg.Done()
+				}()
+			}
+			wg.Wait()
+		}
+	})
+}
+
+func BenchmarkLockOSThreadPingPong(b *testing.B) {
+	ping, pong := make(chan int), make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		runtime.LockOSThread()
+		for v := range ping {
+			pong <- v
+		}
+		runtime.UnlockOSThread()
+		wg.Done()
+	}()
+	runtime.LockOSThread()
+	timed(b, func() {
+		for i := 0; i < b.N; i++ {
+			ping <- 1
+			<-pong
+		}
+	})
+	runtime.UnlockOSThread()
+	close(ping)
+	wg.Wait()
+}
+
+// BenchmarkSyscall: ping-pong over two pipes, each side blocked in read(2)
+// (Go's syscall.Read enters and exits the syscall state around it).
+func BenchmarkSyscall(b *testing.B) {
+	var toPartner, toMain [2]int
+	if err := syscall.Pipe(toPartner[:]); err != nil {
+		b.Fatal(err)
+	}
+	if err := syscall.Pipe(toMain[:]); err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		buf := make([]byte, 1)
+		for {
+			if n, _ := syscall.Read(toPartner[0], buf); n != 1 {
+				break
+			}
+			syscall.Write(toMain[1], buf)
+		}
+		wg.Done()
+	}()
+	buf := make([]byte, 1)
+	timed(b, func() {
+		for i := 0; i < b.N; i++ {
+			syscall.Write(toPartner[1], buf)
+			syscall.Read(toMain[0], buf)
+		}
+	})
+	syscall.Close(toPartner[1])
+	wg.Wait()
+	syscall.Close(toPartner[0])
+	syscall.Close(toMain[0])
+	syscall.Close(toMain[1])
+}
+
+// residentBytes reads the resident set from /proc/self/statm.
+func residentBytes() int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var fields []string
+	start := -1
+	for i, c := range string(data) + " " {
+		if c == ' ' || c == '\n' {
+			if start >= 0 {
+				fields = append(fields, string(data)[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if len(fields) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(fields[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+// BenchmarkMillionParked: run with -benchtime 1x. $GMPLAB_MILLION overrides
+// the count (default 1,000,000).
+func BenchmarkMillionParked(b *testing.B) {
+	count := 1000000
+	if s := os.Getenv("GMPLAB_MILLION"); s != "" {
+		if v, err := strconv.Atoi(s); err == nil && v > 0 {
+			count = v
+		}
+	}
+	var spawn, release, rss, perG float64
+	timed(b, func() {
+		for n := 0; n < b.N; n++ {
+			rssBefore := residentBytes()
+			releaseCh := make(chan bool)
+			var parked, finished sync.WaitGroup
+			parked.Add(count)
+			finished.Add(count)
+			t0 := time.Now()
+			for i := 0; i < count; i++ {
+				go func() {
+					parked.Done()
+					<-releaseCh
+					finished.Done()
+				}()
+			}
+			parked.Wait()
+			t1 := time.Now()
+			r := residentBytes()
+			close(releaseCh)
+			finished.Wait()
+			t2 := time.Now()
+			spawn += t1.Sub(t0).Seconds()
+			release += t2.Sub(t1).Seconds()
+			rss += float64(r) / (1 << 20)
+			perG += float64(r-rssBefore) / float64(count)
+		}
+	})
+	n := float64(b.N)
+	b.ReportMetric(float64(count), "goroutines")
+	b.ReportMetric(spawn/n, "spawn_s")
+	b.ReportMetric(release/n, "release_s")
+	b.ReportMetric(rss/n, "rss_mb")
+	b.ReportMetric(perG/n, "rss_bytes_per_g")
+}
