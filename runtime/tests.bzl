@@ -6,6 +6,8 @@ runtime/policy/config.h to skip what a variant does not have.
 """
 
 RUNTIME_TESTS = [
+    {"name": "context_test", "size": "small"},
+    {"name": "stack_test", "size": "small"},
     {"name": "runq_test", "size": "small"},
     {"name": "steal_order_test", "size": "small"},
 ]

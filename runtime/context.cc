@@ -1,0 +1,108 @@
+// runtime/context.cc — the context switch on the assembly path.
+//
+// Implements runtime/context.h with context_x86_64.S. The sanitizer calls sit
+// in SwitchContext's own frame, around the swap, in the order DESIGN.md
+// gives:
+//
+//   ASan start_switch_fiber(&from->fake, to's stack)
+//   TSan switch_to_fiber(to's fiber)          <- same frame as the swap
+//   swap registers                            ... runs `to` ...
+//   ASan finish_switch_fiber(from->fake)      <- back on `from`, maybe on
+//                                                another thread
+//
+// The body compiles only when GMP_CONTEXT_UCONTEXT is 0; otherwise
+// context_ucontext.cc provides the same functions.
+#include "runtime/context.h"
+
+#if !GMP_CONTEXT_UCONTEXT
+
+#include <cstdint>
+#include <cstring>
+
+#include "runtime/fatal.h"
+#include "runtime/sanitizer.h"
+
+extern "C" {
+void gmp_context_swap(gmp::internal::ContextRegs* from,
+                      const gmp::internal::ContextRegs* to);
+[[noreturn]] void gmp_context_jump(const gmp::internal::ContextRegs* to);
+void gmp_context_trampoline();
+// gmp_context_start is where every fresh context begins (called by the
+// trampoline on the new stack with the Context* MakeContext stored in rbx).
+[[noreturn]] __attribute__((visibility("hidden"))) void gmp_context_start(
+    gmp::internal::Context* ctx);
+}
+
+namespace gmp::internal {
+
+void InitThreadContext(Context* ctx) {
+  *ctx = Context{};
+  ctx->is_thread = true;
+  sanitizer::AsanCurrentStackBounds(&ctx->stack_lo, &ctx->stack_size);
+  ctx->tsan_fiber = sanitizer::TsanCurrentFiber();
+  ctx->owns_tsan_fiber = false;
+}
+
+void MakeContext(Context* ctx, void* stack_lo, size_t size, ContextEntry entry,
+                 void* arg) {
+  const auto lo = reinterpret_cast<uintptr_t>(stack_lo);
+  if (stack_lo == nullptr || size < 1024 || (lo & 15) != 0) {
+    Throw("MakeContext: bad stack (null, under 1 KiB, or not 16-byte aligned)");
+  }
+  if (ctx->owns_tsan_fiber) sanitizer::TsanDestroyFiber(ctx->tsan_fiber);
+  // Frames of a previous user of this stack that never returned leave ASan
+  // redzones behind.
+  sanitizer::AsanUnpoison(stack_lo, size);
+  *ctx = Context{};
+  ctx->entry = entry;
+  ctx->arg = arg;
+  ctx->stack_lo = stack_lo;
+  ctx->stack_size = size;
+  // The trampoline starts with rsp 16-byte aligned (it then calls, as the ABI
+  // wants) and finds its Context* in rbx.
+  const uintptr_t top = (lo + size) & ~uintptr_t{15};
+  ctx->regs.rsp = top - 16;
+  ctx->regs.rip = reinterpret_cast<uintptr_t>(&gmp_context_trampoline);
+  ctx->regs.rbx = reinterpret_cast<uintptr_t>(ctx);
+}
+
+__attribute__((noinline)) void SwitchContext(Context* from, Context* to) {
+  if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
+    to->tsan_fiber = sanitizer::TsanCreateFiber();
+    to->owns_tsan_fiber = true;
+  }
+  sanitizer::AsanStartSwitch(&from->asan_fake_stack, to->stack_lo,
+                             to->stack_size);
+  sanitizer::TsanSwitchToFiber(to->tsan_fiber);
+  gmp_context_swap(&from->regs, &to->regs);
+  // Resumed: possibly on another OS thread. Only `from` (a parameter saved
+  // in this frame) is used from here on.
+  sanitizer::AsanFinishSwitch(from->asan_fake_stack, nullptr, nullptr);
+}
+
+void ExitContext(Context* to) {
+  if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
+    to->tsan_fiber = sanitizer::TsanCreateFiber();
+    to->owns_tsan_fiber = true;
+  }
+  sanitizer::AsanStartSwitch(nullptr, to->stack_lo, to->stack_size);
+  sanitizer::TsanSwitchToFiber(to->tsan_fiber);
+  gmp_context_jump(&to->regs);
+}
+
+void DestroyContext(Context* ctx) {
+  if (ctx->owns_tsan_fiber) sanitizer::TsanDestroyFiber(ctx->tsan_fiber);
+  ctx->tsan_fiber = nullptr;
+  ctx->owns_tsan_fiber = false;
+}
+
+}  // namespace gmp::internal
+
+extern "C" void gmp_context_start(gmp::internal::Context* ctx) {
+  // First thing on a fresh stack: complete the switch that brought us here.
+  gmp::internal::sanitizer::AsanFinishSwitch(nullptr, nullptr, nullptr);
+  ctx->entry(ctx->arg);
+  gmp::internal::Throw("context entry function returned (it must end with ExitContext)");
+}
+
+#endif  // !GMP_CONTEXT_UCONTEXT

@@ -1,0 +1,141 @@
+// runtime/context.h — the machine context switch between goroutine stacks.
+//
+// A Context is one resumable flow of control: the registers a suspended
+// goroutine (or an M's scheduler context, g0) needs to go on, plus what the
+// sanitizers must know about its stack. This is the lowest layer of the
+// runtime; it knows nothing of G, M or P.
+//
+//   Context g0, g;
+//   InitThreadContext(&g0);                       // the thread's own stack
+//   MakeContext(&g, stack.lo, stack.size, Entry, arg);
+//   SwitchContext(&g0, &g);                       // runs Entry(arg) on g
+//   ...                                           // Entry: SwitchContext(&g, &g0)
+//   ...                                           // or, when done, ExitContext(&g0)
+//   DestroyContext(&g);
+//
+// Two implementations, chosen at build time by GMP_CONTEXT_UCONTEXT:
+//   0 (default)  context_x86_64.S: saves rbx, rbp, r12-r15, rsp, the resume
+//                address, MXCSR and the x87 control word into ContextRegs and
+//                loads the other side's (a few ns).
+//   1            context_ucontext.cc: getcontext/makecontext/swapcontext, for
+//                other platforms and as a comparison point (it makes a
+//                sigprocmask system call per switch).
+//
+// Thread safety: a Context is used by one thread at a time, but a context
+// suspended on one OS thread may be resumed on another. Nothing here caches
+// thread-local state across a switch; callers must not either (re-read TLS
+// after SwitchContext returns, which is why it is noinline).
+#ifndef GMPLAB_RUNTIME_CONTEXT_H_
+#define GMPLAB_RUNTIME_CONTEXT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#ifndef GMP_CONTEXT_UCONTEXT
+#define GMP_CONTEXT_UCONTEXT 0
+#endif
+
+#if GMP_CONTEXT_UCONTEXT
+#include <ucontext.h>
+#elif defined(__x86_64__)
+#include "runtime/context_x86_64.h"
+#else
+#error "gmplab: no assembly context switch for this CPU; build with GMP_CONTEXT_UCONTEXT=1"
+#endif
+
+namespace gmp::internal {
+
+// ContextEntry is what a fresh context runs. It must never return: it ends
+// with ExitContext (returning is a fatal error).
+using ContextEntry = void (*)(void* arg);
+
+#if !GMP_CONTEXT_UCONTEXT
+// ContextRegs is what context_x86_64.S saves and loads. Offsets are fixed by
+// context_x86_64.h and checked below.
+struct ContextRegs {
+  uint64_t rbx = 0;
+  uint64_t rbp = 0;
+  uint64_t r12 = 0;
+  uint64_t r13 = 0;
+  uint64_t r14 = 0;
+  uint64_t r15 = 0;
+  uint64_t rsp = 0;  // stack pointer to resume with
+  uint64_t rip = 0;  // resume address
+  uint32_t mxcsr = GMP_CTX_MXCSR_INIT;
+  uint16_t fpucw = GMP_CTX_FPUCW_INIT;
+  uint16_t pad = 0;
+};
+static_assert(offsetof(ContextRegs, rbx) == GMP_CTX_RBX);
+static_assert(offsetof(ContextRegs, rbp) == GMP_CTX_RBP);
+static_assert(offsetof(ContextRegs, r12) == GMP_CTX_R12);
+static_assert(offsetof(ContextRegs, r13) == GMP_CTX_R13);
+static_assert(offsetof(ContextRegs, r14) == GMP_CTX_R14);
+static_assert(offsetof(ContextRegs, r15) == GMP_CTX_R15);
+static_assert(offsetof(ContextRegs, rsp) == GMP_CTX_RSP);
+static_assert(offsetof(ContextRegs, rip) == GMP_CTX_RIP);
+static_assert(offsetof(ContextRegs, mxcsr) == GMP_CTX_MXCSR);
+static_assert(offsetof(ContextRegs, fpucw) == GMP_CTX_FPUCW);
+static_assert(sizeof(ContextRegs) == GMP_CTX_SIZE);
+#endif
+
+// Context is a saved flow of control plus its sanitizer bookkeeping. Treat
+// the fields as private to context*.cc; they are public only so that the
+// type is complete for embedding (e.g. right after a G).
+struct Context {
+#if GMP_CONTEXT_UCONTEXT
+  ucontext_t uc;  // the saved machine state
+#else
+  ContextRegs regs;  // the saved machine state (must stay first)
+#endif
+  ContextEntry entry = nullptr;  // what a fresh context runs
+  void* arg = nullptr;           // entry's argument
+  // Stack bounds [stack_lo, stack_lo + stack_size): the goroutine stack, or
+  // for a thread context (g0) the thread's stack as ASan knows it. ASan is
+  // given these when a switch goes *to* this context.
+  void* stack_lo = nullptr;
+  size_t stack_size = 0;
+  // TSan fiber: for a MakeContext context created lazily at the first switch
+  // into it (so a context that never ran owns none) and owned; for a thread
+  // context the thread's own fiber, never destroyed.
+  void* tsan_fiber = nullptr;
+  bool owns_tsan_fiber = false;
+  bool is_thread = false;  // set by InitThreadContext
+  // ASan fake-stack slot: where start_switch_fiber saves this context's fake
+  // stack while it is switched out.
+  void* asan_fake_stack = nullptr;
+};
+
+// InitThreadContext makes `ctx` describe the calling thread's own (native)
+// stack, i.e. an M's g0. Nothing runs; the first SwitchContext(ctx, other)
+// fills the registers in. Call on the thread itself.
+void InitThreadContext(Context* ctx);
+
+// MakeContext prepares `ctx` so that the next SwitchContext into it calls
+// entry(arg) on the stack [stack_lo, stack_lo + size). `stack_lo` must be
+// 16-byte aligned and `size` at least 1 KiB. Reusable: may be called again on
+// a context whose previous entry has exited (with ExitContext) or that never
+// ran; any TSan fiber it owned is released first. Must not be called on a
+// context that is running or suspended mid-way.
+void MakeContext(Context* ctx, void* stack_lo, size_t size, ContextEntry entry,
+                 void* arg);
+
+// SwitchContext saves the calling flow into `from` and resumes `to`; it
+// returns when something switches back to `from` (possibly on another OS
+// thread). It announces the switch to TSan and ASan in its own frame, and is
+// noinline so that no thread-local address survives across it.
+void SwitchContext(Context* from, Context* to);
+
+// ExitContext is the last switch away from a finished context: it resumes
+// `to` and never returns. The dying context's ASan fake stack is released;
+// its TSan fiber stays until DestroyContext or the next MakeContext, which
+// may be called as soon as anyone else runs.
+[[noreturn]] void ExitContext(Context* to);
+
+// DestroyContext releases what `ctx` holds of the sanitizers (its TSan fiber
+// when it owns one; never a thread's own fiber). `ctx` must not be running.
+// Afterwards it may be reused with MakeContext or InitThreadContext.
+void DestroyContext(Context* ctx);
+
+}  // namespace gmp::internal
+
+#endif  // GMPLAB_RUNTIME_CONTEXT_H_

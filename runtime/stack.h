@@ -1,0 +1,197 @@
+// runtime/stack.h — goroutine stacks: guarded or compact, from a pool.
+//
+// Every goroutine runs on a stack of its own. Two kinds, chosen per variant:
+//
+//   kGuarded  (default 64 KiB) sits above a PROT_NONE-like guard region, so
+//             running off its end faults; the SIGSEGV handler (signal_stack.h)
+//             turns the fault into "fatal error: stack overflow". Stacks are
+//             carved from big slabs whose guards are installed with
+//             madvise(MADV_GUARD_INSTALL) (Linux >= 6.13): the slab stays one
+//             mapping, so a million guarded stacks do not hit
+//             vm.max_map_count (65530 by default). On older kernels each
+//             stack is its own mmap plus an mprotect'ed guard (two mappings),
+//             which caps live guarded stacks near 32k; reaching that limit
+//             is one clear fatal error naming it.
+//   kCompact  (default 8 KiB) is carved from big slabs with no guard at all,
+//             for very many goroutines. Its lowest word holds a canary that
+//             the scheduler checks (CheckStackCanary) each time it switches
+//             a goroutine out; a breach is "fatal error: stack overflow
+//             (canary ...)". An overflow that skips the canary is not caught.
+//
+// A StackPool hands out stacks of one kind and size and keeps released ones
+// on a free list for reuse; it never returns memory to the OS while it lives.
+// Allocation failure is a fatal error with a message, never a crash.
+//
+// Variant defaults: GMP_STACK_KIND (GuardedStacks | CompactStacks) and
+// GMP_STACK_SIZE (bytes, 0 = the kind's default) pick kDefaultStackKind and
+// DefaultStackSize().
+#ifndef GMPLAB_RUNTIME_STACK_H_
+#define GMPLAB_RUNTIME_STACK_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "runtime/signal_stack.h"
+
+namespace gmp::internal {
+
+enum class StackKind { kGuarded, kCompact };
+
+// Default sizes (usable bytes, guard not included).
+inline constexpr size_t kGuardedStackSize = 64 * 1024;
+inline constexpr size_t kCompactStackSize = 8 * 1024;
+// kStackGuardSize is the guard region under every guarded stack. A bigger
+// guard costs only address space and catches frames larger than a page.
+inline constexpr size_t kStackGuardSize = 16 * 1024;
+// kMinStackSize is the smallest stack a pool accepts.
+inline constexpr size_t kMinStackSize = 4 * 1024;
+
+namespace stack_kind_internal {
+// The spellings GMP_STACK_KIND uses (see variants/variant.bzl).
+inline constexpr StackKind GuardedStacks = StackKind::kGuarded;
+inline constexpr StackKind CompactStacks = StackKind::kCompact;
+}  // namespace stack_kind_internal
+
+// kDefaultStackKind is the variant's stack kind.
+#ifdef GMP_STACK_KIND
+inline constexpr StackKind kDefaultStackKind =
+    stack_kind_internal::GMP_STACK_KIND;
+#else
+inline constexpr StackKind kDefaultStackKind = StackKind::kGuarded;
+#endif
+
+// StackSizeFor returns the default stack size of `kind`.
+constexpr size_t StackSizeFor(StackKind kind) {
+  return kind == StackKind::kGuarded ? kGuardedStackSize : kCompactStackSize;
+}
+
+// DefaultStackSize is the variant's stack size: GMP_STACK_SIZE when it is
+// defined and non-zero, else the default of kDefaultStackKind.
+constexpr size_t DefaultStackSize() {
+#if defined(GMP_STACK_SIZE)
+  if (GMP_STACK_SIZE > 0) return static_cast<size_t>(GMP_STACK_SIZE);
+#endif
+  return StackSizeFor(kDefaultStackKind);
+}
+
+// Stack is one goroutine stack: the usable bytes [lo, lo + size), 16-byte
+// aligned, to pass to MakeContext as they are. For kCompact the lowest 8
+// bytes are the canary.
+struct Stack {
+  void* lo = nullptr;
+  size_t size = 0;
+  StackKind kind = StackKind::kGuarded;
+
+  void* hi() const { return static_cast<char*>(lo) + size; }
+  explicit operator bool() const { return lo != nullptr; }
+};
+
+// StackCanaryValue is the canary a compact stack at `lo` carries.
+inline uint64_t StackCanaryValue(const void* lo) {
+  return 0x9e3779b97f4a7c15ULL ^ reinterpret_cast<uintptr_t>(lo);
+}
+
+// StackCanaryIntact reports whether `s` (any kind) has no canary breach.
+inline bool StackCanaryIntact(const Stack& s) {
+  return s.kind != StackKind::kCompact ||
+         *static_cast<const volatile uint64_t*>(s.lo) ==
+             StackCanaryValue(s.lo);
+}
+
+// StackCanaryBreach reports a broken canary on `s` as a fatal error.
+[[noreturn]] void StackCanaryBreach(const Stack& s);
+
+// CheckStackCanary is a fatal "stack overflow (canary ...)" error when the
+// canary of compact stack `s` was overwritten; nothing for guarded stacks.
+// Called by the scheduler when it switches a goroutine out of `s`, by any
+// thread that owns `s` at that moment.
+inline void CheckStackCanary(const Stack& s) {
+  if (!StackCanaryIntact(s)) StackCanaryBreach(s);
+}
+
+// StackPool hands out stacks of one kind and size. Thread-safe: any thread
+// may Acquire and Release. Stacks come from slabs that live as long as the
+// pool; a released stack goes on a free list and is handed out again.
+class StackPool {
+ public:
+  // GuardMethod says how guarded stacks get their guard. kAuto uses
+  // MADV_GUARD_INSTALL when the kernel has it, else mprotect.
+  enum class GuardMethod { kAuto, kMadvise, kMprotect };
+
+  // The pool rounds `size` up (a page multiple for guarded stacks, 64 bytes
+  // for compact ones); a size under kMinStackSize is a fatal error.
+  StackPool(StackKind kind, size_t size,
+            GuardMethod guard = GuardMethod::kAuto);
+  // The pool's memory is unmapped, unless stacks are still live: then it is
+  // left mapped (leaked) rather than pulled from under a running goroutine.
+  ~StackPool();
+  StackPool(const StackPool&) = delete;
+  StackPool& operator=(const StackPool&) = delete;
+
+  // Acquire returns a stack (from the free list, else a fresh one). Running
+  // out of memory or of mappings is a fatal error that says which.
+  Stack Acquire();
+  // Release gives back a stack this pool handed out. A compact stack's canary
+  // is checked first; a stack of another kind or size is a fatal error.
+  void Release(Stack s);
+
+  // live is the number of stacks acquired and not yet released.
+  size_t live() const { return live_.load(std::memory_order_relaxed); }
+  // cached is the number of stacks on the free list.
+  size_t cached() const;
+  // mappings is the number of memory mappings the pool made.
+  size_t mappings() const;
+  StackKind kind() const { return kind_; }
+  size_t stack_size() const { return size_; }
+  // guard_method is kMadvise or kMprotect for guarded pools, kAuto for
+  // compact ones (which have no guard).
+  GuardMethod guard_method() const { return guard_method_; }
+
+ private:
+  struct Slab {
+    char* base;     // the mapping
+    size_t bytes;   // its length
+    size_t record;  // its index in the guard-hit registry (guarded only)
+  };
+
+  void* CarveLocked();
+  void NewSlabLocked();
+  void* MapOneLocked();  // mprotect mode: one mapping per stack
+  [[noreturn]] void OutOfMemory(const char* what, int err);
+
+  const StackKind kind_;
+  const size_t size_;    // usable bytes per stack
+  const size_t guard_bytes_;  // guard below each guarded stack (0: compact)
+  const size_t stride_;       // guard_bytes_ + size_
+  GuardMethod guard_method_;  // resolved: never kAuto for guarded pools
+
+  mutable std::mutex mu_;
+  std::vector<void*> free_;   // released stacks' lo (guarded by mu_)
+  std::vector<Slab> slabs_;   // every mapping (guarded by mu_)
+  char* carve_ = nullptr;     // next unused stride in the newest slab (mu_)
+  char* carve_end_ = nullptr;
+  std::atomic<size_t> live_{0};
+};
+
+// MadvGuardInstallSupported reports whether this kernel has
+// MADV_GUARD_INSTALL (probed once).
+bool MadvGuardInstallSupported();
+
+// StackGuardHit describes the guarded stack whose guard contains an address.
+struct StackGuardHit {
+  uintptr_t stack_lo = 0;  // the overflowed stack's usable bytes
+  size_t stack_size = 0;
+  size_t guard_size = 0;
+};
+
+// FindStackGuardHit reports whether `addr` lies in the guard of a guarded
+// stack of a live pool, and which. Async-signal-safe: the SIGSEGV handler
+// calls it.
+bool FindStackGuardHit(uintptr_t addr, StackGuardHit* hit);
+
+}  // namespace gmp::internal
+
+#endif  // GMPLAB_RUNTIME_STACK_H_

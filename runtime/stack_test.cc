@@ -1,0 +1,375 @@
+// runtime/stack_test.cc — tests of goroutine stacks and overflow detection.
+#include "runtime/stack.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "runtime/context.h"
+#include "runtime/sanitizer.h"
+#include "runtime/signal_stack.h"
+
+namespace gmp::internal {
+namespace {
+
+// MapCount returns the number of mappings of this process.
+size_t MapCount() {
+  FILE* f = std::fopen("/proc/self/maps", "r");
+  if (f == nullptr) return 0;
+  size_t n = 0;
+  for (int c; (c = std::fgetc(f)) != EOF;) n += c == '\n';
+  std::fclose(f);
+  return n;
+}
+
+TEST(StackTest, Defaults) {
+  EXPECT_EQ(StackSizeFor(StackKind::kGuarded), 64u * 1024);
+  EXPECT_EQ(StackSizeFor(StackKind::kCompact), 8u * 1024);
+  EXPECT_GE(DefaultStackSize(), kMinStackSize);
+#if defined(GMP_STACK_SIZE)
+  if (GMP_STACK_SIZE == 0) {
+    EXPECT_EQ(DefaultStackSize(), StackSizeFor(kDefaultStackKind));
+  }
+#endif
+}
+
+TEST(StackTest, AcquireReleaseReuse) {
+  for (StackKind kind : {StackKind::kGuarded, StackKind::kCompact}) {
+    StackPool pool(kind, StackSizeFor(kind));
+    Stack a = pool.Acquire();
+    Stack b = pool.Acquire();
+    ASSERT_NE(a.lo, nullptr);
+    EXPECT_EQ(a.size, StackSizeFor(kind));
+    EXPECT_EQ(a.kind, kind);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(a.lo) % 16, 0u);
+    EXPECT_NE(a.lo, b.lo);
+    // The whole usable range is writable (above the canary word).
+    std::memset(static_cast<char*>(a.lo) + 8, 0xab, a.size - 8);
+    EXPECT_TRUE(StackCanaryIntact(a));
+    EXPECT_EQ(pool.live(), 2u);
+    pool.Release(a);
+    EXPECT_EQ(pool.live(), 1u);
+    EXPECT_EQ(pool.cached(), 1u);
+    Stack c = pool.Acquire();
+    EXPECT_EQ(c.lo, a.lo);  // reused from the free list
+    pool.Release(b);
+    pool.Release(c);
+    EXPECT_EQ(pool.live(), 0u);
+  }
+}
+
+TEST(StackTest, SizesAreRounded) {
+  StackPool guarded(StackKind::kGuarded, 10000);
+  EXPECT_EQ(guarded.stack_size(), 12288u);
+  StackPool compact(StackKind::kCompact, 5000);
+  EXPECT_EQ(compact.stack_size(), 5056u);
+  Stack s = compact.Acquire();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(s.lo) % 16, 0u);
+  compact.Release(s);
+}
+
+TEST(StackTest, ConcurrentAcquireRelease) {
+  StackPool pool(StackKind::kCompact, kCompactStackSize);
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&pool, &errors, t] {
+      std::vector<Stack> held;
+      for (int i = 0; i < 2000; ++i) {
+        Stack s = pool.Acquire();
+        // Mark the stack as ours; nobody else may hold it meanwhile.
+        static_cast<volatile int*>(s.hi())[-1] = t;
+        held.push_back(s);
+        if (held.size() > 16) {
+          Stack r = held[held.size() / 2];
+          if (static_cast<volatile int*>(r.hi())[-1] != t) ++errors;
+          held.erase(held.begin() + held.size() / 2);
+          pool.Release(r);
+        }
+      }
+      for (Stack s : held) pool.Release(s);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(pool.live(), 0u);
+}
+
+// 100,000 guarded stacks held at once stay in a few mappings (with
+// MADV_GUARD_INSTALL), far below vm.max_map_count. The bench holds a million.
+TEST(StackTest, ManyGuardedStacksFewMappings) {
+  if (!MadvGuardInstallSupported()) {
+    GTEST_SKIP() << "kernel lacks MADV_GUARD_INSTALL (Linux >= 6.13)";
+  }
+  constexpr size_t kStacks = 100000;
+  const size_t maps_before = MapCount();
+  StackPool pool(StackKind::kGuarded, kGuardedStackSize);
+  EXPECT_EQ(pool.guard_method(), StackPool::GuardMethod::kMadvise);
+  std::vector<Stack> stacks;
+  stacks.reserve(kStacks);
+  for (size_t i = 0; i < kStacks; ++i) stacks.push_back(pool.Acquire());
+  EXPECT_EQ(pool.live(), kStacks);
+  EXPECT_LT(pool.mappings(), 200u);
+  EXPECT_LT(MapCount(), maps_before + 400);
+  // Every stack is usable at both ends.
+  for (size_t i = 0; i < kStacks; i += 997) {
+    static_cast<volatile char*>(stacks[i].lo)[0] = 1;
+    static_cast<volatile char*>(stacks[i].hi())[-1] = 1;
+  }
+  for (Stack s : stacks) pool.Release(s);
+}
+
+// 100,000 compact stacks held at once (each touches one page: its canary).
+TEST(StackTest, ManyCompactStacks) {
+  constexpr size_t kStacks = 100000;
+  StackPool pool(StackKind::kCompact, kCompactStackSize);
+  std::vector<Stack> stacks;
+  stacks.reserve(kStacks);
+  for (size_t i = 0; i < kStacks; ++i) stacks.push_back(pool.Acquire());
+  EXPECT_EQ(pool.live(), kStacks);
+  EXPECT_LT(pool.mappings(), 20u);
+  for (const Stack& s : stacks) ASSERT_TRUE(StackCanaryIntact(s));
+  for (Stack s : stacks) pool.Release(s);
+  EXPECT_EQ(pool.cached(), kStacks);
+}
+
+// The fallback for old kernels: one mapping plus an mprotect'ed guard per
+// stack.
+TEST(StackTest, MprotectFallback) {
+  StackPool pool(StackKind::kGuarded, kGuardedStackSize,
+                 StackPool::GuardMethod::kMprotect);
+  std::vector<Stack> stacks;
+  for (int i = 0; i < 100; ++i) stacks.push_back(pool.Acquire());
+  EXPECT_EQ(pool.mappings(), 200u);
+  for (Stack s : stacks) {
+    static_cast<volatile char*>(s.lo)[0] = 1;
+    pool.Release(s);
+  }
+}
+
+TEST(StackTest, GuardRegistry) {
+  StackPool pool(StackKind::kGuarded, kGuardedStackSize);
+  Stack s = pool.Acquire();
+  const auto lo = reinterpret_cast<uintptr_t>(s.lo);
+  StackGuardHit hit;
+  ASSERT_TRUE(FindStackGuardHit(lo - 1, &hit));
+  EXPECT_EQ(hit.stack_lo, lo);
+  EXPECT_EQ(hit.stack_size, s.size);
+  ASSERT_TRUE(FindStackGuardHit(lo - kStackGuardSize, &hit));
+  EXPECT_FALSE(FindStackGuardHit(lo, &hit));
+  EXPECT_FALSE(FindStackGuardHit(lo + s.size - 1, &hit));
+  pool.Release(s);
+}
+
+// --- Running on the stacks. -------------------------------------------------
+
+struct Recursion {
+  Context main;
+  Context ctx;
+  Stack stack;
+  size_t margin = 0;        // stop when fewer bytes than this are left
+  size_t max_depth = 0;
+  size_t lowest_left = ~size_t{0};
+  uint64_t result = 0;
+};
+
+// Recurse uses a frame with a 256-byte array and does work after the call,
+// so it is neither tail-call optimised nor folded into a loop.
+__attribute__((noinline)) uint64_t Recurse(Recursion* r, size_t depth) {
+  volatile char buf[256];
+  for (size_t i = 0; i < sizeof buf; i += 64) buf[i] = static_cast<char>(depth);
+  const size_t left =
+      reinterpret_cast<uintptr_t>(&buf[0]) - reinterpret_cast<uintptr_t>(r->stack.lo);
+  if (left < r->lowest_left) r->lowest_left = left;
+  uint64_t below = 0;
+  if (left > r->margin) {
+    below = Recurse(r, depth + 1);
+  } else {
+    r->max_depth = depth;
+  }
+  return below + buf[0] + 1;
+}
+
+void RecursionEntry(void* arg) {
+  auto* r = static_cast<Recursion*>(arg);
+  r->result = Recurse(r, 0);
+  SwitchContext(&r->ctx, &r->main);
+  ExitContext(&r->main);
+}
+
+TEST(StackTest, DeepRecursionNearTheGuard) {
+  InstallStackOverflowHandler();
+  SetupSignalStack();
+  for (StackKind kind : {StackKind::kGuarded, StackKind::kCompact}) {
+    StackPool pool(kind, StackSizeFor(kind));
+    Recursion r;
+    r.stack = pool.Acquire();
+    r.margin = 1024;  // a frame here is well under 1 KiB, even with ASan
+    InitThreadContext(&r.main);
+    MakeContext(&r.ctx, r.stack.lo, r.stack.size, &RecursionEntry, &r);
+    SwitchContext(&r.main, &r.ctx);
+    EXPECT_GT(r.max_depth, 10u);
+    EXPECT_LE(r.lowest_left, 1024u);
+    EXPECT_GT(r.result, r.max_depth);
+    CheckStackCanary(r.stack);  // came within 1 KiB of it, never touched it
+    SwitchContext(&r.main, &r.ctx);
+    DestroyContext(&r.ctx);
+    pool.Release(r.stack);
+  }
+}
+
+void OverflowGuardedStack(StackPool::GuardMethod method) {
+  InstallStackOverflowHandler();
+  SetupSignalStack();
+  StackPool pool(StackKind::kGuarded, kGuardedStackSize, method);
+  Recursion r;
+  r.stack = pool.Acquire();
+  r.margin = 0;  // never stop: run into the guard
+  InitThreadContext(&r.main);
+  MakeContext(&r.ctx, r.stack.lo, r.stack.size, &RecursionEntry, &r);
+  SwitchContext(&r.main, &r.ctx);
+}
+
+TEST(StackDeathTest, GuardPageHitIsStackOverflow) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(OverflowGuardedStack(StackPool::GuardMethod::kAuto),
+               "fatal error: .*stack overflow\n\nguard page hit at "
+               "0x[0-9a-f]+: goroutine stack");
+  EXPECT_DEATH(OverflowGuardedStack(StackPool::GuardMethod::kMprotect),
+               "fatal error: .*stack overflow\n\nguard page hit at "
+               "0x[0-9a-f]+: goroutine stack");
+}
+
+void WildWrite() {
+  InstallStackOverflowHandler();
+  SetupSignalStack();
+  *static_cast<volatile int*>(reinterpret_cast<void*>(uintptr_t{64})) = 1;
+}
+
+// A wild write is not reported as a stack overflow: it crashes as before (or
+// is reported by ASan).
+TEST(StackDeathTest, OtherFaultsStillCrash) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(WildWrite(), "");
+}
+
+void BreakCanary() {
+  StackPool pool(StackKind::kCompact, kCompactStackSize);
+  Stack s = pool.Acquire();
+  *static_cast<volatile uint64_t*>(s.lo) = 0;  // what an overflow does
+  CheckStackCanary(s);
+}
+
+TEST(StackDeathTest, CompactCanaryBreachDirect) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(BreakCanary(),
+               "fatal error: stack overflow \\(canary at 0x[0-9a-f]+ "
+               "overwritten");
+}
+
+// DeepBelow recurses until its frame lies about 1 KiB under the stack's low
+// end: a real overflow of a compact stack.
+__attribute__((noinline)) uint64_t DeepBelow(Recursion* r, int depth) {
+  volatile char buf[256];
+  for (size_t i = 0; i < sizeof buf; i += 8) buf[i] = 1;
+  const auto here = reinterpret_cast<intptr_t>(&buf[0]);
+  const auto lo = reinterpret_cast<intptr_t>(r->stack.lo);
+  uint64_t below = 0;
+  if (here > lo - 1024) below = DeepBelow(r, depth + 1);
+  return below + buf[0];
+}
+
+void DeepBelowEntry(void* arg) {
+  auto* r = static_cast<Recursion*>(arg);
+  r->result = DeepBelow(r, 0);
+  SwitchContext(&r->ctx, &r->main);
+  ExitContext(&r->main);
+}
+
+void OverflowCompactStack() {
+  StackPool pool(StackKind::kCompact, kCompactStackSize);
+  // The second stack of a slab has the first one below it, so the overflow
+  // lands in mapped memory and only the canary can tell.
+  Stack below = pool.Acquire();
+  Recursion r;
+  r.stack = pool.Acquire();
+  if (r.stack.lo != below.hi()) std::abort();
+  InitThreadContext(&r.main);
+  MakeContext(&r.ctx, r.stack.lo, r.stack.size, &DeepBelowEntry, &r);
+  SwitchContext(&r.main, &r.ctx);
+  CheckStackCanary(r.stack);  // the scheduler's check at switch-out
+}
+
+// A goroutine that really recurses through its compact stack's low end is
+// caught when it is switched out.
+TEST(StackDeathTest, CompactCanaryBreachByRecursion) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(OverflowCompactStack(), "fatal error: stack overflow \\(canary");
+}
+
+void ReleaseForeign() {
+  StackPool a(StackKind::kCompact, kCompactStackSize);
+  StackPool b(StackKind::kGuarded, kGuardedStackSize);
+  b.Release(a.Acquire());
+}
+
+TEST(StackDeathTest, ReleaseForeignStack) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(ReleaseForeign(),
+               "fatal error: StackPool::Release of a foreign stack");
+}
+
+#if !GMP_HAVE_ASAN && !GMP_HAVE_TSAN
+// (Not under sanitizers: they need the address space and the mappings these
+// tests use up.)
+
+void ExhaustAddressSpace(StackKind kind, StackPool::GuardMethod method) {
+  struct rlimit lim;
+  lim.rlim_cur = lim.rlim_max = size_t{1} << 30;
+  setrlimit(RLIMIT_AS, &lim);
+  StackPool pool(kind, StackSizeFor(kind), method);
+  for (;;) pool.Acquire();
+}
+
+// Running out of address space is a clear fatal error, not a crash.
+TEST(StackDeathTest, ExhaustionIsAClearError) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      ExhaustAddressSpace(StackKind::kGuarded, StackPool::GuardMethod::kAuto),
+      "fatal error: cannot allocate goroutine stack: mmap of a stack slab: "
+      "Cannot allocate memory");
+  EXPECT_DEATH(
+      ExhaustAddressSpace(StackKind::kCompact, StackPool::GuardMethod::kAuto),
+      "fatal error: cannot allocate goroutine stack: mmap of a stack slab: "
+      "Cannot allocate memory");
+  EXPECT_DEATH(ExhaustAddressSpace(StackKind::kGuarded,
+                                   StackPool::GuardMethod::kMprotect),
+               "fatal error: cannot allocate goroutine stack: mmap: Cannot "
+               "allocate memory");
+}
+
+void ExhaustMappings() {
+  StackPool pool(StackKind::kGuarded, kGuardedStackSize,
+                 StackPool::GuardMethod::kMprotect);
+  for (;;) pool.Acquire();
+}
+
+// Without MADV_GUARD_INSTALL each guarded stack is two mappings, and
+// vm.max_map_count stops them near 32k: one clear error that names it.
+TEST(StackDeathTest, MappingLimitIsAClearError) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(ExhaustMappings(),
+               "fatal error: cannot allocate goroutine stack: .* with [0-9]+ "
+               "live guarded stacks in [0-9]+ mappings: the mapping limit "
+               "vm.max_map_count \\([0-9]+\\) is reached");
+}
+#endif
+
+}  // namespace
+}  // namespace gmp::internal
