@@ -1,0 +1,85 @@
+"""bench/tools/catalog.py — the workloads and peers a report knows about.
+
+Each workload has one name everywhere (gmplab binaries, peers, Go files) and a
+procs mode:
+  sweep    run at every --procs value
+  one      always on one proc (Go's GOMAXPROCS(1) benchmarks)
+  default  on the hardware threads only (MillionParked), one process per
+           repetition so every repetition starts cold
+"""
+
+WORKLOADS = [
+    ("CreateGoroutines", "sweep"),
+    ("CreateGoroutinesParallel", "sweep"),
+    ("CreateGoroutinesSingle", "sweep"),
+    ("Gosched", "one"),
+    ("PingPongUnbuffered", "sweep"),
+    ("PingPongBuffered", "sweep"),
+    ("PingPongHog", "one"),
+    ("WakeupParallelSpinning", "sweep"),
+    ("Fib", "sweep"),
+    ("SkewedLoad", "sweep"),
+    ("LockOSThreadPingPong", "sweep"),
+    ("Syscall", "sweep"),
+    ("MillionParked", "default"),
+]
+WORKLOAD_NAMES = [w for w, _ in WORKLOADS]
+MODE = dict(WORKLOADS)
+
+# The workloads the issues ask to see gmplab's go_default beside Go for.
+HEADLINE = [
+    "CreateGoroutines", "CreateGoroutinesParallel", "CreateGoroutinesSingle",
+    "Gosched", "PingPongUnbuffered", "PingPongBuffered", "PingPongHog",
+    "LockOSThreadPingPong", "Syscall", "WakeupParallelSpinning", "Fib",
+    "MillionParked",
+]
+
+PEERS = ["go", "boost_fiber", "tbb", "thread"]
+
+PEER_DESCRIPTIONS = {
+    "go": "Go's own runtime (Debian golang-go), bench/go/sched_test.go via go test -c",
+    "boost_fiber": "Boost.Fiber algo::work_stealing on procs threads (//bench:boost_fiber_bench)",
+    "tbb": "oneTBB task_group in a task_arena(procs) (//bench:tbb_bench)",
+    "thread": "std::thread, one thread per task, at most 256 alive (//bench:thread_bench)",
+}
+
+_NO_YIELD = "TBB tasks run to completion: no yield, park or hand-off; blocking stalls a worker"
+# Cells a peer leaves empty, and why.
+NOT_IN_PEER = {
+    "go": {},
+    "tbb": {
+        "Gosched": _NO_YIELD,
+        "PingPongUnbuffered": _NO_YIELD + " (no channels)",
+        "PingPongBuffered": _NO_YIELD + " (no channels)",
+        "PingPongHog": _NO_YIELD,
+        "WakeupParallelSpinning": _NO_YIELD,
+        "LockOSThreadPingPong": _NO_YIELD,
+        "Syscall": _NO_YIELD,
+        "MillionParked": "a TBB task cannot park",
+    },
+    "boost_fiber": {
+        "PingPongHog": "no preemption: a hog fiber owns its thread forever",
+        "LockOSThreadPingPong": "work_stealing cannot pin a fiber to a thread",
+        "Syscall": "no hand-off: a blocking read stops the thread and all fibers "
+                   "queued on it (deadlocks on one proc)",
+        "MillionParked": "a million 32 KiB fiber stacks (>= 32 GB) do not fit here",
+    },
+    "thread": {
+        "MillionParked": "a million OS threads exceed the thread and mapping limits",
+    },
+}
+
+# Notes on cells that exist but differ from gmplab's workload.
+PEER_NOTES = {
+    ("thread", "LockOSThreadPingPong"): "same code as PingPongUnbuffered: each task owns its thread",
+    ("thread", "PingPongHog"): "10,000 ops per repetition (OS time slices make each op slow)",
+    ("boost_fiber", "PingPongBuffered"): "capacity 2, Boost's minimum",
+    ("boost_fiber", "*"): "idle workers spin (suspend=false)",
+    ("thread", "*"): "procs = CPUs in the affinity mask (capped at the machine's CPUs)",
+}
+
+
+def peer_supports(peer, workload):
+    """Returns (True, None) or (False, reason)."""
+    reason = NOT_IN_PEER.get(peer, {}).get(workload)
+    return (reason is None), reason

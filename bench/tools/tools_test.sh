@@ -1,0 +1,31 @@
+#!/bin/bash
+# bench/tools/tools_test.sh — runs the report tooling's unit tests and checks
+# that run_report.py / run_bench.py reject bad flags (//bench:tools_test).
+set -euo pipefail
+PY=/usr/bin/python3
+DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [[ -n "${TEST_SRCDIR:-}" && -d "${TEST_SRCDIR}/gmplab/bench/tools" ]]; then
+  DIR="${TEST_SRCDIR}/gmplab/bench/tools"
+fi
+cd "$DIR"
+export MPLCONFIGDIR="${TEST_TMPDIR:-$(mktemp -d)}"
+"$PY" -m unittest -v stats_test parse_test report_test
+
+expect_usage_error() {
+  local out rc=0
+  out="$("$PY" "$@" 2>&1)" || rc=$?
+  if [[ $rc -ne 2 ]]; then
+    echo "FAIL: '$*' exited $rc, want 2; output:"; echo "$out"; exit 1
+  fi
+  if ! grep -q "usage:" <<<"$out"; then
+    echo "FAIL: '$*' printed no usage:"; echo "$out"; exit 1
+  fi
+}
+expect_usage_error run_report.py --procs=0
+expect_usage_error run_report.py --procs=1,x
+expect_usage_error run_report.py --peers=erlang
+expect_usage_error run_report.py --workloads=Nope
+expect_usage_error run_report.py --bogus-flag
+expect_usage_error run_bench.py --procs=,
+expect_usage_error run_bench.py --bogus-flag
+echo "PASS"
