@@ -21,6 +21,7 @@
 namespace gmp::internal {
 
 struct M;
+struct Context;  // runtime/context.h
 
 // GStatus is a goroutine's state, as Go's _Gidle, _Grunnable, ...
 enum class GStatus : uint32_t {
@@ -45,18 +46,18 @@ struct G {
 
   // --- Scheduler-private fields. ---
   M* m = nullptr;            // the M running it, while running (owner: that M)
-  M* lockedm = nullptr;      // the M it is wired to by LockOSThread, or null
+  std::atomic<M*> lockedm{nullptr};  // the M it is wired to by LockOSThread
+                                     // (written by the G; read by dumps)
   uint32_t lockcount = 0;    // LockOSThread nesting depth (owner: the G)
   std::atomic<bool> preempt{false};  // sysmon asks it to yield (set: sysmon)
-  bool exited_locked = false;        // finished while locked (owner: its M)
   void* stack_lo = nullptr;          // its stack, or null when it has none
   size_t stack_size = 0;
   absl::AnyInvocable<void() &&> fn;  // what it runs (owner: the G)
   int64_t waitsince_ns = 0;          // when it parked (for dumps)
   G* alllink = nullptr;              // allgs list (owner: sched.allglock)
   int64_t sleep_until_ns = 0;        // timer deadline (Sleep)
-  // The machine context lives right after the G in the same allocation
-  // (see GContext in sched.h), so this header need not know its layout.
+  Context* ctx = nullptr;  // its saved machine context; allocated together
+                           // with the G (see sched.h), never freed apart
 };
 
 }  // namespace gmp::internal

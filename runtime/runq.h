@@ -71,18 +71,28 @@ class RunQueue {
   // kOverflowBatch) in FIFO order and returns how many it wrote. Returns 0
   // when thieves emptied part of the ring meanwhile; then Put again.
   uint32_t Overflow(T* t, T** batch) {
+    uint32_t i = 0;
+    return OverflowTo(t, [&](T* x) { batch[i++] = x; });
+  }
+
+  // OverflowTo is Overflow handing the batch, in FIFO order, to `fn(T*)`
+  // instead of an array (no stack buffer: it runs on small goroutine stacks).
+  // Owner only. The head is advanced first: once the CAS succeeds nobody but
+  // the owner may write those slots, so reading them afterwards is safe.
+  template <class Fn>
+  uint32_t OverflowTo(T* t, Fn&& fn) {
     uint32_t h = head_.load(std::memory_order_acquire);
     uint32_t tl = tail_.load(std::memory_order_relaxed);
     uint32_t n = (tl - h) / 2;
     if (n != N / 2) return 0;  // not full any more
-    for (uint32_t i = 0; i < n; ++i) {
-      batch[i] = buf_[(h + i) % N].load(std::memory_order_relaxed);
-    }
     if (!head_.compare_exchange_strong(h, h + n, std::memory_order_acq_rel,
                                        std::memory_order_relaxed)) {
       return 0;
     }
-    batch[n] = t;
+    for (uint32_t i = 0; i < n; ++i) {
+      fn(buf_[(h + i) % N].load(std::memory_order_relaxed));
+    }
+    fn(t);
     return n + 1;
   }
 

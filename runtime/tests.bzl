@@ -10,4 +10,8 @@ RUNTIME_TESTS = [
     {"name": "stack_test", "size": "small"},
     {"name": "runq_test", "size": "small"},
     {"name": "steal_order_test", "size": "small"},
+    {"name": "chan_test", "size": "small"},
+    {"name": "mutex_test", "size": "small"},
+    {"name": "waitgroup_test", "size": "small"},
+    {"name": "proc_test", "size": "medium"},
 ]

@@ -1,0 +1,73 @@
+// runtime/m.h — M, an OS thread that runs goroutines.
+//
+// Each M has a scheduler context, g0, on the thread's own stack: schedule()
+// runs there. A goroutine switches to g0 to park, yield or exit, leaving in
+// M.after what g0 must do with it (Go's mcall fn). An M without work parks
+// on its note (stopm); an M whose goroutine is locked to it (LockOSThread)
+// runs only that goroutine.
+//
+// Ownership: all non-atomic fields belong to the M's own thread, except
+// nextp/spinning (written by whoever wakes it from stopm, before Wakeup,
+// which publishes them) and schedlink (sched.lock).
+#ifndef GMPLAB_RUNTIME_M_H_
+#define GMPLAB_RUNTIME_M_H_
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "runtime/context.h"
+#include "runtime/g.h"
+#include "runtime/note.h"
+
+namespace gmp::internal {
+
+struct P;
+
+// After is what g0 does with the goroutine that just switched out.
+enum class After : uint32_t {
+  kNone,
+  kPark,        // gopark: run unlockf, leave it waiting
+  kYield,       // Gosched: back on the local run queue's tail
+  kPreempt,     // preempted by sysmon / stop-the-world: global run queue
+  kExit,        // it returned: free it
+  kExitSyscall, // exitsyscall found no P: queue it globally and stop
+  kAbandon,     // the runtime is exiting: leave it where it is
+};
+
+struct M {
+  int64_t id = 0;             // 0, 1, ... in creation order
+  Context g0;                 // the scheduler context on the thread's stack
+  std::atomic<G*> curg{nullptr};  // the goroutine it runs, null on g0 (read
+                                  // by getg and by mainexit/sysmon)
+  P* p = nullptr;             // the P it holds, or null
+  std::atomic<P*> nextp{nullptr};  // P handed over by startm/startlockedm
+  std::atomic<bool> wake_spinning{false};  // startm: start spinning
+  P* oldp = nullptr;          // P it held before a Syscall
+  bool spinning = false;      // looking for work to steal (counted in
+                              // sched.nmspinning)
+  G* lockedg = nullptr;       // goroutine locked to this thread, or null
+  bool dead = false;          // the thread exits (a locked G exited on it)
+  After after = After::kNone;                       // set by the G, read by g0
+  bool (*unlockf)(G*, void*) = nullptr;             // gopark's, for g0
+  void* unlock_arg = nullptr;
+  Note park;                  // stopm / stoplockedm sleep here
+  std::atomic<uint32_t> exectick{0};  // bumped when a new time slice
+                                      // starts (execute); read by sysmon
+  uint32_t sysmon_tick = 0;   // exectick sysmon saw last (sysmon only)
+  int64_t sysmon_when = 0;    // when sysmon saw it change (sysmon only)
+  M* schedlink = nullptr;     // sched.midle list (owner: sched.lock)
+  M* alllink = nullptr;       // sched.allm list (owner: sched.lock)
+  std::atomic<int64_t> tid{0};  // OS thread id, once started
+  pthread_t thread{};           // for the final join
+  std::atomic<bool> in_syscall{false};  // between entersyscall and exitsyscall
+  std::atomic<bool> exited{false};      // the thread function returned
+  uint32_t* steal_order = nullptr;      // scratch for the steal order (nprocs)
+  uint64_t rand_state = 0;              // fastrand
+};
+
+}  // namespace gmp::internal
+
+#endif  // GMPLAB_RUNTIME_M_H_

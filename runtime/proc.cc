@@ -1,0 +1,1491 @@
+// runtime/proc.cc — the G/M/P scheduler: Run, Go, Gosched, schedule.
+//
+// # Design
+//
+// Goroutine scheduler, after Go's runtime/proc.go. The scheduler distributes
+// ready-to-run goroutines over worker threads. The main concepts are:
+//
+//   G  a goroutine: a function, its own stack and saved machine context
+//      (runtime/g.h).
+//   M  an OS thread that runs goroutines (runtime/m.h). Each M has g0, a
+//      scheduler context on the thread's own stack. Goroutines switch to g0
+//      to park, yield or exit; g0 runs schedule() and switches to the next G.
+//   P  a processor, the right to run goroutines (runtime/p.h). There are
+//      exactly GOMAXPROCS Ps; an M must hold one to run goroutines. A P owns
+//      a local run queue (a lock-free ring plus `runnext`, runtime/runq.h)
+//      and a cache of free Gs.
+//   Sched  the global state (runtime/sched.h): idle M and P lists, the global
+//      run queue, global free-G lists, spinning and idle counts.
+//
+// The thread that calls gmp::Run is not an M: it creates the main G, starts
+// the first M and sleeps until main returns, then stops every M, joins every
+// thread and frees everything. So Run is reentrant and leaves nothing behind.
+//
+// ## Invariants
+//
+//   * A G runs on at most one M at a time; while it runs, G.m is that M and
+//     M.curg is the G. A G that is not running is in exactly one place: a run
+//     queue (local or global; status runnable), a wait structure owned by
+//     whoever will goready it (status waiting), a free list (dead), or the
+//     hands of exactly one g0 that is about to put it somewhere.
+//   * A P is held by at most one M (P.m / M.p); an idle P is on sched.pidle
+//     with an empty local run queue; sched.npidle == len(pidle).
+//   * An M holding a P is running a G, running schedule(), or spinning. An M
+//     without a P is idle on sched.midle (parked on its note), parked in
+//     stoplockedm waiting for its locked G, inside a Syscall, or exiting.
+//   * A locked M (M.lockedg != null) runs only its locked G. When that G
+//     blocks, the M hands its P off and parks (stoplockedm); whoever finds
+//     the G runnable hands it a P (startlockedm).
+//   * A spinning M holds a P and is counted in sched.nmspinning.
+//
+// ## Spinning and the no-lost-wakeup protocol
+//
+// An M is "spinning" when it has no local work and is looking for some to
+// steal. We keep just enough spinning Ms to pick up new work quickly without
+// burning all CPUs. The rule (Go's): whoever makes a goroutine runnable —
+// Go, goready, an overflow to the global queue — and sees an idle P and no
+// spinning M, wakes one (wakep), which starts spinning. A spinning M that
+// finds work stops spinning and, if it was the last spinner, wakes another
+// (resetspinning), so a burst of new work ramps up parallelism one M at a
+// time. The delicate moment is a spinner giving up while new work appears:
+//
+//   submitter:  put G in a queue;   StoreLoad;  if nmspinning == 0: wakep()
+//   spinner:    nmspinning -= 1;    StoreLoad;  look at every run queue again
+//
+// With a full barrier on both sides, at least one of them sees the other:
+// either the submitter sees nmspinning == 0 and wakes an M, or the
+// ex-spinner sees the new G and goes back to spinning with an idle P. The
+// barriers are the seq_cst fence in WakeIfNeeded and the fetch_sub in
+// findrunnable (a locked instruction on x86).
+//
+// ## Field ownership
+//
+//   G: see g.h. Only the running M writes a running G; g0 of the M it just
+//      switched out of owns it until g0 publishes it (run queue, unlockf).
+//   M: its own thread, except nextp/wake_spinning (the waker, published by
+//      Note::Wakeup) and schedlink/alllink (sched.lock).
+//   P: the holder, except runq (lock-free protocol), status and schedtick
+//      (atomics read by thieves, sysmon and stop-the-world).
+//   Sched: see the ABSL_GUARDED_BY annotations in sched.h.
+//
+// ## Policy
+//
+// Everything a variant can change is a compile-time type or constant from
+// runtime/policy/config.h; this file only names them:
+//
+//   policy::kRunqSize       size of P.runq (p.h)
+//   policy::kRunnext        runqput: whether a new/readied G takes runnext
+//   policy::kLifoCap        runqget: bypass runnext after that many runs
+//   policy::kFairness       schedule: global queue first every N ticks
+//   policy::StealOrder      stealWork: victim order
+//   policy::StealAmount     stealWork: how much one steal takes
+//   policy::SpinLimit       findrunnable: whether this M may spin
+//   policy::kSpinRounds     stealWork: passes over all Ps
+//   policy::Stacks, kStackSize   Run: the stack pool
+//
+// ## Rejected designs
+//
+//   * One global locked queue: simple, but every spawn and yield would take
+//     the same lock (Go's pre-1.1 scheduler).
+//   * The Run thread as M0: it would have to survive a locked goroutine that
+//     exits on it (Go wedges m0 in that case); a separate waiter is simpler.
+//   * Unwinding the stacks of goroutines still alive when main returns: their
+//     destructors could call back into a runtime that is shutting down. As in
+//     Go, they simply stop; their stacks are reclaimed (see Run).
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/context.h"
+#include "runtime/fatal.h"
+#include "runtime/fuzz_hooks.h"
+#include "runtime/gmp.h"
+#include "runtime/sanitizer.h"
+#include "runtime/sched.h"
+#include "runtime/signal_stack.h"
+#include "runtime/stack.h"
+
+namespace gmp {
+namespace internal {
+
+Sched* sched = nullptr;
+
+namespace {
+
+// The calling thread's M (null on Run's thread and foreign threads).
+thread_local M* tls_m = nullptr;
+
+// Stats of the last finished Run, for ReadStats after Run returns.
+std::mutex last_stats_mu;
+Stats last_stats;
+
+constexpr int32_t kGfreeLocalMax = 64;     // gfput moves half beyond this
+constexpr int32_t kGfreeBatch = 32;        // moves between P and global
+constexpr int32_t kGfreeStackMax = 4096;   // global Gs that keep stacks
+constexpr int64_t kGoidBatch = 16;         // goroutine ids cached per P
+constexpr int kMaxProcs = 1024;
+
+inline uint32_t FastRand(uint64_t* state) {
+  // xorshift64*
+  uint64_t x = *state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return static_cast<uint32_t>((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+int DefaultProcs() {
+  if (const char* env = std::getenv("GMP_MAXPROCS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n < kMaxProcs ? n : kMaxProcs;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  if (hw == 0) hw = 1;
+  return hw < static_cast<unsigned>(kMaxProcs) ? static_cast<int>(hw)
+                                               : kMaxProcs;
+}
+
+Stack StackOf(const G* gp) {
+  return Stack{gp->stack_lo, gp->stack_size, sched->stacks->kind()};
+}
+
+void goroutine_entry(void* arg);
+
+}  // namespace
+
+M* CurrentM() { return tls_m; }
+
+G* getg() {
+  M* mp = tls_m;
+  return mp != nullptr ? mp->curg.load(std::memory_order_relaxed) : nullptr;
+}
+
+int64_t NanoTime() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+const char* WaitReasonString(WaitReason r) {
+  switch (r) {
+    case WaitReason::kNone: return "";
+    case WaitReason::kChanReceive: return "chan receive";
+    case WaitReason::kChanSend: return "chan send";
+    case WaitReason::kChanReceiveNilChan: return "chan receive (nil chan)";
+    case WaitReason::kSelect: return "select";
+    case WaitReason::kSyncMutexLock: return "sync.Mutex.Lock";
+    case WaitReason::kSyncWaitGroupWait: return "sync.WaitGroup.Wait";
+    case WaitReason::kSleep: return "sleep";
+    case WaitReason::kSemacquire: return "semacquire";
+    case WaitReason::kLockedThread: return "locked thread";
+    case WaitReason::kPreempted: return "preempted";
+    case WaitReason::kSyscall: return "syscall";
+  }
+  return "?";
+}
+
+const char* GStatusString(GStatus s) {
+  switch (s) {
+    case GStatus::kIdle: return "idle";
+    case GStatus::kRunnable: return "runnable";
+    case GStatus::kRunning: return "running";
+    case GStatus::kSyscall: return "syscall";
+    case GStatus::kWaiting: return "waiting";
+    case GStatus::kDead: return "dead";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------------------
+// Global run queue. sched.lock must be held.
+
+void globrunqput(G* gp) {
+  gp->schedlink = nullptr;
+  if (sched->runq_tail != nullptr) {
+    sched->runq_tail->schedlink = gp;
+  } else {
+    sched->runq_head = gp;
+  }
+  sched->runq_tail = gp;
+  sched->runqsize.fetch_add(1, std::memory_order_relaxed);
+  sched->counters.Add(kGlobalPuts);
+}
+
+// globrunqputchain appends the chain head..tail (n Gs, linked by schedlink).
+static void globrunqputchain(G* head, G* tail, int32_t n)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  tail->schedlink = nullptr;
+  if (sched->runq_tail != nullptr) {
+    sched->runq_tail->schedlink = head;
+  } else {
+    sched->runq_head = head;
+  }
+  sched->runq_tail = tail;
+  sched->runqsize.fetch_add(n, std::memory_order_relaxed);
+  sched->counters.Add(kGlobalPuts, n);
+}
+
+void globrunqputbatch(G** batch, uint32_t n) {
+  if (n == 0) return;
+  for (uint32_t i = 0; i + 1 < n; ++i) batch[i]->schedlink = batch[i + 1];
+  globrunqputchain(batch[0], batch[n - 1], static_cast<int32_t>(n));
+}
+
+static G* globrunqpop() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  G* gp = sched->runq_head;
+  if (gp == nullptr) return nullptr;
+  sched->runq_head = gp->schedlink;
+  if (sched->runq_head == nullptr) sched->runq_tail = nullptr;
+  gp->schedlink = nullptr;
+  sched->runqsize.fetch_sub(1, std::memory_order_relaxed);
+  return gp;
+}
+
+// globrunqget takes a batch from the global queue for pp: returns one G to
+// run and moves up to `max` - 1 more (0 = no limit beyond a fair share and
+// half the local ring) into pp's local queue. sched.lock must be held; the
+// caller holds pp.
+static G* globrunqget(P* pp, int32_t max)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  int32_t size = sched->runqsize.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  int32_t n = size / sched->nprocs + 1;
+  if (n > size) n = size;
+  if (max > 0 && n > max) n = max;
+  if (n > static_cast<int32_t>(policy::kRunqSize / 2)) {
+    n = policy::kRunqSize / 2;
+  }
+  pp->counters.Bump(kGlobalGets, n);
+  G* gp = globrunqpop();
+  for (int32_t i = 1; i < n; ++i) {
+    G* g1 = globrunqpop();
+    if (!pp->runq.Put(g1)) {  // cannot happen with n <= half, but be safe
+      globrunqput(g1);
+      break;
+    }
+  }
+  return gp;
+}
+
+// ---------------------------------------------------------------------------
+// Local run queue.
+
+// runqput puts gp on pp's local run queue: in runnext when `next` (and the
+// policy has runnext), kicking the old runnext to the tail; on the tail
+// otherwise. A full ring moves half of itself plus gp to the global queue.
+// Executed only by the owner of pp.
+void runqput(P* pp, G* gp, bool next) {
+  if constexpr (policy::kRunnext) {
+    if (next) {
+      G* old = pp->runq.PutRunnext(gp);
+      if (old == nullptr) return;
+      gp = old;  // kick the old runnext out to the tail
+    }
+  }
+  for (;;) {
+    if (pp->runq.Put(gp)) return;
+    G* head = nullptr;
+    G* tail = nullptr;
+    uint32_t n = pp->runq.OverflowTo(gp, [&](G* x) {
+      if (tail == nullptr) {
+        head = x;
+      } else {
+        tail->schedlink = x;
+      }
+      tail = x;
+    });
+    if (n != 0) {
+      sched->lock.lock();
+      globrunqputchain(head, tail, static_cast<int32_t>(n));
+      sched->lock.unlock();
+      pp->counters.Bump(kOverflows);
+      return;
+    }
+  }
+}
+
+// runqget takes the next local G for pp, honouring the LIFO cap and the fuzz
+// hook; `*inherit` is set when it came from runnext (it inherits the time
+// slice). Executed only by the owner of pp.
+static G* runqget(P* pp, bool* inherit) {
+  bool skip = false;
+  if constexpr (policy::kLifoCap > 0) {
+    skip = pp->lifo_runs >= policy::kLifoCap;
+  }
+#if GMP_FUZZ_ENABLED
+  if (GMP_FUZZ_HOOK(skip_runnext)) skip = true;
+#endif
+  bool from_next = false;
+  G* gp = pp->runq.Get(skip, &from_next);
+  if (gp == nullptr && skip) gp = pp->runq.Get(false, &from_next);
+  if (gp == nullptr) return nullptr;
+  if (from_next) {
+    ++pp->lifo_runs;
+  } else {
+    pp->lifo_runs = 0;
+  }
+  *inherit = from_next;
+  return gp;
+}
+
+// ---------------------------------------------------------------------------
+// Free Gs.
+
+// gfput puts the dead gp (with its stack) on pp's free list, moving a batch
+// to the global lists when the local one is long. Owner of pp.
+static void gfput(P* pp, G* gp) {
+  gp->schedlink = pp->gfree;
+  pp->gfree = gp;
+  if (++pp->gfree_count < kGfreeLocalMax) return;
+  LockGuard l(sched->gflock);
+  while (pp->gfree_count > kGfreeLocalMax - kGfreeBatch) {
+    G* g1 = pp->gfree;
+    pp->gfree = g1->schedlink;
+    --pp->gfree_count;
+    if (sched->ngfree_stack < kGfreeStackMax) {
+      g1->schedlink = sched->gfree_stack;
+      sched->gfree_stack = g1;
+      ++sched->ngfree_stack;
+    } else {
+      sched->stacks->Release(StackOf(g1));
+      g1->stack_lo = nullptr;
+      g1->stack_size = 0;
+      g1->schedlink = sched->gfree_nostack;
+      sched->gfree_nostack = g1;
+      ++sched->ngfree_nostack;
+    }
+  }
+}
+
+// malg allocates a new G with a stack and registers it in allgs.
+static G* malg() {
+  auto* rec = new GRecord;
+  G* gp = &rec->g;
+  gp->ctx = &rec->ctx;
+  Stack s = sched->stacks->Acquire();
+  gp->stack_lo = s.lo;
+  gp->stack_size = s.size;
+  LockGuard l(sched->allglock);
+  sched->allgs.push_back(rec);
+  return gp;
+}
+
+// gfget returns a free G with a stack for pp (refilling pp's list from the
+// global ones), or a new one. Owner of pp, or pp null (global lists only).
+static G* gfget(P* pp) {
+  if (pp == nullptr || pp->gfree == nullptr) {
+    G* got = nullptr;
+    {
+      LockGuard l(sched->gflock);
+      int32_t want = pp == nullptr ? 1 : kGfreeBatch;
+      for (int32_t i = 0; i < want; ++i) {
+        G* g1 = nullptr;
+        if (sched->gfree_stack != nullptr) {
+          g1 = sched->gfree_stack;
+          sched->gfree_stack = g1->schedlink;
+          --sched->ngfree_stack;
+        } else if (sched->gfree_nostack != nullptr) {
+          g1 = sched->gfree_nostack;
+          sched->gfree_nostack = g1->schedlink;
+          --sched->ngfree_nostack;
+        } else {
+          break;
+        }
+        if (pp == nullptr) {
+          got = g1;
+        } else {
+          g1->schedlink = pp->gfree;
+          pp->gfree = g1;
+          ++pp->gfree_count;
+        }
+      }
+    }
+    if (pp == nullptr) {
+      if (got == nullptr) return malg();
+      if (got->stack_lo == nullptr) {
+        Stack s = sched->stacks->Acquire();
+        got->stack_lo = s.lo;
+        got->stack_size = s.size;
+      }
+      return got;
+    }
+    if (pp->gfree == nullptr) return malg();
+  }
+  G* gp = pp->gfree;
+  pp->gfree = gp->schedlink;
+  --pp->gfree_count;
+  if (gp->stack_lo == nullptr) {
+    Stack s = sched->stacks->Acquire();
+    gp->stack_lo = s.lo;
+    gp->stack_size = s.size;
+  }
+  return gp;
+}
+
+static int64_t NewGoid(P* pp) {
+  if (pp == nullptr) {
+    return sched->goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+  if (pp->goid_next == pp->goid_end) {
+    pp->goid_next =
+        sched->goidgen.fetch_add(kGoidBatch, std::memory_order_relaxed) + 1;
+    pp->goid_end = pp->goid_next + kGoidBatch;
+  }
+  return pp->goid_next++;
+}
+
+// newproc1 makes a runnable G that will run fn. pp may be null.
+static G* newproc1(P* pp, absl::AnyInvocable<void() &&> fn) {
+  G* gp = gfget(pp);
+  gp->fn = std::move(fn);
+  gp->goid = NewGoid(pp);
+  gp->waitreason = WaitReason::kNone;
+  gp->param = nullptr;
+  gp->schedlink = nullptr;
+  gp->lockedm.store(nullptr, std::memory_order_relaxed);
+  gp->lockcount = 0;
+  gp->preempt.store(false, std::memory_order_relaxed);
+  MakeContext(gp->ctx, gp->stack_lo, gp->stack_size, &goroutine_entry, gp);
+  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  return gp;
+}
+
+// ---------------------------------------------------------------------------
+// P hand-over.
+
+// acquirep associates pp with mp. pp must be idle (off the idle list) and
+// mp hold no P. mp's thread.
+void acquirep(M* mp, P* pp) {
+  if (mp->p != nullptr || pp->m != nullptr) {
+    Throw("acquirep: invalid p state");
+  }
+  mp->p = pp;
+  pp->m = mp;
+  pp->status.store(PStatus::kRunning, std::memory_order_relaxed);
+}
+
+// releasep dissociates mp's P from mp and returns it. mp's thread.
+P* releasep(M* mp) {
+  P* pp = mp->p;
+  if (pp == nullptr || pp->m != mp) Throw("releasep: invalid p state");
+  mp->p = nullptr;
+  pp->m = nullptr;
+  pp->status.store(PStatus::kIdle, std::memory_order_relaxed);
+  return pp;
+}
+
+void pidleput(P* pp) {
+  if (!pp->runq.Empty()) Throw("pidleput: P has non-empty run queue");
+  pp->status.store(PStatus::kIdle, std::memory_order_relaxed);
+  pp->link = sched->pidle;
+  sched->pidle = pp;
+  sched->npidle.fetch_add(1, std::memory_order_seq_cst);
+  checkdead();
+}
+
+P* pidleget() {
+  P* pp = sched->pidle;
+  if (pp != nullptr) {
+    sched->pidle = pp->link;
+    pp->link = nullptr;
+    sched->npidle.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  return pp;
+}
+
+// TakeIdleP takes pp off the idle list if it is there (exitsyscall wants
+// its old P back). sched.lock must be held.
+bool TakeIdleP(P* pp) {
+  for (P** link = &sched->pidle; *link != nullptr; link = &(*link)->link) {
+    if (*link == pp) {
+      *link = pp->link;
+      pp->link = nullptr;
+      sched->npidle.fetch_sub(1, std::memory_order_seq_cst);
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// M lifecycle.
+
+static void* mstart(void* arg);
+
+static void mput(M* mp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  mp->schedlink = sched->midle;
+  sched->midle = mp;
+  ++sched->nmidle;
+}
+
+static M* mget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  M* mp = sched->midle;
+  if (mp != nullptr) {
+    sched->midle = mp->schedlink;
+    mp->schedlink = nullptr;
+    --sched->nmidle;
+  }
+  return mp;
+}
+
+// newm creates a new M (an OS thread) that will start by running with pp
+// (and spinning if `spinning`). Any thread.
+static void newm(P* pp, bool spinning) {
+  auto* mp = new M;
+  mp->steal_order = new uint32_t[sched->nprocs];
+  mp->nextp.store(pp, std::memory_order_relaxed);
+  mp->wake_spinning.store(spinning, std::memory_order_relaxed);
+  {
+    LockGuard l(sched->lock);
+    if (sched->mnext >= sched->maxmcount) {
+      std::string msg =
+          absl::StrCat("thread exhaustion: program exceeds ",
+                       sched->maxmcount, "-thread limit (GMP_MAXTHREADS)");
+      Throw(msg);
+    }
+    mp->id = sched->mnext++;
+    mp->alllink = sched->allm;
+    sched->allm = mp;
+  }
+  mp->rand_state = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(mp->id + 1);
+  sched->counters.Add(kThreads);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  int err = pthread_create(&mp->thread, &attr, &mstart, mp);
+  pthread_attr_destroy(&attr);
+  if (err != 0) {
+    Throw(absl::StrCat("newm: pthread_create failed: errno ", err));
+  }
+}
+
+// startm schedules some M to run pp (an idle P if pp is null; if there is
+// none, nothing happens). `spinning` means the caller incremented
+// nmspinning for the new M, which starts spinning. Any thread.
+void startm(P* pp, bool spinning) {
+  sched->lock.lock();
+  if (sched->exiting.load(std::memory_order_relaxed)) {
+    if (pp != nullptr) pidleput(pp);
+    sched->lock.unlock();
+    if (spinning) sched->nmspinning.fetch_sub(1);
+    return;
+  }
+  if (pp == nullptr) {
+    pp = pidleget();
+    if (pp == nullptr) {
+      sched->lock.unlock();
+      if (spinning) {
+        // The caller counted us as spinning; undo and re-check, as Go does.
+        if (sched->nmspinning.fetch_sub(1) - 1 < 0) {
+          Throw("startm: negative nmspinning");
+        }
+      }
+      return;
+    }
+  }
+  M* nmp = mget();
+  sched->lock.unlock();
+  if (nmp == nullptr) {
+    newm(pp, spinning);
+    return;
+  }
+  sched->counters.Add(kWakeups);
+  nmp->wake_spinning.store(spinning, std::memory_order_relaxed);
+  nmp->nextp.store(pp, std::memory_order_relaxed);
+  nmp->park.Wakeup();  // publishes nextp / wake_spinning
+}
+
+// wakep tries to add one more spinning M to run goroutines, when there is an
+// idle P and no M spins. Any thread.
+void wakep() {
+  if (sched->npidle.load(std::memory_order_relaxed) == 0) return;
+  if (sched->nmspinning.load(std::memory_order_relaxed) != 0) return;
+#if defined(GMP_CANARY_LOST_WAKEUP)
+  // BUG: now and then a wakeup that is needed is skipped.
+  static std::atomic<uint32_t> canary_count{0};
+  if ((canary_count.fetch_add(1, std::memory_order_relaxed) & 15) == 15) {
+    return;
+  }
+#endif
+  int32_t zero = 0;
+  if (!sched->nmspinning.compare_exchange_strong(zero, 1)) return;
+  startm(nullptr, true);
+}
+
+// WakeIfNeeded is the submitter's half of the spinning protocol, called
+// after making a G runnable: StoreLoad, then wakep if nobody spins.
+static inline void WakeIfNeeded() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sched->npidle.load(std::memory_order_relaxed) != 0 &&
+      sched->nmspinning.load(std::memory_order_relaxed) == 0) {
+    wakep();
+  }
+}
+
+// stopm parks mp on the idle list until startm hands it a P (or the runtime
+// exits). mp holds no P and is not spinning. mp's g0.
+void stopm(M* mp) {
+  if (mp->p != nullptr) Throw("stopm holding p");
+  if (mp->spinning) Throw("stopm spinning");
+  mp->park.Clear();
+  sched->lock.lock();
+  if (sched->exiting.load(std::memory_order_relaxed)) {
+    sched->lock.unlock();
+    return;
+  }
+  mput(mp);
+  sched->counters.Add(kParks);
+  sched->lock.unlock();
+  mp->park.Sleep();
+  P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed);
+  if (pp != nullptr) {
+    mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
+    acquirep(mp, pp);
+  }
+}
+
+// stopm_timed is stopm with a deadline, used by the M that sleeps until the
+// next timer. Returns with a P if one was handed over, else without.
+static void stopm_timed(M* mp, int64_t ns) {
+  mp->park.Clear();
+  sched->lock.lock();
+  if (sched->exiting.load(std::memory_order_relaxed)) {
+    sched->lock.unlock();
+    return;
+  }
+  mput(mp);
+  sched->counters.Add(kParks);
+  sched->lock.unlock();
+  if (!mp->park.SleepFor(ns)) {
+    // Timed out: take ourselves off the idle list, unless a waker already
+    // took us (then its Wakeup is coming).
+    sched->lock.lock();
+    bool found = false;
+    for (M** link = &sched->midle; *link != nullptr;
+         link = &(*link)->schedlink) {
+      if (*link == mp) {
+        *link = mp->schedlink;
+        mp->schedlink = nullptr;
+        --sched->nmidle;
+        found = true;
+        break;
+      }
+    }
+    sched->lock.unlock();
+    if (found) return;
+    mp->park.Sleep();
+  }
+  P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed);
+  if (pp != nullptr) {
+    mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
+    acquirep(mp, pp);
+  }
+}
+
+// handoffp hands off pp from a syscall, a locked M or an exiting M: start an
+// M if there is work, else put pp on the idle list. Caller released pp.
+void handoffp(P* pp) {
+  sched->counters.Add(kHandoffs);
+  // Local or global work: start an M for it.
+  if (!pp->runq.Empty() ||
+      sched->runqsize.load(std::memory_order_relaxed) != 0) {
+    startm(pp, false);
+    return;
+  }
+  // No local work; if nobody spins or idles, we must help find some.
+  if (sched->nmspinning.load() + sched->npidle.load() == 0) {
+    int32_t zero = 0;
+    if (sched->nmspinning.compare_exchange_strong(zero, 1)) {
+      startm(pp, true);
+      return;
+    }
+  }
+  sched->lock.lock();
+  if (sched->gcwaiting.load(std::memory_order_relaxed)) {
+    pp->status.store(PStatus::kStop, std::memory_order_relaxed);
+    if (sched->stopwait.fetch_sub(1) - 1 == 0) sched->stopnote.Wakeup();
+    sched->lock.unlock();
+    return;
+  }
+  if (sched->runqsize.load(std::memory_order_relaxed) != 0) {
+    sched->lock.unlock();
+    startm(pp, false);
+    return;
+  }
+  // The last running P with a timer pending: keep an M around to fire it.
+  if (sched->npidle.load() == sched->nprocs - 1 && NextTimer() != 0) {
+    sched->lock.unlock();
+    startm(pp, false);
+    return;
+  }
+  pidleput(pp);
+  sched->lock.unlock();
+}
+
+// resetspinning is called by a spinning M that found work: it stops
+// spinning and, if it was the last spinner, wakes another M.
+static void resetspinning(M* mp) {
+  mp->spinning = false;
+  int32_t nmspinning = sched->nmspinning.fetch_sub(1) - 1;
+  if (nmspinning < 0) Throw("findrunnable: negative nmspinning");
+  wakep();
+}
+
+// ---------------------------------------------------------------------------
+// Finding work.
+
+// stealWork makes `rounds` passes over the other Ps in the policy's order,
+// stealing from each; runnext only on the last pass. mp holds a P.
+static G* stealWork(M* mp, int rounds) {
+  P* pp = mp->p;
+  const uint32_t nprocs = static_cast<uint32_t>(sched->nprocs);
+  if (nprocs == 1) return nullptr;
+  for (int round = 0; round < rounds; ++round) {
+    const bool last = round == rounds - 1;
+    uint32_t n = sched->steal_order->Fill(
+        FastRand(&mp->rand_state), static_cast<uint32_t>(pp->id),
+        mp->steal_order,
+        [](uint32_t i) { return sched->allp[i]->runq.Size(); });
+    int first = -1;
+#if GMP_FUZZ_ENABLED
+    first = GMP_FUZZ_HOOK(pick_victim, pp->id, static_cast<int>(nprocs));
+    if (first >= static_cast<int>(nprocs)) first = -1;
+#endif
+    for (int k = first >= 0 ? -1 : 0; k < static_cast<int>(n); ++k) {
+      P* p2 = sched->allp[k < 0 ? first : mp->steal_order[k]];
+      if (p2 == pp) continue;
+      if (sched->gcwaiting.load(std::memory_order_relaxed) ||
+          sched->exiting.load(std::memory_order_relaxed)) {
+        return nullptr;
+      }
+      if (p2->status.load(std::memory_order_relaxed) == PStatus::kIdle) {
+        continue;
+      }
+      uint32_t stolen = 0;
+      G* gp = pp->runq.StealFrom<policy::StealAmount>(
+          p2->runq, last,
+          [p2] {
+            // The victim may be about to run its runnext (it just readied
+            // it); give it a moment before taking it away.
+            if (p2->status.load(std::memory_order_relaxed) ==
+                PStatus::kRunning) {
+              usleep(3);
+            }
+          },
+          &stolen);
+      if (gp != nullptr) {
+        pp->counters.Bump(kSteals);
+        pp->counters.Bump(kStolenGs, stolen);
+        return gp;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// findrunnable finds a runnable goroutine for mp, blocking (stopm) until it
+// does. Returns null when the runtime exits. mp's g0; mp holds a P on entry
+// and on return.
+static G* findrunnable(M* mp, bool* inherit) {
+top:
+  if (sched->exiting.load(std::memory_order_acquire)) return nullptr;
+  if (mp->p == nullptr) {
+    // Woken without a P (a timed sleep ended): try to get one.
+    sched->lock.lock();
+    P* pp = pidleget();
+    sched->lock.unlock();
+    if (pp == nullptr) {
+      stopm(mp);
+      goto top;
+    }
+    acquirep(mp, pp);
+  }
+  if (sched->gcwaiting.load(std::memory_order_acquire)) {
+    gcstopm(mp);
+    goto top;
+  }
+  P* pp = mp->p;
+  if (NextTimer() != 0) CheckTimers(NanoTime());
+  *inherit = false;
+  if (G* gp = runqget(pp, inherit)) return gp;
+  if (sched->runqsize.load(std::memory_order_relaxed) != 0) {
+    sched->lock.lock();
+    G* gp = globrunqget(pp, 0);
+    sched->lock.unlock();
+    if (gp != nullptr) return gp;
+  }
+  // Steal.
+  if (mp->spinning ||
+      policy::SpinLimit::MaySpin(sched->nmspinning.load(), sched->nprocs,
+                                 sched->npidle.load())) {
+    if (!mp->spinning) {
+      mp->spinning = true;
+      sched->nmspinning.fetch_add(1);
+      pp->counters.Bump(kSpins);
+    }
+    if (G* gp = stealWork(mp, policy::kSpinRounds)) return gp;
+  } else if constexpr (std::is_same_v<policy::SpinLimit, policy::NoSpin>) {
+    // Nobody ever spins: make one pass ourselves before parking.
+    if (G* gp = stealWork(mp, 1)) return gp;
+  }
+  if (sched->gcwaiting.load(std::memory_order_acquire)) goto top;
+
+  // Nothing: give up the P and park.
+  sched->lock.lock();
+  if (sched->gcwaiting.load(std::memory_order_relaxed) ||
+      sched->exiting.load(std::memory_order_relaxed)) {
+    sched->lock.unlock();
+    goto top;
+  }
+  if (sched->runqsize.load(std::memory_order_relaxed) != 0) {
+    G* gp = globrunqget(pp, 0);
+    sched->lock.unlock();
+    if (gp != nullptr) return gp;
+    goto top;
+  }
+  if (!pp->runq.Empty()) {
+    // A G landed locally (a timer fired into runnext).
+    sched->lock.unlock();
+    goto top;
+  }
+  releasep(mp);
+  pidleput(pp);
+  sched->lock.unlock();
+
+  // The spinner's half of the protocol: stop spinning, StoreLoad, and look
+  // at every queue once more.
+  if (mp->spinning) {
+    mp->spinning = false;
+    if (sched->nmspinning.fetch_sub(1) - 1 < 0) {
+      Throw("findrunnable: negative nmspinning");
+    }
+    for (P* p2 : sched->allp) {
+      if (!p2->runq.Empty()) {
+        sched->lock.lock();
+        P* idle = pidleget();
+        sched->lock.unlock();
+        if (idle != nullptr) {
+          acquirep(mp, idle);
+          mp->spinning = true;
+          sched->nmspinning.fetch_add(1);
+          goto top;
+        }
+        break;
+      }
+    }
+  }
+
+  // Park; with a timer pending, one M sleeps only until it is due.
+  int64_t next = NextTimer();
+  if (next != 0 && !sched->timer_sleeper.exchange(true)) {
+    int64_t wait = next - NanoTime();
+    if (wait > 1000000) wait = 1000000;  // re-check at least every 1 ms
+    if (wait < 1000) wait = 1000;
+    stopm_timed(mp, wait);
+    sched->timer_sleeper.store(false);
+  } else {
+    stopm(mp);
+  }
+  goto top;
+}
+
+// schedule finds a G to run on mp and returns it (null: mp must exit).
+// mp's g0.
+static G* schedule(M* mp, bool* inherit) {
+top:
+  if (sched->exiting.load(std::memory_order_acquire)) return nullptr;
+  if (mp->lockedg != nullptr) {
+#if defined(GMP_CANARY_LOCKED_FOREIGN)
+    // BUG: now and then a locked M runs a foreign goroutine.
+    static std::atomic<uint32_t> canary_count{0};
+    bool foreign = mp->p != nullptr &&
+                   (canary_count.fetch_add(1, std::memory_order_relaxed) &
+                    15) == 15;
+    bool unused = false;
+    if (G* gp = foreign ? mp->p->runq.Get(true, &unused) : nullptr) {
+      *inherit = false;
+      return gp;
+    }
+#endif
+    stoplockedm(mp);
+    if (sched->exiting.load(std::memory_order_acquire)) return nullptr;
+    *inherit = false;
+    return mp->lockedg;
+  }
+  if (sched->gcwaiting.load(std::memory_order_acquire)) {
+    gcstopm(mp);
+    goto top;
+  }
+  P* pp = mp->p;
+  G* gp = nullptr;
+  *inherit = false;
+  if (NextTimer() != 0) CheckTimers(NanoTime());
+  if constexpr (policy::kFairness > 0) {
+    if (pp->schedtick.load(std::memory_order_relaxed) % policy::kFairness ==
+            0 &&
+        sched->runqsize.load(std::memory_order_relaxed) > 0) {
+      sched->lock.lock();
+      gp = globrunqget(pp, 1);
+      sched->lock.unlock();
+    }
+  }
+  if (gp == nullptr) gp = runqget(pp, inherit);
+  if (gp == nullptr) {
+    gp = findrunnable(mp, inherit);
+    if (gp == nullptr) return nullptr;
+  }
+  // A spinning M that found work stops spinning and maybe wakes another.
+  if (mp->spinning) resetspinning(mp);
+  if (M* lm = gp->lockedm.load(std::memory_order_relaxed);
+      lm != nullptr && lm != mp) {
+    // gp is wired to another thread: give it our P and stop.
+    startlockedm(mp, gp);
+    goto top;
+  }
+  return gp;
+}
+
+// execute runs gp on mp until it switches back to g0. `inherit`: gp
+// continues the current time slice (no schedtick). mp's g0, holding a P.
+static void execute(M* mp, G* gp, bool inherit) {
+  P* pp = mp->p;
+  gp->m = mp;
+  mp->curg.store(gp, std::memory_order_release);  // sysmon, stop-the-world
+  gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  if (!inherit) {
+    pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
+    mp->exectick.store(mp->exectick.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
+  }
+#if GMP_FUZZ_ENABLED
+  GMP_FUZZ_HOOK(on_execute, gp->goid, mp->id,
+                mp->tid.load(std::memory_order_relaxed),
+                gp->lockedm.load(std::memory_order_relaxed) != nullptr
+                    ? gp->lockedm.load(std::memory_order_relaxed)->id
+                    : -1);
+#endif
+  SwitchContext(&mp->g0, gp->ctx);
+  mp->curg.store(nullptr, std::memory_order_relaxed);
+  // A locked M re-arms its note before its G can be published (queued or
+  // parked) and found by startlockedm; see stoplockedm.
+  if (mp->lockedg != nullptr) mp->park.Clear();
+#if GMP_FUZZ_ENABLED
+  GMP_FUZZ_HOOK(on_stop, gp->goid, mp->id, mp->after == After::kExit);
+#endif
+  CheckStackCanary(StackOf(gp));
+}
+
+// goexit0 finishes the dead gp on g0: frees it, and when it exited while
+// locked, marks mp to exit its thread.
+static void goexit0(M* mp, G* gp) {
+  P* pp = mp->p;
+  bool locked = gp->lockedm.load(std::memory_order_relaxed) != nullptr;
+  gp->status.store(GStatus::kDead, std::memory_order_relaxed);
+  gp->m = nullptr;
+  gp->lockedm.store(nullptr, std::memory_order_relaxed);
+  gp->lockcount = 0;
+  gp->waitreason = WaitReason::kNone;
+  gp->param = nullptr;
+  gp->preempt.store(false, std::memory_order_relaxed);
+  if (mp->lockedg == gp) mp->lockedg = nullptr;
+  pp->counters.Bump(kCompleted);
+  gfput(pp, gp);
+  if (locked) mp->dead = true;  // the thread goes with the goroutine
+}
+
+// exitsyscall0 runs on g0 when exitsyscall found no P: take any idle P and
+// run gp, or queue gp globally and stop (then, if gp is locked to mp,
+// wait for it). Returns a G to run at once, or null.
+static G* exitsyscall0(M* mp, G* gp) {
+  sched->lock.lock();
+  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  P* pp = pidleget();
+  if (pp == nullptr) globrunqput(gp);
+  sched->nmsyscall.fetch_sub(1);
+  sched->lock.unlock();
+  if (pp != nullptr) {
+    acquirep(mp, pp);
+    return gp;
+  }
+  WakeIfNeeded();
+  if (mp->lockedg == gp) return nullptr;  // schedule() -> stoplockedm
+  stopm(mp);
+  return nullptr;
+}
+
+// AfterSwitch does on g0 what the G that just switched out asked for.
+// Returns a G to run at once (inheriting the time slice), or null.
+static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
+  After after = mp->after;
+  mp->after = After::kNone;
+  const bool exiting = sched->exiting.load(std::memory_order_acquire);
+  switch (after) {
+    case After::kYield:
+      gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+      if (!exiting) runqput(mp->p, gp, false);
+      return nullptr;
+    case After::kPreempt:
+      gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+      mp->p->counters.Bump(kPreempts);
+      if (!exiting) {
+        sched->lock.lock();
+        globrunqput(gp);
+        sched->lock.unlock();
+      }
+      return nullptr;
+    case After::kPark: {
+      mp->p->counters.Bump(kGopark);
+      gp->status.store(GStatus::kWaiting, std::memory_order_release);
+      auto unlockf = mp->unlockf;
+      void* arg = mp->unlock_arg;
+      mp->unlockf = nullptr;
+      mp->unlock_arg = nullptr;
+      if (unlockf != nullptr && !unlockf(gp, arg)) {
+        gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+        gp->waitreason = WaitReason::kNone;
+        if (exiting) return nullptr;
+        *inherit = true;
+        return gp;
+      }
+      return nullptr;
+    }
+    case After::kExit:
+      goexit0(mp, gp);
+      return nullptr;
+    case After::kExitSyscall:
+      if (exiting) {
+        sched->nmsyscall.fetch_sub(1);
+        return nullptr;
+      }
+      *inherit = false;
+      return exitsyscall0(mp, gp);
+    case After::kAbandon:
+    case After::kNone:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+// schedloop is the life of an M on its g0: schedule, execute, repeat.
+static void schedloop(M* mp) {
+  G* gp = nullptr;
+  bool inherit = false;
+  for (;;) {
+    if (gp == nullptr) {
+      gp = schedule(mp, &inherit);
+      if (gp == nullptr) return;
+    }
+    execute(mp, gp, inherit);
+    gp = AfterSwitch(mp, gp, &inherit);
+    if (mp->dead) return;
+  }
+}
+
+static void* mstart(void* arg) {
+  M* mp = static_cast<M*>(arg);
+  tls_m = mp;
+  mp->tid.store(static_cast<int64_t>(syscall(SYS_gettid)),
+                std::memory_order_relaxed);
+  InitThreadContext(&mp->g0);
+  SetupSignalStack();
+  if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed)) {
+    mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
+    acquirep(mp, pp);
+  }
+  schedloop(mp);
+  // Leaving: drop the P (if any) and any spinning count.
+  if (mp->spinning) {
+    mp->spinning = false;
+    sched->nmspinning.fetch_sub(1);
+  }
+  if (mp->p != nullptr) {
+    P* pp = releasep(mp);
+    if (mp->dead && !sched->exiting.load(std::memory_order_acquire)) {
+      handoffp(pp);
+    } else {
+      sched->lock.lock();
+      pp->status.store(PStatus::kIdle, std::memory_order_relaxed);
+      // Leave pp off the idle list: the runtime is exiting.
+      sched->lock.unlock();
+    }
+  }
+  {
+    LockGuard l(sched->lock);
+    ++sched->nmdead;
+  }
+  TeardownSignalStack();
+  tls_m = nullptr;
+  mp->exited.store(true, std::memory_order_release);
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Goroutine side.
+
+void mcall(G* gp, After after) {
+  M* mp = gp->m;
+  mp->after = after;
+  SwitchContext(gp->ctx, &mp->g0);
+  // Resumed, possibly on another M (gp->m says which).
+}
+
+namespace {
+
+// mainexit runs when the main goroutine returns: the runtime exits.
+void mainexit() {
+  sched->lock.lock();
+  sched->exiting.store(true, std::memory_order_release);
+  sched->lock.unlock();
+  // Wake every parked M and ask running goroutines to stop at their next
+  // runtime call.
+  LockGuard l(sched->lock);
+  for (M* mp = sched->allm; mp != nullptr; mp = mp->alllink) {
+    if (G* gp = mp->curg.load(std::memory_order_acquire)) {
+      gp->preempt.store(true, std::memory_order_relaxed);
+    }
+    mp->park.Wakeup();
+  }
+  sched->main_done.Wakeup();
+}
+
+void goroutine_entry(void* arg) {
+  G* gp = static_cast<G*>(arg);
+  try {
+    std::move(gp->fn)();
+  } catch (const std::exception& e) {
+    Throw(absl::StrCat("unhandled exception in goroutine ", gp->goid, ": ",
+                       e.what()));
+  } catch (...) {
+    Throw(absl::StrCat("unhandled exception in goroutine ", gp->goid));
+  }
+  gp->fn = nullptr;  // run the closure's destructors on this goroutine
+  if (gp == sched->main_g) mainexit();
+  M* mp = gp->m;
+  mp->after = After::kExit;
+  ExitContext(&mp->g0);
+}
+
+}  // namespace
+
+void gopark(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason) {
+  G* gp = getg();
+  if (gp == nullptr) Throw("gopark called outside a goroutine");
+  M* mp = gp->m;
+  if (mp->p == nullptr) Throw("gopark called without a P (inside Syscall?)");
+  mp->unlockf = unlockf;
+  mp->unlock_arg = arg;
+  gp->waitreason = reason;
+  gp->waitsince_ns = 0;
+  mcall(gp, After::kPark);
+  gp->waitreason = WaitReason::kNone;
+}
+
+void goready(G* gp) {
+  GStatus expected = GStatus::kWaiting;
+  if (!gp->status.compare_exchange_strong(expected, GStatus::kRunnable,
+                                          std::memory_order_acq_rel)) {
+    Throw(absl::StrCat("goready: goroutine ", gp->goid, " is ",
+                       GStatusString(expected), ", not waiting"));
+  }
+  M* mp = tls_m;
+  P* pp = mp != nullptr ? mp->p : nullptr;
+  if (pp != nullptr) {
+    pp->counters.Bump(kGoready);
+    runqput(pp, gp, true);
+  } else {
+    sched->counters.Add(kGoready);
+    sched->lock.lock();
+    globrunqput(gp);
+    sched->lock.unlock();
+  }
+  WakeIfNeeded();
+}
+
+void CheckPreemptAndFuzzYield() {
+  G* gp = getg();
+  if (gp == nullptr) return;
+  if (__builtin_expect(gp->preempt.load(std::memory_order_relaxed), 0)) {
+    gp->preempt.store(false, std::memory_order_relaxed);
+    if (gp->m->p == nullptr) return;  // in a syscall: nothing to give up
+    mcall(gp, After::kPreempt);
+    return;
+  }
+#if GMP_FUZZ_ENABLED
+  if (GMP_FUZZ_HOOK(inject_yield) && gp->m->p != nullptr) {
+    mcall(gp, After::kYield);
+  }
+#endif
+}
+
+// GoroutineDump prints every goroutine (id, status, wait reason, locked
+// thread) to stderr. Best effort: it does not wait long for allglock.
+void GoroutineDump() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Sched* s = sched;
+  if (s == nullptr) return;
+  bool locked = false;
+  for (int i = 0; i < 1000 && !(locked = s->allglock.try_lock()); ++i) {
+    usleep(100);
+  }
+  if (!locked) {
+    std::fprintf(stderr, "\n(goroutine dump skipped: allglock busy)\n");
+    return;
+  }
+  for (GRecord* rec : s->allgs) {
+    G* gp = &rec->g;
+    GStatus st = gp->status.load(std::memory_order_relaxed);
+    if (st == GStatus::kDead || st == GStatus::kIdle) continue;
+    std::fprintf(stderr, "\ngoroutine %lld [%s", static_cast<long long>(gp->goid),
+                 GStatusString(st));
+    if (st == GStatus::kWaiting && gp->waitreason != WaitReason::kNone) {
+      std::fprintf(stderr, ", %s", WaitReasonString(gp->waitreason));
+    }
+    std::fprintf(stderr, "]:");
+    if (M* lm = gp->lockedm.load(std::memory_order_relaxed)) {
+      std::fprintf(stderr, " locked to thread %lld (m%lld)",
+                   static_cast<long long>(lm->tid.load()),
+                   static_cast<long long>(lm->id));
+    }
+    std::fprintf(stderr, "\n");
+  }
+  s->allglock.unlock();
+  std::fflush(stderr);
+}
+
+namespace {
+
+Stats CollectStats(Sched* s) {
+  int64_t v[kNumCounters] = {};
+  for (int c = 0; c < kNumCounters; ++c) v[c] = s->counters.Get(Counter(c));
+  for (P* pp : s->allp) {
+    for (int c = 0; c < kNumCounters; ++c) v[c] += pp->counters.Get(Counter(c));
+  }
+  Stats st;
+  st.spawned = v[kSpawned];
+  st.completed = v[kCompleted];
+  st.reclaimed = v[kReclaimed];
+  st.steals = v[kSteals];
+  st.stolen_gs = v[kStolenGs];
+  st.spins = v[kSpins];
+  st.parks = v[kParks];
+  st.wakeups = v[kWakeups];
+  st.handoffs = v[kHandoffs];
+  st.global_puts = v[kGlobalPuts];
+  st.global_gets = v[kGlobalGets];
+  st.overflows = v[kOverflows];
+  st.gopark = v[kGopark];
+  st.goready = v[kGoready];
+  st.preempts = v[kPreempts];
+  st.syscalls = v[kSyscalls];
+  st.retakes = v[kRetakes];
+  st.threads = v[kThreads];
+  st.variant = policy::DescribeVariant();
+  return st;
+}
+
+std::atomic<bool> g_running{false};
+
+}  // namespace
+
+// Live counts goroutines that exist now (spawned - completed).
+int64_t LiveGoroutines() {
+  int64_t n = sched->counters.Get(kSpawned) - sched->counters.Get(kCompleted);
+  for (P* pp : sched->allp) {
+    n += pp->counters.Get(kSpawned) - pp->counters.Get(kCompleted);
+  }
+  return n;
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------
+// Public API.
+
+using internal::G;
+using internal::M;
+using internal::P;
+using internal::GStatus;
+using internal::Sched;
+using internal::sched;
+
+void Run(absl::AnyInvocable<void() &&> main, Options options)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (G* gp = internal::getg()) {
+    internal::Throw(absl::StrCat(
+        "gmp::Run called from inside goroutine ", gp->goid));
+  }
+  if (internal::g_running.exchange(true)) {
+    internal::Throw("gmp::Run called while another runtime is running");
+  }
+  auto owned = std::make_unique<Sched>();
+  Sched* s = owned.get();
+  s->nprocs = options.procs > 0
+                  ? (options.procs < internal::kMaxProcs ? options.procs
+                                                         : internal::kMaxProcs)
+                  : internal::DefaultProcs();
+  if (const char* env = std::getenv("GMP_MAXTHREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) s->maxmcount = n;
+  }
+  s->steal_order = std::make_unique<internal::policy::StealOrder>(
+      static_cast<uint32_t>(s->nprocs));
+  size_t stack_size = options.stack_size != 0
+                          ? options.stack_size
+                          : (internal::policy::kStackSize != 0
+                                 ? internal::policy::kStackSize
+                                 : internal::DefaultStackSize());
+  s->stacks = std::make_unique<internal::StackPool>(
+      internal::kDefaultStackKind, stack_size);
+  for (int i = 0; i < s->nprocs; ++i) {
+    auto* pp = new P;
+    pp->id = i;
+    s->allp.push_back(pp);
+  }
+  internal::InstallStackOverflowHandler();
+  sched = s;
+  {
+    internal::LockGuard l(s->lock);
+    for (int i = s->nprocs - 1; i >= 0; --i) internal::pidleput(s->allp[i]);
+  }
+  internal::TimersReset();
+  internal::SetGoroutineDumper(&internal::GoroutineDump);
+
+  G* mg = internal::newproc1(nullptr, std::move(main));
+  s->main_g = mg;
+  s->counters.Add(internal::kSpawned);
+  {
+    internal::LockGuard l(s->lock);
+    internal::globrunqput(mg);
+    s->main_started.store(true, std::memory_order_release);
+  }
+  internal::startm(nullptr, false);
+  internal::SysmonStart();
+  internal::TraceStart();
+
+  s->main_done.Sleep();
+
+  internal::TraceStop();
+  internal::SysmonStop();
+  // Every M sees `exiting` at its next scheduling point and returns from its
+  // thread. Nudge the ones parked or running.
+  {
+    internal::LockGuard l(s->lock);
+    for (M* mp = s->allm; mp != nullptr; mp = mp->alllink) {
+      mp->park.Wakeup();
+    }
+  }
+  // Join every thread ever created. allm only grows, and no M is created
+  // once exiting is set (startm checks it under the lock).
+  M* allm;
+  {
+    internal::LockGuard l(s->lock);
+    allm = s->allm;
+  }
+  for (M* mp = allm; mp != nullptr; mp = mp->alllink) {
+    pthread_join(mp->thread, nullptr);
+  }
+  // Reclaim every G: the dead ones and those still alive.
+  int64_t reclaimed = 0;
+  {
+    internal::LockGuard l(s->allglock);
+    for (internal::GRecord* rec : s->allgs) {
+      G* gp = &rec->g;
+      GStatus st = gp->status.load(std::memory_order_relaxed);
+      if (st != GStatus::kDead) ++reclaimed;
+      internal::DestroyContext(gp->ctx);
+      if (gp->stack_lo != nullptr) {
+        internal::sanitizer::AsanUnpoison(gp->stack_lo, gp->stack_size);
+        s->stacks->Release(internal::StackOf(gp));
+      }
+      gp->fn = nullptr;
+      delete rec;
+    }
+    s->allgs.clear();
+  }
+  s->counters.Add(internal::kReclaimed, reclaimed);
+  {
+    Stats st = internal::CollectStats(s);
+    std::lock_guard<std::mutex> l(internal::last_stats_mu);
+    internal::last_stats = st;
+  }
+  internal::SetGoroutineDumper(nullptr);
+  internal::TimersReset();
+  sched = nullptr;
+  for (M* mp = allm; mp != nullptr;) {
+    M* next = mp->alllink;
+    delete[] mp->steal_order;
+    delete mp;
+    mp = next;
+  }
+  for (P* pp : s->allp) delete pp;
+  s->allp.clear();
+  owned.reset();
+  internal::g_running.store(false);
+}
+
+void Go(absl::AnyInvocable<void() &&> fn) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  G* cur = internal::getg();
+  if (cur == nullptr) {
+    internal::Throw("gmp::Go called outside a runtime (not from a goroutine)");
+  }
+  internal::CheckPreemptAndFuzzYield();
+  P* pp = cur->m->p;
+  G* newg = internal::newproc1(pp, std::move(fn));
+  if (pp != nullptr) {
+    pp->counters.Bump(internal::kSpawned);
+    internal::runqput(pp, newg, true);
+  } else {
+    // Inside a Syscall: no P, so the global queue.
+    sched->counters.Add(internal::kSpawned);
+    internal::LockGuard l(sched->lock);
+    internal::globrunqput(newg);
+  }
+  internal::WakeIfNeeded();
+}
+
+void Gosched() {
+  G* gp = internal::getg();
+  if (gp == nullptr) {
+    internal::Throw("gmp::Gosched called outside a runtime (not from a goroutine)");
+  }
+  if (gp->m->p == nullptr) return;  // inside a Syscall
+  internal::mcall(gp, internal::After::kYield);
+}
+
+int64_t GoroutineId() {
+  G* gp = internal::getg();
+  return gp != nullptr ? gp->goid : 0;
+}
+
+int NumGoroutine() {
+  if (sched == nullptr) return 0;
+  return static_cast<int>(internal::LiveGoroutines());
+}
+
+int GOMAXPROCS() {
+  if (sched == nullptr) return internal::DefaultProcs();
+  return sched->nprocs;
+}
+
+Stats ReadStats() {
+  if (sched != nullptr) return internal::CollectStats(sched);
+  std::lock_guard<std::mutex> l(internal::last_stats_mu);
+  Stats st = internal::last_stats;
+  if (st.variant.empty()) st.variant = internal::policy::DescribeVariant();
+  return st;
+}
+
+}  // namespace gmp

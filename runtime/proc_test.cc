@@ -1,0 +1,287 @@
+// runtime/proc_test.cc — tests of the scheduler core: Run, Go, Gosched,
+// spawning, parallelism, stats, reentrancy and fatal misuse.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "runtime/gmp.h"
+#include "runtime/policy/config.h"
+#include "runtime/stw.h"
+
+namespace gmp {
+namespace {
+
+int CountThreads() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    closedir(d);
+  }
+  return n;
+}
+
+// WaitFor yields until `cond` holds; false after `seconds` without.
+template <class Cond>
+bool WaitFor(Cond cond, double seconds = 20) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration<double>(seconds);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    Gosched();
+  }
+  return true;
+}
+
+class ProcTest : public ::testing::TestWithParam<int> {
+ protected:
+  Options opts() const {
+    Options o;
+    o.procs = GetParam();
+    return o;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Procs, ProcTest, ::testing::Values(1, 2, 4, 8),
+                         [](const auto& info) {
+                           return "procs" + std::to_string(info.param);
+                         });
+
+TEST_P(ProcTest, RunRunsMainAsGoroutineOne) {
+  int64_t id = -1;
+  int procs = 0;
+  gmp::Run([&] {
+    id = GoroutineId();
+    procs = GOMAXPROCS();
+  }, opts());
+  EXPECT_EQ(id, 1);
+  EXPECT_EQ(procs, GetParam());
+  EXPECT_EQ(GoroutineId(), 0) << "outside a runtime";
+}
+
+// Go's TestGoroutineParallelism-like: 100,000 goroutines spawned from one
+// goroutine each run exactly once.
+TEST_P(ProcTest, HundredThousandSpawnsEachRunOnce) {
+  if (GetParam() == 2 || GetParam() == 4) GTEST_SKIP() << "1 and 8 suffice";
+  constexpr int kN = 100000;
+  auto ran = std::make_unique<std::atomic<uint8_t>[]>(kN);
+  std::atomic<int> done{0};
+  bool finished = false;
+  gmp::Run([&] {
+    for (int i = 0; i < kN; ++i) {
+      Go([&, i] {
+        ran[i].fetch_add(1, std::memory_order_relaxed);
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    finished = WaitFor([&] { return done.load() == kN; }, 60);
+  }, opts());
+  ASSERT_TRUE(finished);
+  for (int i = 0; i < kN; ++i) ASSERT_EQ(ran[i].load(), 1) << i;
+  Stats st = ReadStats();
+  EXPECT_EQ(st.spawned, kN + 1);
+  EXPECT_EQ(st.completed + st.reclaimed, st.spawned);
+}
+
+// With P procs, P busy-waiting goroutines all run at once.
+TEST_P(ProcTest, Parallelism) {
+  const int procs = GetParam();
+  std::atomic<int> started{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> done{0};
+  gmp::Run([&] {
+    for (int i = 0; i < procs - 1; ++i) {
+      Go([&] {
+        started.fetch_add(1);
+        auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (started.load() < procs) {
+          if (std::chrono::steady_clock::now() > deadline) {
+            failed.fetch_add(1);
+            break;
+          }
+        }
+        done.fetch_add(1);
+      });
+    }
+    started.fetch_add(1);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (started.load() < procs) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        failed.fetch_add(1);
+        break;
+      }
+    }
+    WaitFor([&] { return done.load() == procs - 1; });
+  }, opts());
+  EXPECT_EQ(failed.load(), 0) << "not all " << procs << " goroutines ran at once";
+}
+
+// Yield progress: a goroutine yielding in a loop lets the others run, even
+// on one proc.
+TEST_P(ProcTest, YieldProgress) {
+  std::atomic<bool> flag{false};
+  std::atomic<int> spins{0};
+  bool ok = false;
+  gmp::Run([&] {
+    Go([&] {
+      for (int i = 0; i < 100; ++i) Gosched();
+      flag.store(true);
+    });
+    ok = WaitFor([&] {
+      spins++;
+      return flag.load();
+    });
+  }, opts());
+  EXPECT_TRUE(ok);
+}
+
+// A tree of spawns with yields everywhere: every goroutine runs once and the
+// stats add up.
+TEST_P(ProcTest, TreeOfSpawnsStatsAddUp) {
+  std::atomic<int> ran{0};
+  constexpr int kDepth = 10;  // 2^11 - 1 goroutines
+  struct Tree {
+    static void Spawn(std::atomic<int>* ran, int depth) {
+      ran->fetch_add(1);
+      Gosched();
+      if (depth == 0) return;
+      Go([=] { Spawn(ran, depth - 1); });
+      Go([=] { Spawn(ran, depth - 1); });
+    }
+  };
+  gmp::Run([&] {
+    Go([&] { Tree::Spawn(&ran, kDepth); });
+    WaitFor([&] { return ran.load() == (1 << (kDepth + 1)) - 1; });
+    WaitFor([&] { return NumGoroutine() == 1; });
+    EXPECT_EQ(NumGoroutine(), 1);
+  }, opts());
+  EXPECT_EQ(ran.load(), (1 << (kDepth + 1)) - 1);
+  Stats st = ReadStats();
+  EXPECT_EQ(st.spawned, (1 << (kDepth + 1)) + 0);  // tree + main
+  EXPECT_EQ(st.completed, st.spawned);
+  EXPECT_EQ(st.reclaimed, 0);
+  EXPECT_GE(st.global_gets, 0);
+  EXPECT_GE(st.threads, 1);
+  EXPECT_LE(st.stolen_gs, st.spawned);
+  EXPECT_LE(st.steals, st.stolen_gs);
+  EXPECT_EQ(st.variant, internal::policy::DescribeVariant());
+  if (GetParam() == 1) EXPECT_EQ(st.steals, 0);
+}
+
+// Goroutines still runnable or yielding when main returns are reclaimed.
+TEST_P(ProcTest, AliveAtExitAreReclaimed) {
+  std::atomic<bool> stop{false};
+  gmp::Run([&] {
+    for (int i = 0; i < 50; ++i) {
+      Go([&] {
+        while (!stop.load()) Gosched();
+      });
+    }
+    for (int i = 0; i < 10; ++i) Gosched();
+  }, opts());
+  Stats st = ReadStats();
+  EXPECT_EQ(st.spawned, 51);
+  EXPECT_EQ(st.completed + st.reclaimed, st.spawned);
+  EXPECT_GE(st.reclaimed, 1);
+}
+
+TEST_P(ProcTest, RunIsReentrantAndJoinsThreads) {
+  int before = CountThreads();
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<int> n{0};
+    gmp::Run([&] {
+      for (int i = 0; i < 100; ++i) Go([&] { n.fetch_add(1); });
+      WaitFor([&] { return n.load() == 100; });
+    }, opts());
+    ASSERT_EQ(n.load(), 100);
+    ASSERT_EQ(CountThreads(), before) << "round " << round;
+  }
+}
+
+TEST_P(ProcTest, InvariantsHoldUnderChurn) {
+  std::atomic<int> n{0};
+  std::string err;
+  gmp::Run([&] {
+    for (int i = 0; i < 200; ++i) {
+      Go([&] {
+        for (int k = 0; k < 20; ++k) Gosched();
+        n.fetch_add(1);
+      });
+    }
+    for (int k = 0; k < 5 && err.empty(); ++k) {
+      err = internal::CheckSchedInvariants();
+      Gosched();
+    }
+    WaitFor([&] { return n.load() == 200; });
+    if (err.empty()) err = internal::CheckSchedInvariants();
+  }, opts());
+  EXPECT_EQ(err, "");
+}
+
+TEST(ProcStats, ReadStatsOutsideRunIsTheLastRun) {
+  gmp::Run([] {
+    for (int i = 0; i < 7; ++i) Go([] {});
+  }, Options{2, 0});
+  Stats st = ReadStats();
+  EXPECT_EQ(st.spawned, 8);
+  EXPECT_EQ(st.completed + st.reclaimed, 8);
+}
+
+TEST(ProcStats, StackSizeOption) {
+  // A goroutine may use most of a 256 KiB stack when asked for it.
+  std::atomic<int> sum{0};
+  gmp::Run([&] {
+    std::atomic<bool> done{false};
+    Go([&] {
+      volatile char buf[200 * 1024];
+      for (size_t i = 0; i < sizeof(buf); i += 4096) buf[i] = 1;
+      sum.store(buf[4096]);
+      done.store(true);
+    });
+    WaitFor([&] { return done.load(); });
+  }, Options{2, 256 * 1024});
+  EXPECT_EQ(sum.load(), 1);
+}
+
+using ProcDeathTest = ::testing::Test;
+
+TEST(ProcDeathTest, GoOutsideRuntime) {
+  EXPECT_DEATH(Go([] {}), "fatal error: gmp::Go called outside a runtime");
+}
+
+TEST(ProcDeathTest, GoschedOutsideRuntime) {
+  EXPECT_DEATH(Gosched(), "fatal error: gmp::Gosched called outside a runtime");
+}
+
+TEST(ProcDeathTest, RunInsideGoroutine) {
+  EXPECT_DEATH(gmp::Run([] {
+    Go([] { gmp::Run([] {}); });
+    for (;;) Gosched();
+  }, Options{2, 0}),
+               "fatal error: gmp::Run called from inside goroutine [0-9]+");
+}
+
+TEST(ProcDeathTest, ExceptionEscapingGoroutine) {
+  EXPECT_DEATH(gmp::Run([] {
+    Go([] { throw std::runtime_error("boom"); });
+    for (;;) Gosched();
+  }, Options{2, 0}),
+               "fatal error: unhandled exception in goroutine 2: boom");
+}
+
+TEST(ProcDeathTest, ExceptionEscapingMain) {
+  EXPECT_DEATH(gmp::Run([] { throw 42; }, Options{1, 0}),
+               "fatal error: unhandled exception in goroutine 1");
+}
+
+}  // namespace
+}  // namespace gmp

@@ -1,0 +1,137 @@
+// runtime/sched.h — Sched, the global scheduler state, and the scheduler's
+// internal functions shared between its files (proc.cc, lockosthread.cc,
+// syscall.cc, stw.cc, time.cc, sysmon.cc, checkdead.cc, trace.cc).
+//
+// One Sched exists per running gmp::Run (the global `sched`, null outside a
+// runtime). See the design essay at the top of proc.cc for the invariants and
+// the spinning protocol.
+#ifndef GMPLAB_RUNTIME_SCHED_H_
+#define GMPLAB_RUNTIME_SCHED_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "runtime/context.h"
+#include "runtime/g.h"
+#include "runtime/lock.h"
+#include "runtime/m.h"
+#include "runtime/note.h"
+#include "runtime/p.h"
+#include "runtime/policy/config.h"
+#include "runtime/stack.h"
+#include "runtime/stats.h"
+
+namespace gmp::internal {
+
+// GRecord is how a G is allocated: the G and its machine context together
+// (G.ctx points at `ctx`). Never freed until the runtime ends.
+struct GRecord {
+  G g;
+  Context ctx;
+};
+
+struct Sched {
+  // --- Guarded by lock. ---
+  Lock lock;
+  M* midle ABSL_GUARDED_BY(lock) = nullptr;  // idle Ms waiting for work
+  int32_t nmidle ABSL_GUARDED_BY(lock) = 0;
+  M* allm ABSL_GUARDED_BY(lock) = nullptr;   // every M ever created
+  int64_t mnext ABSL_GUARDED_BY(lock) = 0;   // next M id = Ms created
+  int32_t nmdead ABSL_GUARDED_BY(lock) = 0;  // Ms whose thread exited
+  P* pidle ABSL_GUARDED_BY(lock) = nullptr;  // idle Ps
+  G* runq_head ABSL_GUARDED_BY(lock) = nullptr;  // global run queue
+  G* runq_tail ABSL_GUARDED_BY(lock) = nullptr;
+  // --- Atomics, read without lock, written under lock unless noted. ---
+  std::atomic<int32_t> npidle{0};      // len(pidle)
+  std::atomic<int32_t> nmspinning{0};  // spinning Ms (any thread, CAS/add)
+  std::atomic<int32_t> runqsize{0};    // len(global runq)
+  std::atomic<int32_t> nmsyscall{0};   // Ms inside a Syscall
+  // --- Free Gs, guarded by gflock. ---
+  Lock gflock;
+  G* gfree_stack ABSL_GUARDED_BY(gflock) = nullptr;    // dead Gs, stacks kept
+  int32_t ngfree_stack ABSL_GUARDED_BY(gflock) = 0;
+  G* gfree_nostack ABSL_GUARDED_BY(gflock) = nullptr;  // dead Gs, no stack
+  int32_t ngfree_nostack ABSL_GUARDED_BY(gflock) = 0;
+  // --- Every G ever allocated, guarded by allglock. ---
+  Lock allglock;
+  std::vector<GRecord*> allgs ABSL_GUARDED_BY(allglock);
+  // --- Fixed at start. ---
+  int32_t nprocs = 0;
+  std::vector<P*> allp;
+  std::unique_ptr<policy::StealOrder> steal_order;
+  std::unique_ptr<StackPool> stacks;
+  int32_t maxmcount = 10000;   // thread cap ($GMP_MAXTHREADS)
+  // --- Lifecycle. ---
+  std::atomic<int64_t> goidgen{0};      // last goroutine id handed out
+  std::atomic<bool> exiting{false};     // main returned; everyone leaves
+  Note main_done;                       // Run's thread waits here
+  std::atomic<bool> main_started{false};
+  G* main_g = nullptr;                  // the main goroutine (fixed)
+  std::atomic<bool> timer_sleeper{false};  // an idle M sleeps until the
+                                           // next timer
+  // --- Stop the world (stw.cc). ---
+  std::atomic<bool> gcwaiting{false};   // a stop-the-world is in progress
+  std::atomic<int32_t> stopwait{0};     // Ps still to stop
+  Note stopnote;                        // the stopper waits here
+  Lock stwlock;                         // one stop-the-world at a time
+  // --- Counters bumped without a P. ---
+  Counters counters;
+};
+
+// sched is the running runtime, or null. Set and cleared by Run only.
+extern Sched* sched;
+
+// CurrentM is the M of the calling thread, or null on a foreign thread. Do
+// not cache its result across a context switch.
+M* CurrentM();
+
+// --- proc.cc ---
+int64_t LiveGoroutines();  // spawned - completed; snapshot
+void runqput(P* pp, G* gp, bool next);            // owner of pp
+void globrunqput(G* gp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+void globrunqputbatch(G** batch, uint32_t n)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+void wakep();                                     // any thread
+void startm(P* pp, bool spinning);                // any M or thread
+void stopm(M* mp);                                // mp's g0
+void handoffp(P* pp);                             // holder of pp
+void acquirep(M* mp, P* pp);                      // mp's thread
+P* releasep(M* mp);                               // mp's thread
+void pidleput(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+P* pidleget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+bool TakeIdleP(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);  // pp off pidle
+void mcall(G* gp, After after);                   // gp, on its own stack
+void GoroutineDump();                             // best effort, stderr
+int64_t NanoTime();                               // CLOCK_MONOTONIC ns
+
+// --- lockosthread.cc ---
+void stoplockedm(M* mp);   // mp's g0: park until its locked G is runnable
+void startlockedm(M* mp, G* gp);  // mp's g0: hand our P to gp's M, stop
+
+// --- stw.cc ---
+void gcstopm(M* mp);       // mp's g0: park for a stop-the-world
+
+// --- time.cc ---
+// CheckTimers fires due timers (readying their goroutines); returns the
+// next deadline in ns or 0 when no timer is pending. Any M with a P.
+int64_t CheckTimers(int64_t now);
+int64_t NextTimer();       // the next deadline, or 0; any thread
+void TimersReset();        // Run's thread, at start and end
+
+// --- sysmon.cc ---
+void SysmonStart();
+void SysmonStop();
+
+// --- checkdead.cc ---
+void checkdead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+
+// --- trace.cc ---
+void TraceStart();
+void TraceStop();
+
+}  // namespace gmp::internal
+
+#endif  // GMPLAB_RUNTIME_SCHED_H_
