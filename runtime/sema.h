@@ -9,16 +9,21 @@
 // embeds the wait queue and its Lock in the Sema instead: no global table, no
 // contention between unrelated objects, at the cost of a larger object.
 //
-// Protocol (no lost wakeups): a waiter increments nwait_ under lock_, then
-// re-tries the count, and only then queues and parks; the lock is released
-// by gopark's unlock function after the goroutine is switched out. A releaser
-// adds to the count first and only then reads nwait_ (both sequentially
-// consistent), so either the waiter sees the count or the releaser sees the
-// waiter.
+// Protocol. The count and the queue change only under lock_, and Release
+// hands its unit straight to the first waiter (there is no barging at this
+// level; Mutex does its own barging on its state word). A waiter parks with
+// gopark, whose unlock function releases lock_ only after the goroutine has
+// been switched out, so no wakeup is lost.
+//
+// Destruction. Neither Acquire's caller nor a goroutine woken by Release can
+// return before Release has released lock_, and Release touches nothing of
+// the Sema after that (the futex wake inside Lock::unlock may hit a freed
+// word, which is harmless). So a WaitGroup or Mutex may be destroyed as soon
+// as its last Wait/Unlock returns, as C++ code expects, even while the
+// goroutine that released it is still returning from Release.
 #ifndef GMPLAB_RUNTIME_SEMA_H_
 #define GMPLAB_RUNTIME_SEMA_H_
 
-#include <atomic>
 #include <cstdint>
 
 #include "absl/base/thread_annotations.h"
@@ -34,27 +39,22 @@ class Sema {
   Sema(const Sema&) = delete;
   Sema& operator=(const Sema&) = delete;
 
-  // Acquire waits until the count is positive and decrements it. A waiter
-  // queues last, or first when `lifo` (a goroutine that already waited and
-  // lost a race, as Mutex does). `reason` is the wait reason shown in
-  // goroutine dumps. Must be called from a goroutine.
+  // Acquire takes a unit if one is available, else parks until Release
+  // hands it one. A waiter queues last, or first when `lifo` (a goroutine
+  // that already waited and lost a race, as Mutex does). `reason` is the
+  // wait reason shown in goroutine dumps. Must be called from a goroutine.
   void Acquire(bool lifo, WaitReason reason);
 
-  // Release increments the count and readies the first waiter, if any. With
-  // `handoff`, the count goes straight to that waiter (nobody can barge in)
-  // and the caller yields so that it runs at once (Mutex starvation mode).
-  // Must be called from a goroutine.
+  // Release hands a unit to the first waiter and readies it, or adds the
+  // unit to the count when nobody waits. With `handoff` the caller then
+  // yields so that the waiter runs at once (Mutex starvation mode). Must be
+  // called from a goroutine.
   void Release(bool handoff);
 
  private:
-  // TryAcquire decrements the count if it is positive.
-  bool TryAcquire();
-
-  std::atomic<uint32_t> count_{0};  // available units
-  std::atomic<uint32_t> nwait_{0};  // waiters queued or about to queue;
-                                    // changed under lock_, read without it
   Lock lock_;
-  WaitQueue waiters_ ABSL_GUARDED_BY(lock_);  // parked Acquire callers
+  uint32_t count_ ABSL_GUARDED_BY(lock_) = 0;  // units nobody has taken
+  WaitQueue waiters_ ABSL_GUARDED_BY(lock_);   // parked Acquire callers
 };
 
 }  // namespace gmp::internal

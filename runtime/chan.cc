@@ -1,0 +1,78 @@
+// runtime/chan.cc — the parts of Chan<T> that do not depend on T: close,
+// parking, and misuse checks. See chan.h for the design.
+#include "runtime/chan.h"
+
+#include <string>
+
+#include "runtime/fatal.h"
+#include "runtime/proc.h"
+
+namespace gmp::internal {
+namespace {
+
+// UnlockChan is gopark's unlock function for channels: it runs on g0 once the
+// parking goroutine is switched out, so a peer that takes the lock after
+// this sees the goroutine parked and may goready it.
+bool UnlockChan(G* gp, void* lock) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  static_cast<Lock*>(lock)->unlock();
+  return true;
+}
+
+}  // namespace
+
+ChanBase::~ChanBase() {
+  // A goroutine still queued here would never be woken. The lock orders this
+  // check after a parking goroutine's enqueue, even a racing one.
+  lock_.lock();
+  bool waiters = !recvq_.empty() || !sendq_.empty();
+  lock_.unlock();
+  if (waiters) Throw("gmp::Chan destroyed while goroutines are blocked on it");
+}
+
+G* ChanBase::EnterOp(const char* op) {
+  G* gp = getg();
+  if (gp == nullptr) {
+    Throw(std::string("gmp::Chan::") + op + " called outside a goroutine");
+  }
+  CheckPreemptAndFuzzYield();
+  return gp;
+}
+
+// The analysis cannot follow the lock into gopark's unlock function.
+void ChanBase::ParkLocked(Sudog* s, WaitQueue* q,
+                          WaitReason reason) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  s->success = false;
+  q->PushBack(s);
+  gopark(&UnlockChan, &lock_, reason);
+}
+
+void ChanBase::ThrowSendOnClosed() { Throw("send on closed channel"); }
+
+void ChanBase::Close() {
+  EnterOp("Close");
+  lock_.lock();
+  if (closed_) {
+    lock_.unlock();
+    Throw("close of closed channel");
+  }
+  closed_ = true;
+  // Take every waiter while holding the lock, ready them after releasing it.
+  // Receivers keep their empty slots (std::nullopt); senders see
+  // success == false and die with "send on closed channel". At most one of
+  // the queues is non-empty.
+  Sudog* waiters = recvq_.TakeAll();
+  Sudog* senders = sendq_.TakeAll();
+  lock_.unlock();
+  for (Sudog* list : {waiters, senders}) {
+    while (list != nullptr) {
+      // Read the link before goready: the woken goroutine may run at once
+      // and leave the frame that holds its Sudog.
+      Sudog* next = list->next;
+      G* gp = list->g;
+      goready(gp);
+      list = next;
+    }
+  }
+}
+
+}  // namespace gmp::internal

@@ -1,0 +1,215 @@
+// runtime/mutex_test.cc — tests for gmp::Mutex: mutual exclusion under
+// contention at several GOMAXPROCS (a plain counter, so ThreadSanitizer flags
+// a broken Mutex), TryLock, starvation mode, hand-off across goroutines, and
+// the fatal errors.
+#include "runtime/mutex.h"
+
+#include <atomic>
+#include <chrono>
+
+#include "gtest/gtest.h"
+#include "runtime/gmp.h"
+
+namespace gmp {
+namespace {
+
+template <class F>
+void RunOn(int procs, F fn) {
+  Options options;
+  options.procs = procs;
+  Run(std::move(fn), options);
+}
+
+void UseThreadsafeDeathTests() {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+}
+
+// LockEitherWay takes `mu` with Lock, or by polling TryLock.
+void LockEitherWay(Mutex& mu, bool poll)
+    ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (!poll) return mu.Lock();
+  while (!mu.TryLock()) Gosched();
+}
+
+class MutexProcsTest : public testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Procs, MutexProcsTest, testing::Values(1, 2, 4, 8));
+
+TEST_P(MutexProcsTest, MutualExclusionUnderContention) {
+  constexpr int kGoroutines = 8;
+  constexpr int kIters = 3000;
+  int64_t counter = 0;  // deliberately not atomic: guarded by mu
+  int64_t inside = 0;   // how many goroutines are in the critical section
+  RunOn(GetParam(), [&] {
+    Mutex mu;
+    WaitGroup wg;
+    wg.Add(kGoroutines);
+    for (int g = 0; g < kGoroutines; ++g) {
+      Go([&, g] {
+        for (int i = 0; i < kIters; ++i) {
+          LockEitherWay(mu, i % 7 == 0 && g % 2 == 0);
+          EXPECT_EQ(++inside, 1);
+          int64_t c = counter;
+          if (i % 64 == 0) Gosched();  // park others while holding it
+          counter = c + 1;
+          --inside;
+          mu.Unlock();
+        }
+        wg.Done();
+      });
+    }
+    wg.Wait();
+  });
+  EXPECT_EQ(counter, int64_t{kGoroutines} * kIters);
+}
+
+TEST(MutexTest, TryLock) {
+  RunOn(2, []() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Mutex mu;
+    EXPECT_TRUE(mu.TryLock());
+    EXPECT_FALSE(mu.TryLock());
+    std::atomic<bool> other_got_it{true};
+    WaitGroup wg;
+    wg.Add(1);
+    Go([&] {
+      other_got_it.store(mu.TryLock());
+      wg.Done();
+    });
+    wg.Wait();
+    EXPECT_FALSE(other_got_it.load());
+    mu.Unlock();
+    EXPECT_TRUE(mu.TryLock());
+    mu.Unlock();
+  });
+}
+
+// A Mutex is not owned by a goroutine: one may lock, another unlock, and a
+// goroutine parked in Lock is woken by it.
+TEST_P(MutexProcsTest, UnlockFromAnotherGoroutineWakesWaiter) {
+  RunOn(GetParam(), []() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (int round = 0; round < 100; ++round) {
+      Mutex mu;
+      mu.Lock();
+      std::atomic<int> stage{0};
+      WaitGroup wg;
+      wg.Add(2);
+      Go([&] {
+        stage.store(1);
+        mu.Lock();  // parks until the other goroutine unlocks
+        EXPECT_EQ(stage.load(), 2);
+        mu.Unlock();
+        wg.Done();
+      });
+      Go([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        while (stage.load() != 1) Gosched();
+        for (int i = 0; i < 3; ++i) Gosched();
+        stage.store(2);
+        mu.Unlock();
+        wg.Done();
+      });
+      wg.Wait();
+    }
+  });
+}
+
+TEST(MutexTest, MutexLockScope) {
+  RunOn(2, [] {
+    Mutex mu;
+    int value = 0;
+    WaitGroup wg;
+    wg.Add(4);
+    for (int g = 0; g < 4; ++g) {
+      Go([&] {
+        for (int i = 0; i < 500; ++i) {
+          MutexLock l(&mu);
+          ++value;
+        }
+        wg.Done();
+      });
+    }
+    wg.Wait();
+    MutexLock l(&mu);
+    EXPECT_EQ(value, 2000);
+  });
+}
+
+// Starvation mode. A hog re-locks the mutex right after each unlock while it
+// is still running, so in normal mode a woken waiter keeps losing the race
+// to it. After 1 ms of waiting the waiter switches the mutex to starvation
+// mode, Unlock hands the mutex over, and the waiter gets in. Without
+// starvation mode the waiter would lose until the hog's 5 s budget is spent.
+void StarvationEngages(int procs) {
+  int64_t entries_before = internal::MutexStarvationEntries();
+  std::atomic<int> waiter_locks{0};
+  RunOn(procs, [&] {
+    Mutex mu;
+    std::atomic<bool> waiter_done{false};
+    std::atomic<bool> hog_ready{false};
+    WaitGroup wg;
+    wg.Add(2);
+    Go([&] {  // the hog
+      const auto give_up =
+          std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      mu.Lock();
+      hog_ready.store(true);
+      while (!waiter_done.load() &&
+             std::chrono::steady_clock::now() < give_up) {
+        // Hold the lock across a yield so the waiter runs and queues up;
+        // then unlock and immediately lock again.
+        Gosched();
+        mu.Unlock();
+        mu.Lock();
+      }
+      mu.Unlock();
+      wg.Done();
+    });
+    Go([&] {  // the waiter
+      while (!hog_ready.load()) Gosched();
+      for (int i = 0; i < 5; ++i) {
+        mu.Lock();
+        waiter_locks.fetch_add(1);
+        mu.Unlock();
+        Gosched();
+      }
+      waiter_done.store(true);
+      wg.Done();
+    });
+    wg.Wait();
+  });
+  EXPECT_EQ(waiter_locks.load(), 5);
+  EXPECT_GT(internal::MutexStarvationEntries(), entries_before);
+}
+
+TEST(MutexTest, StarvationModeEngagesAtProcs1) { StarvationEngages(1); }
+TEST(MutexTest, StarvationModeEngagesAtProcs2) { StarvationEngages(2); }
+
+TEST(MutexDeathTest, UnlockOfUnlockedMutex) {
+  UseThreadsafeDeathTests();
+  EXPECT_DEATH(RunOn(1,
+                     []() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                       Mutex mu;
+                       mu.Unlock();
+                     }),
+               "fatal error: sync: unlock of unlocked mutex");
+  EXPECT_DEATH(RunOn(1,
+                     []() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                       Mutex mu;
+                       mu.Lock();
+                       mu.Unlock();
+                       mu.Unlock();
+                     }),
+               "fatal error: sync: unlock of unlocked mutex");
+}
+
+void LockOutsideAGoroutine() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Mutex mu;
+  mu.Lock();
+}
+
+TEST(MutexDeathTest, OutsideAGoroutine) {
+  UseThreadsafeDeathTests();
+  EXPECT_DEATH(LockOutsideAGoroutine(),
+               "fatal error: gmp::Mutex::Lock called outside a goroutine");
+}
+
+}  // namespace
+}  // namespace gmp

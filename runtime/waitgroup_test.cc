@@ -1,0 +1,161 @@
+// runtime/waitgroup_test.cc — tests for gmp::WaitGroup: fan-in at several
+// GOMAXPROCS, several waiters, reuse across rounds, a zero counter, and the
+// fatal errors.
+#include "runtime/waitgroup.h"
+
+#include <atomic>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "runtime/gmp.h"
+
+namespace gmp {
+namespace {
+
+template <class F>
+void RunOn(int procs, F fn) {
+  Options options;
+  options.procs = procs;
+  Run(std::move(fn), options);
+}
+
+void UseThreadsafeDeathTests() {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+}
+
+class WaitGroupProcsTest : public testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Procs, WaitGroupProcsTest,
+                         testing::Values(1, 2, 4, 8));
+
+// Fan-in: Wait returns only after every goroutine's Done, and sees what each
+// wrote before it (plain ints: ThreadSanitizer checks the happens-before).
+TEST_P(WaitGroupProcsTest, FanIn) {
+  static constexpr int kGoroutines = 200;
+  RunOn(GetParam(), [] {
+    for (int round = 0; round < 5; ++round) {
+      std::vector<int> results(kGoroutines, 0);
+      WaitGroup wg;
+      wg.Add(kGoroutines);
+      for (int i = 0; i < kGoroutines; ++i) {
+        Go([&, i] {
+          if (i % 3 == 0) Gosched();
+          results[i] = i + 1;
+          wg.Done();
+        });
+      }
+      wg.Wait();
+      for (int i = 0; i < kGoroutines; ++i) ASSERT_EQ(results[i], i + 1);
+    }
+  });
+}
+
+// Several goroutines wait on one WaitGroup; one Done releases them all.
+TEST_P(WaitGroupProcsTest, ManyWaiters) {
+  static constexpr int kWaiters = 10;
+  RunOn(GetParam(), [] {
+    WaitGroup gate;
+    WaitGroup finished;
+    std::atomic<int> released{0};
+    int payload = 0;
+    gate.Add(1);
+    finished.Add(kWaiters);
+    for (int i = 0; i < kWaiters; ++i) {
+      Go([&] {
+        gate.Wait();
+        EXPECT_EQ(payload, 42);
+        released.fetch_add(1);
+        finished.Done();
+      });
+    }
+    for (int i = 0; i < 5; ++i) Gosched();
+    EXPECT_EQ(released.load(), 0);
+    payload = 42;
+    gate.Done();
+    finished.Wait();
+    EXPECT_EQ(released.load(), kWaiters);
+  });
+}
+
+// Reuse: once every Wait has returned, the WaitGroup starts a new round.
+TEST_P(WaitGroupProcsTest, Reuse) {
+  RunOn(GetParam(), [] {
+    WaitGroup wg;
+    std::atomic<int> total{0};
+    for (int round = 0; round < 50; ++round) {
+      wg.Add(3);
+      for (int i = 0; i < 3; ++i) {
+        Go([&] {
+          total.fetch_add(1);
+          wg.Done();
+        });
+      }
+      wg.Wait();
+      ASSERT_EQ(total.load(), 3 * (round + 1));
+    }
+  });
+}
+
+TEST(WaitGroupTest, WaitOnZeroReturnsAtOnce) {
+  RunOn(1, [] {
+    WaitGroup wg;
+    wg.Wait();
+    wg.Add(2);
+    wg.Add(-2);
+    wg.Wait();
+  });
+}
+
+TEST(WaitGroupDeathTest, NegativeCounter) {
+  UseThreadsafeDeathTests();
+  EXPECT_DEATH(RunOn(1,
+                     [] {
+                       WaitGroup wg;
+                       wg.Done();
+                     }),
+               "fatal error: sync: negative WaitGroup counter");
+  EXPECT_DEATH(RunOn(1,
+                     [] {
+                       WaitGroup wg;
+                       wg.Add(1);
+                       wg.Add(-2);
+                     }),
+               "fatal error: sync: negative WaitGroup counter");
+}
+
+// At procs=1 the released waiter cannot run before the goroutine that
+// released it yields, so an Add right after the last Done always starts a new
+// round while the previous Wait is still returning.
+TEST(WaitGroupDeathTest, ReusedBeforeWaitReturned) {
+  UseThreadsafeDeathTests();
+  EXPECT_DEATH(RunOn(1,
+                     [] {
+                       WaitGroup wg;
+                       WaitGroup done;
+                       wg.Add(1);
+                       done.Add(1);
+                       Go([&] {
+                         for (int i = 0; i < 5; ++i) Gosched();
+                         wg.Done();
+                         wg.Add(1);  // reuse at once
+                         Gosched();
+                         done.Done();
+                       });
+                       wg.Wait();
+                       done.Wait();
+                     }),
+               "fatal error: sync: WaitGroup is reused before previous Wait "
+               "has returned");
+}
+
+TEST(WaitGroupDeathTest, OutsideAGoroutine) {
+  UseThreadsafeDeathTests();
+  EXPECT_DEATH(
+      {
+        WaitGroup wg;
+        wg.Wait();
+      },
+      "fatal error: gmp::WaitGroup::Wait called outside a goroutine");
+}
+
+}  // namespace
+}  // namespace gmp
