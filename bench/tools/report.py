@@ -133,13 +133,16 @@ def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None):
     w.p()
     w.p("Command: `%s`" % meta.get("command", ""))
     w.p()
-    w.p("%d repetitions per cell (MillionParked: %d, one cold process each), "
+    w.p("%d repetitions per cell (MillionParked: %d of %s goroutines, one cold process "
+        "each, on go_default's stack-policy variants only: %s), "
         "min time %gs per repetition, procs %s. Times are per op: the **median ± "
         "half-width of its 95%% confidence interval** (order statistics; with fewer "
         "than 6 samples the interval is min–max and covers less than 95%%). Ratios "
         "are medians divided by the baseline's; the p-value is a two-sided "
         "Mann–Whitney U test, and `~` marks p > %.2f (no significant difference)."
-        % (meta["reps"], meta["million_reps"], meta["min_time"], meta["procs"], stats.ALPHA))
+        % (meta["reps"], meta["million_reps"], "{:,}".format(meta.get("million", 1000000)),
+           meta.get("million_variants", "go_default"), meta["min_time"], meta["procs"],
+           stats.ALPHA))
     if meta["reps"] < 4:
         w.p()
         w.p("**Note:** with %d samples per side the smallest possible U-test p-value is "

@@ -47,7 +47,7 @@ class ReportTest(unittest.TestCase):
         # go_default is half of Go on ping-pong: significant.
         self.assertRegex(md, r"\| PingPongUnbuffered/procs:1 \| 104 ns ±\d+% \| 204 ns ±\d+% \| ×0\.51 \(p=0\.000\)")
         # steal_one vs go_default on Fib: same distribution shifted by 0.5 -> "~".
-        self.assertRegex(md, r"\| Fib/procs:2 \| 104 ns ±\d+% \| ~ \(p=0\.\d+\)")
+        self.assertRegex(md, r"\| Fib/procs:2 \| 104 ns ±\d+% \| ~ ×1\.00 \(p=0\.\d+\)")
         self.assertIn("**geomean vs go_default**", md)
         self.assertIn("| Fib/procs:2 | ×1.24 (p=0.000) | yes |", md)  # slower than Go
         self.assertIn("**go** Syscall/procs:1: exit status 1", md)

@@ -28,7 +28,8 @@ import runner  # noqa: E402
 
 USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,boost_fiber,tbb,thread|none]
                        [--procs=1,2,4] [--workloads=A,B] [--out DIR] [--reps N]
-                       [--min-time SECONDS] [--million N] [--fuzz-summary PATH]
+                       [--min-time SECONDS] [--million N] [--million-reps N]
+                       [--million-variants=a,b] [--fuzz-summary PATH]
                        [--timeout SECONDS] [--bazel-output-base DIR]
 
   --quick          3 repetitions, short runs (about 3 minutes here)
@@ -40,6 +41,9 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,b
   --reps N         repetitions per cell (default 10; 3 with --quick)
   --min-time S     minimum seconds per repetition (default 0.05; 0.01 with --quick)
   --million N      goroutines in MillionParked (default 1000000)
+  --million-reps N MillionParked repetitions, one cold process each (default 3; 1 with --quick)
+  --million-variants=LIST  variants that run MillionParked (default go_default,compact_stacks:
+                   the stack policy is what changes its memory; each run takes ~20 s here)
   --fuzz-summary P fuzz campaign summary to include (default reports/fuzz-summary.json)
   --timeout S      per-process limit in seconds (default 300; 120 with --quick)
   --bazel-output-base DIR  Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)
@@ -98,6 +102,8 @@ def parse_args(argv):
     ap.add_argument("--reps", type=int)
     ap.add_argument("--min-time", type=float)
     ap.add_argument("--million", type=int)
+    ap.add_argument("--million-reps", type=int)
+    ap.add_argument("--million-variants")
     ap.add_argument("--fuzz-summary")
     ap.add_argument("--timeout", type=int)
     ap.add_argument("--bazel-output-base")
@@ -138,6 +144,16 @@ def parse_args(argv):
         a.million = 1000000
     if a.million < 1:
         raise UsageError("--million must be positive")
+    if a.million_reps is None:
+        a.million_reps = 1 if a.quick else 3
+    if a.million_reps < 1:
+        raise UsageError("--million-reps must be at least 1")
+    if a.million_variants is None:
+        a.million_variants = ["go_default", "compact_stacks"]
+    elif a.million_variants == "none":
+        a.million_variants = []
+    else:
+        a.million_variants = parse_list(a.million_variants, "--million-variants")
     if a.timeout is None:
         a.timeout = 120 if a.quick else 300
     return a
@@ -264,7 +280,7 @@ def main(argv):
             describe[p] = runner.describe(binary(t))
 
     settings = {"reps": a.reps, "min_time": a.min_time, "million": a.million,
-                "million_reps": a.reps, "timeout": a.timeout}
+                "million_reps": a.million_reps, "timeout": a.timeout}
     jobs = []
     hw = os.cpu_count() or 1
     for system, kind, path in systems:
@@ -272,6 +288,8 @@ def main(argv):
             jobs += runner.plan_go(path, a.workloads, a.procs, settings, hw)
         else:
             wl = a.workloads
+            if kind == "variant" and system not in a.million_variants:
+                wl = [w for w in wl if w != "MillionParked"]
             if kind == "peer":
                 wl = [w for w in wl if catalog.peer_supports(system, w)[0]]
             jobs += runner.plan_gbench(system, path, wl, a.procs, settings,
@@ -314,7 +332,8 @@ def main(argv):
         "variants": [s for s, k, _ in systems if k == "variant"] or a.variants,
         "peers": a.peers,
         "procs": ",".join(map(str, a.procs)),
-        "reps": a.reps, "million_reps": a.reps, "min_time": a.min_time,
+        "reps": a.reps, "million_reps": a.million_reps,
+        "million_variants": ",".join(a.million_variants), "min_time": a.min_time,
         "million": a.million, "describe": describe,
         "defines": runner.variant_defines(bazel, a.variants),
         "machine": machine, "interrupted": interrupted,

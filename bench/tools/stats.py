@@ -100,13 +100,15 @@ def geomean(xs):
 
 
 def verdict(ratio_value, p, alpha=ALPHA):
-    """Formats a comparison like benchstat: '×0.82 (p=0.000)' or '~ (p=0.31)'."""
+    """Formats a comparison like benchstat: '×0.82 (p=0.000)', or '~ ×0.97 (p=0.31)'
+    when not significant (benchstat prints only '~'; the ratio stays visible here
+    because --quick samples are too small to ever be significant)."""
     if ratio_value is None:
         return ""
     if p is None:
         return "×%.2f (p=n/a)" % ratio_value
     if p > alpha:
-        return "~ (p=%.3f)" % p
+        return "~ ×%.2f (p=%.3f)" % (ratio_value, p)
     return "×%.2f (p=%.3f)" % (ratio_value, p)
 
 

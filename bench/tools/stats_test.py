@@ -80,7 +80,7 @@ class RatioTest(unittest.TestCase):
 
     def test_verdict(self):
         self.assertEqual(stats.verdict(0.5, 0.001), "×0.50 (p=0.001)")
-        self.assertEqual(stats.verdict(0.9, 0.4), "~ (p=0.400)")
+        self.assertEqual(stats.verdict(0.9, 0.4), "~ ×0.90 (p=0.400)")
         self.assertEqual(stats.verdict(None, 0.1), "")
 
     def test_format_ns(self):
