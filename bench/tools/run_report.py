@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -39,11 +40,12 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,b
   --workloads=LIST only these workloads (default: all; see bench/README.md)
   --out DIR        output directory (default: reports/<date>-<host>)
   --reps N         repetitions per cell (default 10; 3 with --quick)
-  --min-time S     minimum seconds per repetition (default 0.05; 0.01 with --quick)
+  --min-time S     minimum seconds per repetition (default 0.05; 0.02 with --quick)
   --million N      goroutines in MillionParked (default 1000000)
   --million-reps N MillionParked repetitions, one cold process each (default 3; 1 with --quick)
-  --million-variants=LIST  variants that run MillionParked (default go_default,compact_stacks:
-                   the stack policy is what changes its memory; each run takes ~20 s here)
+  --million-variants=LIST  variants that run MillionParked (default go_default,compact_stacks,
+                   go_default only with --quick: the stack policy is what changes its
+                   memory, and each run takes ~20 s here)
   --fuzz-summary P fuzz campaign summary to include (default reports/fuzz-summary.json)
   --timeout S      per-process limit in seconds (default 300; 120 with --quick)
   --bazel-output-base DIR  Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)
@@ -137,7 +139,7 @@ def parse_args(argv):
     if a.reps < 1:
         raise UsageError("--reps must be at least 1")
     if a.min_time is None:
-        a.min_time = 0.01 if a.quick else 0.05
+        a.min_time = 0.02 if a.quick else 0.05
     if a.min_time <= 0:
         raise UsageError("--min-time must be positive")
     if a.million is None:
@@ -149,7 +151,7 @@ def parse_args(argv):
     if a.million_reps < 1:
         raise UsageError("--million-reps must be at least 1")
     if a.million_variants is None:
-        a.million_variants = ["go_default", "compact_stacks"]
+        a.million_variants = ["go_default"] if a.quick else ["go_default", "compact_stacks"]
     elif a.million_variants == "none":
         a.million_variants = []
     else:
@@ -208,7 +210,23 @@ def loadavg():
         return "?"
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt()
+
+
 def main(argv):
+    # Ctrl-C (and SIGTERM) stop measuring but still write the report, even when
+    # started from a shell that ignores SIGINT for background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("run_report: interrupted before anything was measured\n")
+        return 130
+
+
+def _main(argv):
     try:
         a = parse_args(argv)
     except UsageError as e:
