@@ -397,17 +397,41 @@ def _slower_than_go(w, an):
                         ("steals", "spins", "parks", "wakeups", "handoffs", "gopark")
                         if c.counters.get(k))
         rows.append([key_label(key), stats.verdict(r, p),
-                     "yes" if p is not None and p <= stats.ALPHA else "no", cnt])
+                     "yes" if p is not None and p <= stats.ALPHA else "no", cnt,
+                     likely_cause(key[0], c.counters)])
     if rows:
         w.p("Every cell where go_default's median wall time is above Go's, with its "
             "counters per op (the cause is discussed in the closing notes of the "
             "issues; the counters show where the time goes: parks/wakeups are thread "
             "sleeps and wake-ups, spins are Ms looking for work).")
         w.p()
-        w.table("slower_than_go", ["workload", "go_default/Go", "significant", "go_default counters/op"], rows)
+        w.table("slower_than_go", ["workload", "go_default/Go", "significant",
+                                   "go_default counters/op", "what the counters point at"], rows)
     else:
         w.p("None: go_default's median is at or below Go's everywhere both ran.")
         w.p()
+
+
+def likely_cause(workload, counters):
+    """A first reading of the counters of a cell where go_default is slower."""
+    c = counters
+    causes = []
+    if c.get("parks", 0) >= 0.5 or c.get("wakeups", 0) >= 0.5:
+        causes.append("%.2g M parks + %.2g wake-ups per op: thread sleeps/futex wake-ups "
+                      "on the critical path" % (c.get("parks", 0), c.get("wakeups", 0)))
+    if c.get("handoffs", 0) >= 0.5:
+        causes.append("%.2g P hand-offs per op" % c["handoffs"])
+    if c.get("spins", 0) >= 0.5:
+        causes.append("%.2g spinning Ms per op (CPU burnt looking for work)" % c["spins"])
+    if c.get("global_puts", 0) >= 0.1:
+        causes.append("%.2g global-queue puts per op (lock traffic)" % c["global_puts"])
+    if c.get("steals", 0) >= 0.1:
+        causes.append("%.2g steals per op" % c["steals"])
+    if not causes:
+        if workload.startswith("CreateGoroutines") or workload == "MillionParked":
+            return "no scheduler events: the cost is in creating Gs (stack allocation, first switch)"
+        return "no scheduler events per op: the cost is on the fast path (switches, channel locks)"
+    return "; ".join(causes)
 
 
 def _failures(w, errors, notes, an):

@@ -68,6 +68,11 @@ class ReportTest(unittest.TestCase):
         md = self.write(data)
         self.assertIn("not significantly different from go_default", md)
 
+    def test_likely_cause(self):
+        self.assertIn("thread sleeps", report.likely_cause("Syscall", {"parks": 2, "wakeups": 2}))
+        self.assertIn("creating Gs", report.likely_cause("CreateGoroutinesSingle", {}))
+        self.assertIn("fast path", report.likely_cause("PingPongUnbuffered", {"parks": 0.001}))
+
     def test_empty_input_still_writes(self):
         md = self.write([], notes=["peer **go** missing: go not found"], variants=())
         self.assertIn("go not found", md)
