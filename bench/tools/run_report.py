@@ -312,6 +312,15 @@ def _main(argv):
                 wl = [w for w in wl if catalog.peer_supports(system, w)[0]]
             jobs += runner.plan_gbench(system, path, wl, a.procs, settings,
                                        peer=system if kind == "peer" else None)
+    # Interleave: each workload runs on every system before the next workload,
+    # so a burst of outside load hits the systems compared alike.
+    order = {w: i for i, w in enumerate(catalog.WORKLOAD_NAMES)}
+    def rep_of(job):
+        m = re.search(r" rep (\d+)/", job.label)
+        return int(m.group(1)) if m else 0
+
+    jobs = [j for _, j in sorted(enumerate(jobs), key=lambda ij: (
+        order.get(ij[1].workload, len(order)), rep_of(ij[1]), ij[0]))]
     interrupted = False
     gbench_ctx = {}
     for i, job in enumerate(jobs, 1):
