@@ -22,7 +22,7 @@ int32_t Counter(uint64_t state) {
 }
 uint32_t Waiters(uint64_t state) { return static_cast<uint32_t>(state); }
 
-void EnterOp(const char* op) {
+void EnterWaitGroupOp(const char* op) {
   if (internal::getg() == nullptr) {
     internal::Throw(std::string("gmp::WaitGroup::") + op +
                     " called outside a goroutine");
@@ -37,7 +37,7 @@ void EnterOp(const char* op) {
 }  // namespace
 
 void WaitGroup::Add(int delta) {
-  EnterOp("Add");
+  EnterWaitGroupOp("Add");
   const uint64_t d = static_cast<uint64_t>(static_cast<int64_t>(delta))
                      << kCounterShift;
   // acq_rel: the add that reaches zero acquires every earlier Done's writes
@@ -56,7 +56,7 @@ void WaitGroup::Add(int delta) {
 }
 
 void WaitGroup::Wait() {
-  EnterOp("Wait");
+  EnterWaitGroupOp("Wait");
   uint64_t state = state_.load(std::memory_order_acquire);
   for (;;) {
     if (Counter(state) == 0) return;  // acquire: saw the last Done

@@ -96,9 +96,20 @@ def gmp_variant(
         tags = tags + ["manual", "canary"]
     test_tags = tags + ([] if asan or canary else ["no_asan"])
 
+    # The runtime's C++ sources as one unity translation unit: each variant
+    # recompiles the whole runtime, and the shared headers dominate its cost.
+    # #line directives keep diagnostics and debug info on the real files.
+    native.genrule(
+        name = name + "_unity",
+        srcs = ["//runtime:cc_srcs"],
+        outs = [name + "_unity.cc"],
+        cmd = "for f in $(SRCS); do echo \"#line 1 \\\"$$f\\\"\"; cat $$f; done > $@",
+        tags = tags,
+    )
+
     native.cc_library(
         name = name,
-        srcs = ["//runtime:srcs"],
+        srcs = [":" + name + "_unity", "//runtime:asm_srcs"],
         hdrs = ["//runtime:hdrs"],
         defines = defines,
         deps = ["//third_party/system:absl"],
@@ -108,14 +119,15 @@ def gmp_variant(
     )
 
     for test in RUNTIME_TESTS:
+        per_variant = test.get("per_variant", False)
         native.cc_test(
             name = "%s_%s" % (name, test["name"]),
-            srcs = ["//runtime:%s.cc" % test["name"]],
+            srcs = ["//runtime:%s.cc" % test["name"]] if per_variant else [],
             deps = [
                 ":" + name,
                 "//third_party/system:absl",
                 "//third_party/system:gtest_main",
-            ],
+            ] + ([] if per_variant else ["//runtime:%s_lib" % test["name"]]),
             size = test.get("size", "small"),
             timeout = test.get("timeout", None),
             shard_count = test.get("shard_count", None),
