@@ -31,7 +31,7 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,b
                        [--procs=1,2,4] [--workloads=A,B] [--out DIR] [--reps N]
                        [--min-time SECONDS] [--million N] [--million-reps N]
                        [--million-variants=a,b] [--fuzz-summary PATH]
-                       [--timeout SECONDS] [--bazel-output-base DIR]
+                       [--timeout SECONDS] [--bazel-output-base DIR] [--no-build]
 
   --quick          3 repetitions, short runs (about 3 minutes here)
   --variants=LIST  gmplab variants, or none (default: every non-canary variant in variants/)
@@ -49,6 +49,7 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,b
   --fuzz-summary P fuzz campaign summary to include (default reports/fuzz-summary.json)
   --timeout S      per-process limit in seconds (default 300; 120 with --quick)
   --bazel-output-base DIR  Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)
+  --no-build       use the binaries already built with --config=opt (the report says so)
 """
 
 
@@ -109,6 +110,7 @@ def parse_args(argv):
     ap.add_argument("--fuzz-summary")
     ap.add_argument("--timeout", type=int)
     ap.add_argument("--bazel-output-base")
+    ap.add_argument("--no-build", action="store_true")
     a = ap.parse_args(argv)
     if a.help:
         return a
@@ -265,8 +267,16 @@ def _main(argv):
     peer_targets = {"boost_fiber": "//bench:boost_fiber_bench", "tbb": "//bench:tbb_bench",
                     "thread": "//bench:thread_bench"}
     targets += [peer_targets[p] for p in a.peers if p in peer_targets]
-    built = bazel.build(targets)
     bin_dir = bazel.bin_dir()
+    if a.no_build:
+        built = {}
+        for t in targets:
+            pkg, name = t[2:].split(":")
+            built[t] = os.access(os.path.join(bin_dir, pkg, name), os.X_OK)
+        notes.append("--no-build: binaries were not rebuilt for this report; they are "
+                     "whatever `bazel build --config=opt` last produced")
+    else:
+        built = bazel.build(targets)
 
     def binary(target):
         pkg, name = target[2:].split(":")
