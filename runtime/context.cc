@@ -1,14 +1,14 @@
 // runtime/context.cc — the context switch on the assembly path.
 //
-// Implements runtime/context.h with context_x86_64.S. The sanitizer calls sit
-// in SwitchContext's own frame, around the swap, in the order DESIGN.md
-// gives:
+// Implements runtime/context.h with context_x86_64.S. The switch itself is
+// SwitchContextFast (context.h), inlined into SwitchContext's own frame; the
+// sanitizer calls sit around the swap in the order DESIGN.md gives:
 //
 //   ASan start_switch_fiber(&from->fake, to's stack)
 //   TSan switch_to_fiber(to's fiber)          <- same frame as the swap
 //   swap registers                            ... runs `to` ...
-//   ASan finish_switch_fiber(from->fake)      <- back on `from`, maybe on
-//                                                another thread
+//   record the suspended side's sp            <- back on `from`, maybe on
+//   ASan finish_switch_fiber(from->fake)         another thread
 //
 // The body compiles only when GMP_CONTEXT_UCONTEXT is 0; otherwise
 // context_ucontext.cc provides the same functions.
@@ -23,12 +23,10 @@
 #include "runtime/sanitizer.h"
 
 extern "C" {
-void gmp_context_swap(gmp::internal::ContextRegs* from,
-                      const gmp::internal::ContextRegs* to);
-[[noreturn]] void gmp_context_jump(const gmp::internal::ContextRegs* to);
 void gmp_context_trampoline();
 // gmp_context_start is where every fresh context begins (called by the
-// trampoline on the new stack with the Context* MakeContext stored in rbx).
+// trampoline on the new stack with the Context* MakeContext stored in the
+// initial frame's rbx slot).
 [[noreturn]] __attribute__((visibility("hidden"))) void gmp_context_start(
     gmp::internal::Context* ctx);
 }
@@ -58,26 +56,19 @@ void MakeContext(Context* ctx, void* stack_lo, size_t size, ContextEntry entry,
   ctx->arg = arg;
   ctx->stack_lo = stack_lo;
   ctx->stack_size = size;
-  // The trampoline starts with rsp 16-byte aligned (it then calls, as the ABI
-  // wants) and finds its Context* in rbx.
+  // The initial frame sits at the top of the stack; popping it leaves rsp
+  // 16-byte aligned for the trampoline's call, as the ABI wants, and puts the
+  // Context* in rbx.
   const uintptr_t top = (lo + size) & ~uintptr_t{15};
-  ctx->regs.rsp = top - 16;
-  ctx->regs.rip = reinterpret_cast<uintptr_t>(&gmp_context_trampoline);
-  ctx->regs.rbx = reinterpret_cast<uintptr_t>(ctx);
+  auto* frame = reinterpret_cast<SwitchFrame*>(top - 16 - sizeof(SwitchFrame));
+  *frame = SwitchFrame{};
+  frame->rbx = reinterpret_cast<uintptr_t>(ctx);
+  frame->rip = reinterpret_cast<uintptr_t>(&gmp_context_trampoline);
+  ctx->sp = frame;
 }
 
 __attribute__((noinline)) void SwitchContext(Context* from, Context* to) {
-  if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
-    to->tsan_fiber = sanitizer::TsanCreateFiber();
-    to->owns_tsan_fiber = true;
-  }
-  sanitizer::AsanStartSwitch(&from->asan_fake_stack, to->stack_lo,
-                             to->stack_size);
-  sanitizer::TsanSwitchToFiber(to->tsan_fiber);
-  gmp_context_swap(&from->regs, &to->regs);
-  // Resumed: possibly on another OS thread. Only `from` (a parameter saved
-  // in this frame) is used from here on.
-  sanitizer::AsanFinishSwitch(from->asan_fake_stack, nullptr, nullptr);
+  SwitchContextFast(from, to);
 }
 
 void ExitContext(Context* to) {
@@ -87,7 +78,9 @@ void ExitContext(Context* to) {
   }
   sanitizer::AsanStartSwitch(nullptr, to->stack_lo, to->stack_size);
   sanitizer::TsanSwitchToFiber(to->tsan_fiber);
-  gmp_context_jump(&to->regs);
+  // from = null: nobody records where a finished context stopped.
+  gmp_context_switch(to->sp, nullptr);
+  __builtin_unreachable();
 }
 
 void DestroyContext(Context* ctx) {
@@ -102,7 +95,8 @@ extern "C" void gmp_context_start(gmp::internal::Context* ctx) {
   // First thing on a fresh stack: complete the switch that brought us here.
   gmp::internal::sanitizer::AsanFinishSwitch(nullptr, nullptr, nullptr);
   ctx->entry(ctx->arg);
-  gmp::internal::Throw("context entry function returned (it must end with ExitContext)");
+  gmp::internal::Throw(
+      "context entry function returned (it must end with ExitContext)");
 }
 
 #endif  // !GMP_CONTEXT_UCONTEXT

@@ -14,9 +14,10 @@
 //   DestroyContext(&g);
 //
 // Two implementations, chosen at build time by GMP_CONTEXT_UCONTEXT:
-//   0 (default)  context_x86_64.S: saves rbx, rbp, r12-r15, rsp, the resume
-//                address, MXCSR and the x87 control word into ContextRegs and
-//                loads the other side's (a few ns).
+//   0 (default)  context_x86_64.S: pushes rbx, rbp, r12-r15, the resume
+//                address, MXCSR and the x87 control word as a SwitchFrame on
+//                the stack it leaves, keeps that stack pointer in Context::sp
+//                and pops the other side's frame (a few ns).
 //   1            context_ucontext.cc: getcontext/makecontext/swapcontext, for
 //                other platforms and as a comparison point (it makes a
 //                sigprocmask system call per switch).
@@ -37,8 +38,11 @@
 
 #if GMP_CONTEXT_UCONTEXT
 #include <ucontext.h>
+
+#include "runtime/sanitizer.h"
 #elif defined(__x86_64__)
 #include "runtime/context_x86_64.h"
+#include "runtime/sanitizer.h"
 #else
 #error "gmplab: no assembly context switch for this CPU; build with GMP_CONTEXT_UCONTEXT=1"
 #endif
@@ -50,32 +54,31 @@ namespace gmp::internal {
 using ContextEntry = void (*)(void* arg);
 
 #if !GMP_CONTEXT_UCONTEXT
-// ContextRegs is what context_x86_64.S saves and loads. Offsets are fixed by
-// context_x86_64.h and checked below.
-struct ContextRegs {
-  uint64_t rbx = 0;
-  uint64_t rbp = 0;
+// SwitchFrame is what context_x86_64.S pushes on a stack it leaves and pops
+// from the stack it resumes; a suspended context's Context::sp points at it.
+// Offsets are fixed by context_x86_64.h and checked below.
+struct SwitchFrame {
+  uint32_t mxcsr = GMP_CTX_MXCSR_INIT;
+  uint16_t fpucw = GMP_CTX_FPUCW_INIT;
+  uint16_t pad = 0;
   uint64_t r12 = 0;
   uint64_t r13 = 0;
   uint64_t r14 = 0;
   uint64_t r15 = 0;
-  uint64_t rsp = 0;  // stack pointer to resume with
+  uint64_t rbx = 0;
+  uint64_t rbp = 0;
   uint64_t rip = 0;  // resume address
-  uint32_t mxcsr = GMP_CTX_MXCSR_INIT;
-  uint16_t fpucw = GMP_CTX_FPUCW_INIT;
-  uint16_t pad = 0;
 };
-static_assert(offsetof(ContextRegs, rbx) == GMP_CTX_RBX);
-static_assert(offsetof(ContextRegs, rbp) == GMP_CTX_RBP);
-static_assert(offsetof(ContextRegs, r12) == GMP_CTX_R12);
-static_assert(offsetof(ContextRegs, r13) == GMP_CTX_R13);
-static_assert(offsetof(ContextRegs, r14) == GMP_CTX_R14);
-static_assert(offsetof(ContextRegs, r15) == GMP_CTX_R15);
-static_assert(offsetof(ContextRegs, rsp) == GMP_CTX_RSP);
-static_assert(offsetof(ContextRegs, rip) == GMP_CTX_RIP);
-static_assert(offsetof(ContextRegs, mxcsr) == GMP_CTX_MXCSR);
-static_assert(offsetof(ContextRegs, fpucw) == GMP_CTX_FPUCW);
-static_assert(sizeof(ContextRegs) == GMP_CTX_SIZE);
+static_assert(offsetof(SwitchFrame, mxcsr) == GMP_FRAME_MXCSR);
+static_assert(offsetof(SwitchFrame, fpucw) == GMP_FRAME_FPUCW);
+static_assert(offsetof(SwitchFrame, r12) == GMP_FRAME_R12);
+static_assert(offsetof(SwitchFrame, r13) == GMP_FRAME_R13);
+static_assert(offsetof(SwitchFrame, r14) == GMP_FRAME_R14);
+static_assert(offsetof(SwitchFrame, r15) == GMP_FRAME_R15);
+static_assert(offsetof(SwitchFrame, rbx) == GMP_FRAME_RBX);
+static_assert(offsetof(SwitchFrame, rbp) == GMP_FRAME_RBP);
+static_assert(offsetof(SwitchFrame, rip) == GMP_FRAME_RIP);
+static_assert(sizeof(SwitchFrame) == GMP_FRAME_SIZE);
 #endif
 
 // Context is a saved flow of control plus its sanitizer bookkeeping. Treat
@@ -85,7 +88,10 @@ struct Context {
 #if GMP_CONTEXT_UCONTEXT
   ucontext_t uc;  // the saved machine state
 #else
-  ContextRegs regs;  // the saved machine state (must stay first)
+  // The saved stack pointer: the SwitchFrame of a suspended context (must
+  // stay first, see GMP_CONTEXT_SP). Written by whoever resumes after this
+  // context is switched out, right after the switch, on that thread.
+  void* sp = nullptr;
 #endif
   ContextEntry entry = nullptr;  // what a fresh context runs
   void* arg = nullptr;           // entry's argument
@@ -135,6 +141,45 @@ void SwitchContext(Context* from, Context* to);
 // when it owns one; never a thread's own fiber). `ctx` must not be running.
 // Afterwards it may be reused with MakeContext or InitThreadContext.
 void DestroyContext(Context* ctx);
+
+#if !GMP_CONTEXT_UCONTEXT
+static_assert(offsetof(Context, sp) == GMP_CONTEXT_SP);
+
+// SwitchResult is what the resumed side of gmp_context_switch receives: the
+// stack pointer of the context that was switched out, and that context.
+struct SwitchResult {
+  void* old_sp;
+  Context* from;
+};
+extern "C" SwitchResult gmp_context_switch(void* to_sp, Context* from);
+#endif
+
+// SwitchContextFast is SwitchContext inlined into its caller, for hot paths
+// (the scheduler's own switches, benchmarks). Same contract, same sanitizer
+// announcements in the caller's frame (which then is "the swap's frame").
+// Inlined, the resumed side lands straight in its caller instead of
+// returning through a frame shared by all contexts, which saves a
+// mispredicted return per switch (about half the cost; see
+// bench/context_bench.cc). The caller must, as with SwitchContext, re-read
+// thread-local state after it through noinline accessors.
+GMP_ALWAYS_INLINE void SwitchContextFast(Context* from, Context* to) {
+#if GMP_CONTEXT_UCONTEXT
+  SwitchContext(from, to);
+#else
+  if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
+    to->tsan_fiber = sanitizer::TsanCreateFiber();
+    to->owns_tsan_fiber = true;
+  }
+  sanitizer::AsanStartSwitch(&from->asan_fake_stack, to->stack_lo,
+                             to->stack_size);
+  sanitizer::TsanSwitchToFiber(to->tsan_fiber);
+  const SwitchResult r = gmp_context_switch(to->sp, from);
+  // Resumed, maybe on another thread: record where the context we came from
+  // stopped (null when it finished, see ExitContext).
+  if (r.from != nullptr) r.from->sp = r.old_sp;
+  sanitizer::AsanFinishSwitch(from->asan_fake_stack, nullptr, nullptr);
+#endif
+}
 
 }  // namespace gmp::internal
 

@@ -57,6 +57,34 @@ TEST(ContextTest, PingPongOnOneThread) {
   pool.Release(stack);
 }
 
+// The same with SwitchContextFast, the form inlined into its caller.
+void PingPongFastEntry(void* arg) {
+  auto* pp = static_cast<PingPong*>(arg);
+  for (int i = 0; i < pp->rounds; ++i) {
+    ++pp->fiber_count;
+    SwitchContextFast(&pp->fiber, &pp->main);
+  }
+  ExitContext(&pp->main);
+}
+
+TEST(ContextTest, PingPongFast) {
+  StackPool pool(StackKind::kCompact, kCompactStackSize);
+  Stack stack = pool.Acquire();
+  PingPong pp;
+  pp.rounds = 10000;
+  InitThreadContext(&pp.main);
+  MakeContext(&pp.fiber, stack.lo, stack.size, &PingPongFastEntry, &pp);
+  for (int i = 0; i < pp.rounds; ++i) {
+    SwitchContextFast(&pp.main, &pp.fiber);
+    ASSERT_EQ(pp.fiber_count, i + 1);
+  }
+  SwitchContext(&pp.main, &pp.fiber);  // the two forms mix freely
+  EXPECT_EQ(pp.fiber_count, pp.rounds);
+  CheckStackCanary(stack);
+  DestroyContext(&pp.fiber);
+  pool.Release(stack);
+}
+
 // Locals and callee-saved registers survive a switch: the fiber keeps a
 // running sum in locals across many switches, with the main side doing the
 // same.
@@ -208,7 +236,11 @@ TEST(ContextTest, HandedBetweenThreads) {
         auto* s = static_cast<Shared*>(arg);
         for (;;) {
           ++s->steps;
-          SwitchContext(&s->fiber, s->back);
+          if (s->steps % 2 == 0) {
+            SwitchContext(&s->fiber, s->back);
+          } else {
+            SwitchContextFast(&s->fiber, s->back);
+          }
         }
       },
       &s);
@@ -220,7 +252,7 @@ TEST(ContextTest, HandedBetweenThreads) {
     for (int i = me; i < kSteps; i += 2) {
       while (turn.load(std::memory_order_acquire) != i) std::this_thread::yield();
       s.back = &g0;
-      SwitchContext(&g0, &s.fiber);
+      SwitchContextFast(&g0, &s.fiber);
       turn.store(i + 1, std::memory_order_release);
     }
     DestroyContext(&g0);

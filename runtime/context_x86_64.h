@@ -1,23 +1,28 @@
-// runtime/context_x86_64.h — register offsets of the x86-64 context switch.
+// runtime/context_x86_64.h — the frame layout of the x86-64 context switch.
 //
-// Shared by context_x86_64.S (which uses the numbers) and context.h (which
-// proves them against struct ContextRegs with static_assert(offsetof)). Keep
-// this file plain preprocessor definitions: the assembler includes it.
+// A suspended context keeps its registers in a SwitchFrame at the top of its
+// own stack (as Boost.Context's fcontext does) and only the address of that
+// frame, its saved stack pointer, in Context::sp. Shared by
+// context_x86_64.S (which uses the numbers) and context.h (which proves them
+// against struct SwitchFrame with static_assert(offsetof)). Plain
+// preprocessor definitions only: the assembler includes this file.
 #ifndef GMPLAB_RUNTIME_CONTEXT_X86_64_H_
 #define GMPLAB_RUNTIME_CONTEXT_X86_64_H_
 
-// The SysV callee-saved registers, then where to resume.
-#define GMP_CTX_RBX 0
-#define GMP_CTX_RBP 8
-#define GMP_CTX_R12 16
-#define GMP_CTX_R13 24
-#define GMP_CTX_R14 32
-#define GMP_CTX_R15 40
-#define GMP_CTX_RSP 48    // stack pointer after the return from the switch
-#define GMP_CTX_RIP 56    // resume address
-#define GMP_CTX_MXCSR 64  // SSE control/status (control bits are callee-saved)
-#define GMP_CTX_FPUCW 68  // x87 control word (callee-saved)
-#define GMP_CTX_SIZE 72
+// SwitchFrame, from the saved stack pointer upwards.
+#define GMP_FRAME_MXCSR 0x00  // SSE control/status (control bits are callee-saved)
+#define GMP_FRAME_FPUCW 0x04  // x87 control word (callee-saved)
+#define GMP_FRAME_R12 0x08    // the SysV callee-saved registers
+#define GMP_FRAME_R13 0x10
+#define GMP_FRAME_R14 0x18
+#define GMP_FRAME_R15 0x20
+#define GMP_FRAME_RBX 0x28
+#define GMP_FRAME_RBP 0x30
+#define GMP_FRAME_RIP 0x38    // resume address (the switch's return address)
+#define GMP_FRAME_SIZE 0x40   // the stack pointer after resuming = sp + this
+
+// Offset of the saved stack pointer in struct Context.
+#define GMP_CONTEXT_SP 0x00
 
 // Default MXCSR (all exceptions masked, round to nearest) and x87 control
 // word (extended precision, all exceptions masked) for a fresh context.
