@@ -6,6 +6,7 @@ workloads in bench/workloads/ against that variant's runtime library:
   //variants:<name>_bench   Google Benchmark binary; `--describe` prints the
                             variant's policies, `--procs=1,2,4` picks the
                             processor counts (see bench/README.md)
+  //variants:<name>_bench_smoke_test  every workload once, at tiny sizes
 """
 
 def gmp_variant_benchmarks(name, lib, tags = []):
@@ -27,4 +28,15 @@ def gmp_variant_benchmarks(name, lib, tags = []):
         ],
         tags = tags + ["benchmark"],
         visibility = ["//visibility:public"],
+    )
+
+    # Runs every workload once at tiny sizes: proves the workloads terminate
+    # and finish without errors on this variant (never a timing assertion).
+    native.sh_test(
+        name = name + "_bench_smoke_test",
+        size = "medium",
+        srcs = ["//bench:smoke_test.sh"],
+        args = ["$(location :%s_bench)" % name],
+        data = [":%s_bench" % name],
+        tags = tags + ["benchmark"],
     )

@@ -26,7 +26,7 @@ std::string JoinProcs(const std::vector<int>& procs) {
 
 void Usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--procs=1,2,4] [--million=N] [--describe] "
+               "usage: %s [--procs=1,2,4] [--million=N] [--hog_ops=N] [--describe] "
                "[--benchmark_* flags]\n",
                argv0);
 }
@@ -93,6 +93,13 @@ int BenchMain(int argc, char** argv, const std::string& system,
       config.million = std::strtoll(a + 10, &end, 10);
       if (*end != '\0' || config.million < 1) {
         std::fprintf(stderr, "%s: bad --million '%s'\n", argv[0], a + 10);
+        return 2;
+      }
+    } else if (std::strncmp(a, "--hog_ops=", 10) == 0) {
+      char* end = nullptr;
+      config.hog_ops = std::strtoll(a + 10, &end, 10);
+      if (*end != '\0' || config.hog_ops < 1) {
+        std::fprintf(stderr, "%s: bad --hog_ops '%s'\n", argv[0], a + 10);
         return 2;
       }
     } else if (std::strcmp(a, "--describe") == 0) {

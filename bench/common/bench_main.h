@@ -6,6 +6,7 @@
 //   --procs=1,2,4      the processor counts to sweep (default 1,2,4,... up to
 //                      2x the hardware threads)
 //   --million=N        goroutines in MillionParked (default 1000000)
+//   --hog_ops=N        PingPongHog's fixed ops per repetition (smoke tests)
 //   --describe         print what this binary measures (the variant's policy
 //                      description for gmplab) and exit
 //
@@ -27,6 +28,7 @@ namespace gmplab_bench {
 struct BenchConfig {
   std::vector<int> procs;   // processor counts to sweep
   int64_t million = 1000000;  // goroutines in MillionParked
+  int64_t hog_ops = 0;        // PingPongHog ops per repetition (0: the binary's own)
   int hardware_threads = 1;
 };
 

@@ -291,7 +291,8 @@ void Register(const BenchConfig& config) {
     Setup(benchmark::RegisterBenchmark(BenchName("Syscall", p).c_str(), BM_Syscall, p));
   }
   Setup(benchmark::RegisterBenchmark(BenchName("PingPongHog", 1).c_str(), BM_PingPongHog))
-      ->Iterations(10000);  // OS time slices make each op ~40us here
+      // OS time slices make each op ~40us here.
+      ->Iterations(config.hog_ops > 0 ? config.hog_ops : 10000);
   Setup(benchmark::RegisterBenchmark(BenchName("Gosched", 1).c_str(), BM_Gosched));
 }
 GMPLAB_BENCH_REGISTER(Register);

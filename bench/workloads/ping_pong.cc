@@ -116,7 +116,7 @@ void Register(const BenchConfig& config) {
   // A fixed count, as a short probe only measures the hog's time slices.
   Setup(benchmark::RegisterBenchmark(BenchName("PingPongHog", 1).c_str(),
                                      BM_PingPongHog))
-      ->Iterations(100000);
+      ->Iterations(config.hog_ops > 0 ? config.hog_ops : 100000);
   Setup(benchmark::RegisterBenchmark(BenchName("Gosched", 1).c_str(), BM_Gosched));
 }
 GMPLAB_BENCH_REGISTER(Register);
