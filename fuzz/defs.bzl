@@ -1,4 +1,91 @@
-"""Per-variant fuzz targets (filled in by the fuzz suite)."""
+"""Per-variant fuzz targets: libFuzzer binaries and corpus replay tests.
+
+gmp_variant (variants/variant.bzl) calls gmp_variant_fuzzers once per
+variant. For every target T in FUZZ_TARGETS it declares, in //variants:
+
+  <variant>_fuzz_<T>_lib     the target (LLVMFuzzerTestOneInput) compiled
+                             against the variant's runtime
+  <variant>_fuzz_<T>         the libFuzzer binary; tagged manual + fuzz, so
+                             only `--config=fuzz` (libFuzzer + TSan) or
+                             `--config=fuzz-asan` (libFuzzer + ASan/UBSan)
+                             builds ask for it:
+                               bazel build --config=fuzz //variants:go_default_fuzz_block
+  <variant>_fuzz_<T>_replay  a cc_test that runs the target on every input of
+                             fuzz/corpus/<T>/ through fuzz/replay_main.cc,
+                             with any compiler and in every config, so
+                             `bazel test //...` replays every corpus for
+                             every variant.
+
+Canary variants pass tags containing "manual"; every target keeps them, so
+`bazel test //...` never builds a canary's replay test.
+"""
+
+# The fuzz targets: name -> source in fuzz/.
+FUZZ_TARGETS = {
+    "spawn_lock": "spawn_lock_fuzzer.cc",
+    "block": "block_fuzzer.cc",
+    "runq": "runq_fuzzer.cc",
+}
+
+_SUPPORT_SRCS = [
+    "//fuzz:check.cc",
+    "//fuzz:monitor.cc",
+    "//fuzz:program.cc",
+]
+
+_SUPPORT_HDRS = [
+    "//fuzz:check.h",
+    "//fuzz:monitor.h",
+    "//fuzz:program.h",
+]
 
 def gmp_variant_fuzzers(name, lib, tags = []):
-    pass
+    """Declares the fuzz targets and corpus replay tests of one variant.
+
+    Args:
+      name: the variant's name, e.g. "go_default".
+      lib: the variant's runtime library label, e.g. ":go_default".
+      tags: tags of the variant ("manual" and "canary" for canaries).
+    """
+    support = "%s_fuzz_support" % name
+    native.cc_library(
+        name = support,
+        srcs = _SUPPORT_SRCS,
+        hdrs = _SUPPORT_HDRS,
+        deps = [
+            lib,
+            "//fuzz:fuzzed_data_provider",
+            "//third_party/system:absl",
+        ],
+        tags = tags,
+    )
+    for target, src in FUZZ_TARGETS.items():
+        base = "%s_fuzz_%s" % (name, target)
+        native.cc_library(
+            name = base + "_lib",
+            srcs = ["//fuzz:" + src],
+            deps = [
+                ":" + support,
+                lib,
+                "//fuzz:fuzzed_data_provider",
+            ],
+            # libFuzzer's main, not ours, calls LLVMFuzzerTestOneInput.
+            alwayslink = True,
+            tags = tags,
+        )
+        native.cc_binary(
+            name = base,
+            deps = [":" + base + "_lib"],
+            linkopts = ["-fsanitize=fuzzer"],
+            tags = tags + ["manual", "fuzz"],
+        )
+        native.cc_test(
+            name = base + "_replay",
+            srcs = ["//fuzz:replay_main.cc"],
+            deps = [":" + base + "_lib"],
+            data = ["//fuzz:corpus_" + target],
+            args = ["fuzz/corpus/" + target],
+            size = "small",
+            timeout = "moderate",
+            tags = tags + ["fuzz_replay"],
+        )

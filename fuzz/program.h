@@ -1,0 +1,108 @@
+// fuzz/program.h — fuzz inputs decoded into small goroutine programs.
+//
+// A Program is a tree of goroutines. Each goroutine (a Node) runs a
+// straight-line list of Steps: Gosched, LockOSThread, UnlockOSThread, a bit
+// of CPU work, spawning a child (itself a Node with its own steps), and in
+// the blocking op set also Sleep, Syscall, Mutex sections, channel groups
+// (producers and consumers of one channel) and non-blocking channel use.
+// Any goroutine may also stop the world and have the scheduler check its
+// global invariants (run queues, free lists, counters).
+//
+// Programs are valid by construction, so every run must terminate:
+//   * thread locks nest at most 3 deep and are balanced at a goroutine's
+//     end, unless the goroutine deliberately exits while locked (never
+//     main);
+//   * a Mutex section holds no other lock and does nothing that waits on
+//     another goroutine (only Gosched, Sleep, Syscall, work);
+//   * a channel group's producers send a fixed number of values; its
+//     consumers receive until the channel is closed, which the goroutine
+//     that started the group does after every producer is done;
+//   * children are joined: with a WaitGroup by their parent (blocking op
+//     set), or by main spinning on Gosched until all have finished
+//     (spawn_lock op set, which uses nothing but the scheduler).
+// So waits form a tree and no cycle of waits can arise.
+//
+// RunProgram runs a Program on a fresh gmp::Run with the Program's procs and
+// checks the invariants listed in fuzz/README.md, aborting through
+// FUZZ_CHECK with the invariant's name.
+#ifndef GMPLAB_FUZZ_PROGRAM_H_
+#define GMPLAB_FUZZ_PROGRAM_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+namespace gmp_fuzz {
+
+enum class Op : uint8_t {
+  // The spawn_lock op set: only the scheduler.
+  kGosched,
+  kLockThread,
+  kUnlockThread,
+  kWork,
+  kSpawn,
+  kCheckWorld,  // stop the world and check the scheduler's global invariants
+  // The blocking op set adds these.
+  kSleep,
+  kSyscall,
+  kMutex,
+  kTryMutex,
+  kChanGroup,
+  kTryChan,
+};
+
+enum class Role : uint8_t { kMain, kChild, kProducer, kConsumer };
+
+struct Step {
+  Op op = Op::kGosched;
+  uint32_t arg = 0;     // Sleep/Syscall: µs; Work: iterations; TryChan: cap;
+                        // Mutex: inner op | count << 8 | param << 16
+  int32_t target = -1;  // Spawn: node; ChanGroup: group; Mutex: which one
+};
+
+struct Node {
+  Role role = Role::kChild;
+  std::vector<Step> steps;
+  bool exit_locked = false;  // returns with its thread still locked
+  int group = -1;            // producers and consumers: their group
+  uint32_t index = 0;        // producers: index in the group
+  uint32_t sends = 0;        // producers: how many values they send
+};
+
+struct ChanGroup {
+  uint32_t cap = 0;
+  std::vector<int> producers;
+  std::vector<int> consumers;
+  uint32_t max_sends = 0;
+  uint32_t total = 0;  // values sent by all producers
+};
+
+struct Program {
+  int procs = 1;
+  bool blocking = false;  // the op set: false = spawn_lock, true = block
+  std::vector<uint8_t> choices;  // steering bytes for the scheduler hooks
+  std::vector<Node> nodes;       // nodes[0] is main
+  std::vector<ChanGroup> groups;
+};
+
+// DecodeProgram turns a fuzz input into a valid Program. `blocking` selects
+// the op set. Any input decodes (an empty one to an empty main).
+Program DecodeProgram(FuzzedDataProvider& in, bool blocking);
+
+// RunProgram runs `p` on a fresh runtime and checks the invariants. Aborts
+// with "fuzz invariant violated: <name>: ..." on a violation. Must be called
+// outside gmp::Run.
+void RunProgram(const Program& p);
+
+// DescribeProgram renders `p` for people (the replay driver prints it when
+// GMP_FUZZ_PRINT=1 is set).
+std::string DescribeProgram(const Program& p);
+
+// FuzzOneProgram is the body of the spawn_lock and block targets.
+int FuzzOneProgram(const uint8_t* data, size_t size, bool blocking);
+
+}  // namespace gmp_fuzz
+
+#endif  // GMPLAB_FUZZ_PROGRAM_H_

@@ -1,0 +1,513 @@
+#!/usr/bin/python3
+"""gmplab fuzz campaigns: `./harness fuzz ...` runs this script.
+
+    ./harness fuzz [--variant=V] [--target=T] [--time=S] [--jobs=N]
+                   [--sanitizer=tsan|asan] [--canaries] [--timeout=S]
+                   [--no-merge] [--results=DIR] [--summary=FILE]
+
+Campaign (default): builds //variants:<V>_fuzz_<T> with `--config=fuzz`
+(libFuzzer + TSan) or `--config=fuzz-asan` (libFuzzer + ASan/UBSan), runs
+libFuzzer for --time seconds per target (-max_total_time; with --jobs=N as
+-jobs=N -workers=N), keeps every crash, leak and timeout artefact under
+fuzz/results/<UTC time>/, merges the new inputs into fuzz/corpus/<T>/ with
+-merge=1, prints a summary (executions, exec/s, coverage, corpus size,
+findings) and writes it as JSON (reports/fuzz-summary.json by default).
+Every finding is printed with the one command that reproduces it.
+
+--canaries: for every canary variant (name starting with canary_, see
+variants/BUILD.bazel) runs all its fuzz targets at once until the first
+finding or --time seconds (default 300), records the time to detection, and
+exits non-zero, loudly, if any canary was not caught.
+
+Environment: BAZEL (the bazel binary, default `bazel`), BAZEL_OUTPUT_BASE
+(passed as --output_base when set).
+
+Exit status: 0 = no finding (campaign) / every canary caught (--canaries);
+1 = findings / a canary missed; 2 = bad arguments or a failed build.
+"""
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TARGETS = ["spawn_lock", "block", "runq"]
+SANITIZER_CONFIG = {"tsan": "fuzz", "asan": "fuzz-asan"}
+SANITIZER_ENV = {
+    "tsan": {"TSAN_OPTIONS": "halt_on_error=1:report_signal_unsafe=0:"
+                             "second_deadlock_stack=1"},
+    "asan": {"ASAN_OPTIONS": "detect_leaks=1:detect_stack_use_after_return=0:"
+                             "abort_on_error=1",
+             "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"},
+}
+ARTIFACT_KINDS = ("crash", "leak", "timeout", "oom")
+# Lines that name what went wrong, most specific first.
+REASON_PATTERNS = [
+    re.compile(r"fuzz invariant violated: .*"),
+    re.compile(r"fatal error: .*"),
+    re.compile(r"WARNING: ThreadSanitizer: .*"),
+    re.compile(r"ERROR: AddressSanitizer: .*"),
+    re.compile(r"ERROR: LeakSanitizer: .*"),
+    re.compile(r"runtime error: .*"),
+    re.compile(r"ERROR: libFuzzer: .*"),
+    re.compile(r"==\d+== ERROR: libFuzzer: .*"),
+]
+
+
+class UsageError(Exception):
+    pass
+
+
+def log(msg):
+    print("fuzz: " + msg, flush=True)
+
+
+# ----------------------------------------------------------------------------
+# Bazel
+
+
+def bazel_cmd():
+    cmd = [os.environ.get("BAZEL", "bazel")]
+    if os.environ.get("BAZEL_OUTPUT_BASE"):
+        cmd.append("--output_base=" + os.environ["BAZEL_OUTPUT_BASE"])
+    return cmd
+
+
+def bazel_prefix_for_humans():
+    return " ".join(shlex.quote(c) for c in bazel_cmd())
+
+
+def run_bazel(args, capture=False):
+    cmd = bazel_cmd() + args
+    if capture:
+        p = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            sys.stderr.write(p.stderr)
+            raise UsageError("`%s` failed (exit %d)" % (" ".join(cmd), p.returncode))
+        return p.stdout
+    log("$ " + " ".join(shlex.quote(c) for c in cmd))
+    p = subprocess.run(cmd, cwd=ROOT)
+    if p.returncode != 0:
+        raise UsageError("`%s` failed (exit %d)" % (" ".join(cmd), p.returncode))
+    return ""
+
+
+def declared_fuzzers():
+    """Returns {variant: set(targets)} from the fuzz binaries Bazel knows."""
+    out = run_bazel(["query", "--output=label",
+                     'attr(tags, "\\bfuzz\\b", kind(cc_binary, //variants:all))'],
+                    capture=True)
+    found = {}
+    pat = re.compile(r"^//variants:(.+)_fuzz_(%s)$" % "|".join(TARGETS))
+    for line in out.split():
+        m = pat.match(line.strip())
+        if m:
+            found.setdefault(m.group(1), set()).add(m.group(2))
+    return found
+
+
+def bazel_bin(config):
+    return run_bazel(["info", "--config=" + config, "bazel-bin"],
+                     capture=True).strip()
+
+
+def build(labels, config):
+    run_bazel(["build", "--config=" + config] + labels)
+
+
+# ----------------------------------------------------------------------------
+# libFuzzer logs
+
+
+def parse_log(text):
+    """Extracts libFuzzer's numbers from one log."""
+    stats = {"executions": 0, "exec_per_sec": 0, "coverage": 0,
+             "features": 0, "new_units": 0, "peak_rss_mb": 0}
+    for key, name in (("executions", "number_of_executed_units"),
+                      ("exec_per_sec", "average_exec_per_sec"),
+                      ("new_units", "new_units_added"),
+                      ("peak_rss_mb", "peak_rss_mb")):
+        m = re.findall(r"stat::%s:\s+(\d+)" % name, text)
+        if m:
+            stats[key] = int(m[-1])
+    progress = re.findall(r"^#(\d+)\s+\S+\s+cov: (\d+) ft: (\d+)", text,
+                          re.MULTILINE)
+    if progress:
+        last = progress[-1]
+        stats["coverage"] = int(last[1])
+        stats["features"] = int(last[2])
+        if not stats["executions"]:
+            stats["executions"] = int(last[0])
+    return stats
+
+
+def reason_in(text):
+    for pat in REASON_PATTERNS:
+        m = pat.search(text)
+        if m:
+            return m.group(0).strip()
+    return "unknown (see the log)"
+
+
+def findings_in(results_dir, logs, label, config, variant, target):
+    found = []
+    for path in sorted(glob.glob(os.path.join(results_dir, "*-*"))):
+        name = os.path.basename(path)
+        kind = name.split("-", 1)[0]
+        if kind not in ARTIFACT_KINDS or not os.path.isfile(path):
+            continue
+        reason = "unknown (see the log)"
+        log_path = None
+        for lp in logs:
+            try:
+                text = open(lp, errors="replace").read()
+            except OSError:
+                continue
+            if name in text:
+                reason = reason_in(text)
+                log_path = lp
+                break
+        found.append({
+            "variant": variant,
+            "target": target,
+            "kind": kind,
+            "artifact": os.path.relpath(path, ROOT),
+            "log": os.path.relpath(log_path, ROOT) if log_path else None,
+            "reason": reason,
+            "reproduce": "%s run --config=%s %s -- %s" % (
+                bazel_prefix_for_humans(), config, label, os.path.abspath(path)),
+        })
+    return found
+
+
+# ----------------------------------------------------------------------------
+# Campaigns
+
+
+def fuzzer_args(args, target, results_dir, max_time):
+    a = ["-max_total_time=%d" % max_time,
+         "-timeout=%d" % args.timeout,
+         "-rss_limit_mb=%d" % args.rss_limit_mb,
+         "-print_final_stats=1",
+         "-artifact_prefix=%s/" % results_dir]
+    d = os.path.join(ROOT, "fuzz", target + ".dict")
+    if os.path.exists(d):
+        a.append("-dict=" + d)
+    return a
+
+
+def corpus_dir(target):
+    d = os.path.join(ROOT, "fuzz", "corpus", target)
+    if not os.path.isdir(d):
+        raise UsageError("missing corpus directory %s (run "
+                         "fuzz/tools/make_seeds.py)" % os.path.relpath(d, ROOT))
+    return d
+
+
+def count_files(d):
+    return len([f for f in os.listdir(d) if os.path.isfile(os.path.join(d, f))])
+
+
+def run_campaign(args, variant, target, binary, config, stamp_dir):
+    label = "//variants:%s_fuzz_%s" % (variant, target)
+    seeds = corpus_dir(target)
+    out = os.path.join(stamp_dir, "%s-%s-%s" % (variant, target, args.sanitizer))
+    new_corpus = os.path.join(out, "corpus")
+    os.makedirs(new_corpus, exist_ok=True)
+    env = dict(os.environ, **SANITIZER_ENV[args.sanitizer])
+    cmd = [binary] + fuzzer_args(args, target, out, args.time)
+    if args.jobs > 1:
+        cmd += ["-jobs=%d" % args.jobs, "-workers=%d" % args.jobs]
+    cmd += [new_corpus, seeds]
+    log("%s: fuzzing %d s (%s, %d job%s) -> %s" % (
+        label, args.time, args.sanitizer, args.jobs, "s" if args.jobs > 1 else "",
+        os.path.relpath(out, ROOT)))
+    main_log = os.path.join(out, "fuzz.log")
+    start = time.time()
+    with open(main_log, "w") as f:
+        rc = subprocess.run(cmd, cwd=out, env=env, stdout=f,
+                            stderr=subprocess.STDOUT).returncode
+    wall = time.time() - start
+    logs = [main_log] + sorted(glob.glob(os.path.join(out, "fuzz-*.log")))
+    per_log = [parse_log(open(lp, errors="replace").read()) for lp in logs]
+    if args.jobs > 1:
+        per_log = per_log[1:] or per_log
+    stats = {
+        "executions": sum(s["executions"] for s in per_log),
+        "exec_per_sec": sum(s["exec_per_sec"] for s in per_log),
+        "coverage": max([s["coverage"] for s in per_log] or [0]),
+        "features": max([s["features"] for s in per_log] or [0]),
+        "new_units": sum(s["new_units"] for s in per_log),
+        "peak_rss_mb": max([s["peak_rss_mb"] for s in per_log] or [0]),
+    }
+    findings = findings_in(out, logs, label, config, variant, target)
+    merged = 0
+    if not args.no_merge and count_files(new_corpus) > 0:
+        before = count_files(seeds)
+        mcmd = [binary, "-merge=1", "-timeout=%d" % args.timeout,
+                "-rss_limit_mb=%d" % args.rss_limit_mb,
+                "-artifact_prefix=%s/" % out, seeds, new_corpus]
+        with open(os.path.join(out, "merge.log"), "w") as f:
+            subprocess.run(mcmd, cwd=out, env=env, stdout=f,
+                           stderr=subprocess.STDOUT)
+        merged = count_files(seeds) - before
+    result = {
+        "variant": variant,
+        "target": target,
+        "sanitizer": args.sanitizer,
+        "time_s": args.time,
+        "wall_s": round(wall, 1),
+        "jobs": args.jobs,
+        "exit_code": rc,
+        "corpus_size": count_files(seeds),
+        "merged_into_corpus": merged,
+        "results_dir": os.path.relpath(out, ROOT),
+        "findings": findings,
+    }
+    result.update(stats)
+    if stats["executions"] == 0 and not findings:
+        result["error"] = "libFuzzer ran no input (exit %d); see %s" % (
+            rc, os.path.relpath(main_log, ROOT))
+    return result
+
+
+def run_canary(args, variant, targets, binaries, config, stamp_dir):
+    """Runs every target of one canary variant at once until one finds."""
+    env = dict(os.environ, **SANITIZER_ENV[args.sanitizer])
+    procs = {}
+    start = time.time()
+    for target in targets:
+        out = os.path.join(stamp_dir, "%s-%s-%s" % (variant, target, args.sanitizer))
+        os.makedirs(os.path.join(out, "corpus"), exist_ok=True)
+        cmd = ([binaries[target]] + fuzzer_args(args, target, out, args.time) +
+               [os.path.join(out, "corpus"), corpus_dir(target)])
+        f = open(os.path.join(out, "fuzz.log"), "w")
+        p = subprocess.Popen(cmd, cwd=out, env=env, stdout=f,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        procs[target] = (p, out, f)
+    caught = None
+    deadline = start + args.time + 60
+    while procs and caught is None and time.time() < deadline:
+        time.sleep(0.2)
+        for target, (p, out, f) in list(procs.items()):
+            if p.poll() is None:
+                continue
+            f.close()
+            del procs[target]
+            label = "//variants:%s_fuzz_%s" % (variant, target)
+            found = findings_in(out, [os.path.join(out, "fuzz.log")], label,
+                                config, variant, target)
+            if found:
+                caught = (target, time.time() - start, found[0])
+                break
+    for target, (p, out, f) in procs.items():
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)  # our own session only
+        p.wait()
+        f.close()
+    name = variant[len("canary_"):]
+    if caught is None:
+        return {"variant": variant, "canary": name, "caught": False,
+                "cap_s": args.time, "targets": targets}
+    target, ttd, finding = caught
+    return {"variant": variant, "canary": name, "caught": True,
+            "cap_s": args.time, "targets": targets, "target": target,
+            "time_to_detection_s": round(ttd, 1), "reason": finding["reason"],
+            "artifact": finding["artifact"], "reproduce": finding["reproduce"]}
+
+
+# ----------------------------------------------------------------------------
+# Summary
+
+
+def write_summary(path, campaigns, canaries, args):
+    summary = {}
+    if os.path.exists(path):
+        try:
+            summary = json.load(open(path))
+        except (OSError, ValueError):
+            summary = {}
+    summary["generated"] = datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    summary["host"] = {"cpus": os.cpu_count()}
+    if campaigns:
+        keep = [c for c in summary.get("campaigns", [])
+                if (c["variant"], c["target"], c["sanitizer"]) not in
+                {(n["variant"], n["target"], n["sanitizer"]) for n in campaigns}]
+        summary["campaigns"] = keep + campaigns
+    if canaries is not None:
+        summary["canaries"] = canaries
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(summary, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def print_campaigns(campaigns):
+    print()
+    print("%-24s %-11s %-5s %10s %8s %6s %7s %8s" % (
+        "variant", "target", "san", "execs", "exec/s", "cov", "corpus",
+        "findings"))
+    for c in campaigns:
+        print("%-24s %-11s %-5s %10d %8d %6d %7d %8d" % (
+            c["variant"], c["target"], c["sanitizer"], c["executions"],
+            c["exec_per_sec"], c["coverage"], c["corpus_size"],
+            len(c["findings"])))
+    for c in campaigns:
+        if c.get("error"):
+            print("  ERROR %s/%s: %s" % (c["variant"], c["target"], c["error"]))
+        for f in c["findings"]:
+            print("  FINDING %s/%s %s: %s" % (c["variant"], c["target"],
+                                             f["kind"], f["reason"]))
+            print("    artefact:  %s" % f["artifact"])
+            print("    reproduce: %s" % f["reproduce"])
+
+
+def print_canaries(canaries):
+    print()
+    print("%-32s %-8s %-11s %8s  %s" % ("canary variant", "caught", "target",
+                                        "ttd (s)", "reason"))
+    for c in canaries:
+        print("%-32s %-8s %-11s %8s  %s" % (
+            c["variant"], "yes" if c["caught"] else "NO", c.get("target", "-"),
+            c.get("time_to_detection_s", "-"), c.get("reason", "")))
+    for c in canaries:
+        if c["caught"]:
+            print("  %s reproduce: %s" % (c["variant"], c["reproduce"]))
+        else:
+            print("CANARY NOT CAUGHT: %s ran %d s on %s without a finding" % (
+                c["variant"], c["cap_s"], ", ".join(c["targets"])))
+
+
+# ----------------------------------------------------------------------------
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="harness fuzz",
+        description="Run gmplab's libFuzzer campaigns (see fuzz/README.md).")
+    p.add_argument("--variant", default=None,
+                   help="variant to fuzz (default go_default)")
+    p.add_argument("--target", action="append", default=None,
+                   help="fuzz target: %s (default: all; repeatable)" %
+                   ", ".join(TARGETS))
+    p.add_argument("--time", type=int, default=None,
+                   help="seconds per target (campaign, default 60) or the cap "
+                        "per canary (--canaries, default 300)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="parallel libFuzzer jobs per target (default 1)")
+    p.add_argument("--sanitizer", default="tsan", choices=sorted(SANITIZER_CONFIG))
+    p.add_argument("--canaries", action="store_true",
+                   help="prove every canary variant is caught")
+    p.add_argument("--timeout", type=int, default=10,
+                   help="libFuzzer -timeout: seconds one input may run (default 10)")
+    p.add_argument("--rss-limit-mb", dest="rss_limit_mb", type=int, default=6144)
+    p.add_argument("--no-merge", action="store_true",
+                   help="do not merge new inputs into fuzz/corpus/")
+    p.add_argument("--results", default=None,
+                   help="results directory (default fuzz/results/<UTC time>)")
+    p.add_argument("--summary", default=os.path.join(ROOT, "reports",
+                                                     "fuzz-summary.json"))
+    p.add_argument("--no-build", action="store_true",
+                   help="use the fuzzers already built")
+    args = p.parse_args(argv)
+    if args.time is None:
+        args.time = 300 if args.canaries else 60
+    if args.time <= 0:
+        raise UsageError("--time must be a positive number of seconds, got %d" % args.time)
+    if args.jobs <= 0:
+        raise UsageError("--jobs must be at least 1, got %d" % args.jobs)
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive, got %d" % args.timeout)
+    for t in args.target or []:
+        if t not in TARGETS:
+            raise UsageError("unknown target %r; targets: %s" % (t, ", ".join(TARGETS)))
+    if args.canaries and args.variant:
+        raise UsageError("--canaries runs every canary variant; drop --variant")
+    return args
+
+
+def main(argv):
+    try:
+        args = parse_args(argv)
+        targets = args.target or TARGETS
+        for t in targets:
+            corpus_dir(t)
+        config = SANITIZER_CONFIG[args.sanitizer]
+        fuzzers = declared_fuzzers()
+        if args.canaries:
+            variants = sorted(v for v in fuzzers if v.startswith("canary_"))
+            if not variants:
+                raise UsageError("no canary variants (canary_*) are declared "
+                                 "in variants/BUILD.bazel")
+        else:
+            variant = args.variant or "go_default"
+            if variant not in fuzzers:
+                raise UsageError("unknown variant %r; variants with fuzzers: %s" % (
+                    variant, ", ".join(sorted(fuzzers)) or "none"))
+            variants = [variant]
+        for v in variants:
+            missing = [t for t in targets if t not in fuzzers[v]]
+            if missing:
+                raise UsageError("variant %s has no fuzz target %s" % (v, ", ".join(missing)))
+        labels = ["//variants:%s_fuzz_%s" % (v, t) for v in variants for t in targets]
+        if not args.no_build:
+            build(labels, config)
+        bin_dir = bazel_bin(config)
+        binaries = {}
+        for v in variants:
+            for t in targets:
+                b = os.path.join(bin_dir, "variants", "%s_fuzz_%s" % (v, t))
+                if not os.access(b, os.X_OK):
+                    raise UsageError("fuzzer %s is not built (drop --no-build)" % b)
+                binaries[(v, t)] = b
+        stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+        stamp_dir = os.path.abspath(args.results or os.path.join(
+            ROOT, "fuzz", "results", stamp + ("-canaries" if args.canaries else "")))
+        os.makedirs(stamp_dir, exist_ok=True)
+    except UsageError as e:
+        print("harness fuzz: error: %s" % e, file=sys.stderr)
+        return 2
+
+    if args.canaries:
+        canaries = []
+        for v in variants:
+            log("canary %s: all of %s at once, cap %d s" % (v, ", ".join(targets), args.time))
+            r = run_canary(args, v, targets, {t: binaries[(v, t)] for t in targets},
+                           config, stamp_dir)
+            log("canary %s: %s" % (v, ("caught in %.1f s by %s: %s" % (
+                r["time_to_detection_s"], r["target"], r["reason"]))
+                if r["caught"] else "NOT CAUGHT"))
+            canaries.append(r)
+        write_summary(args.summary, [], canaries, args)
+        with open(os.path.join(stamp_dir, "summary.json"), "w") as f:
+            json.dump({"canaries": canaries}, f, indent=2)
+        print_canaries(canaries)
+        log("summary written to %s" % os.path.relpath(args.summary, ROOT))
+        return 0 if all(c["caught"] for c in canaries) else 1
+
+    campaigns = []
+    for t in targets:
+        campaigns.append(run_campaign(args, variants[0], t, binaries[(variants[0], t)],
+                                      config, stamp_dir))
+    write_summary(args.summary, campaigns, None, args)
+    with open(os.path.join(stamp_dir, "summary.json"), "w") as f:
+        json.dump({"campaigns": campaigns}, f, indent=2)
+    print_campaigns(campaigns)
+    log("results in %s; summary written to %s" % (
+        os.path.relpath(stamp_dir, ROOT), os.path.relpath(args.summary, ROOT)))
+    bad = any(c["findings"] or c.get("error") for c in campaigns)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,289 @@
+#!/usr/bin/python3
+"""Writes the seed corpora (fuzz/corpus/<target>/) and dictionaries
+(fuzz/<target>.dict) of gmplab's fuzz targets.
+
+The inputs are written with an encoder that mirrors the targets' decoders
+(fuzz/program.cc, fuzz/runq_fuzzer.cc), which read structure with
+FuzzedDataProvider's ConsumeIntegralInRange from the END of the input and
+raw bytes with ConsumeBytes from its FRONT. So each seed below is a readable
+program, not a blob. Rerun after changing a decoder:
+
+    /usr/bin/python3 fuzz/tools/make_seeds.py
+
+Seeds are named seed-<name>; inputs merged in by campaigns are named by
+libFuzzer (their SHA-1) and are left alone.
+"""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Op codes of fuzz/program.h (enum class Op).
+OPS = {
+    "gosched": 0, "lock": 1, "unlock": 2, "work": 3, "go": 4, "check": 5,
+    "sleep": 6, "syscall": 7, "mutex": 8, "trymutex": 9, "group": 10,
+    "trychan": 11,
+}
+
+
+class Encoder:
+    """Builds an input for FuzzedDataProvider: tail integers and front bytes."""
+
+    def __init__(self):
+        self.tail = []   # bytes in the order the decoder consumes them
+        self.front = b""
+
+    def int(self, lo, hi, value):
+        assert lo <= value <= hi, (lo, hi, value)
+        rng = hi - lo
+        nbytes = 0
+        while nbytes < 8 and (rng >> (8 * nbytes)) > 0:
+            nbytes += 1
+        v = value - lo
+        # The decoder builds result = (result << 8) | next byte, so the first
+        # byte consumed is the most significant.
+        for i in reversed(range(nbytes)):
+            self.tail.append((v >> (8 * i)) & 0xFF)
+
+    def bool(self, b):
+        self.tail.append(1 if b else 0)
+
+    def bytes(self, data):
+        self.front += bytes(data)
+
+    def data(self):
+        return self.front + bytes(reversed(self.tail))
+
+
+def encode_node(e, node, blocking, role_main=False):
+    steps = node.get("steps", [])
+    assert len(steps) <= 10
+    e.int(0, 10, len(steps))
+    last = OPS["trychan"] if blocking else OPS["check"]
+    depth = 0
+    for step in steps:
+        op = step[0]
+        e.int(0, last, OPS[op])
+        if op == "lock":
+            assert depth < 3
+            depth += 1
+        elif op == "unlock":
+            assert depth > 0
+            depth -= 1
+        elif op == "work":
+            e.int(0, 2000, step[1])
+        elif op == "go":
+            encode_node(e, step[1], blocking)
+        elif op in ("sleep", "syscall"):
+            e.int(0, 200, step[1])
+        elif op in ("mutex", "trymutex"):
+            _, m, inner, count, param = step
+            e.int(0, 1, m)
+            e.int(0, 3, inner)
+            e.int(1, 3, count)
+            e.int(0, 100, param)
+        elif op == "group":
+            _, cap, producers, consumers = step
+            e.int(0, 4, cap)
+            e.int(1, 3, len(producers))
+            e.int(1, 3, len(consumers))
+            for sends, child in producers:
+                e.int(0, 8, sends)
+                encode_node(e, child, blocking)
+            for child in consumers:
+                encode_node(e, child, blocking)
+        elif op == "trychan":
+            e.int(0, 4, step[1])
+    if depth > 0 and not role_main:
+        e.bool(node.get("exit_locked", False))
+    else:
+        assert not node.get("exit_locked", False)
+
+
+def program(procs, main, blocking, choices=b""):
+    e = Encoder()
+    e.int(1, 8, procs)
+    e.int(0, 64, len(choices))
+    e.bytes(choices)
+    encode_node(e, main, blocking, role_main=True)
+    return e.data()
+
+
+def node(*steps, exit_locked=False):
+    return {"steps": list(steps), "exit_locked": exit_locked}
+
+
+LOCKED_CHILD = node(("lock",), ("gosched",), ("work", 100), ("unlock",))
+EXIT_LOCKED = node(("lock",), ("gosched",), ("lock",), ("gosched",),
+                   exit_locked=True)
+YIELDER = node(("gosched",), ("work", 300), ("gosched",))
+STEER = bytes(range(0, 256, 4))  # 64 steering bytes of every kind
+
+SPAWN_LOCK = {
+    "empty": b"",
+    "fanout": program(4, node(*[("go", YIELDER)] * 8, ("check",)), False),
+    "locked": program(2, node(("go", LOCKED_CHILD), ("go", EXIT_LOCKED),
+                              ("go", YIELDER), ("gosched",)), False),
+    "main_locked": program(3, node(("lock",), ("go", YIELDER),
+                                   ("go", LOCKED_CHILD), ("gosched",),
+                                   ("unlock",)), False),
+    "nested": program(8, node(("go", node(("go", node(("go", LOCKED_CHILD),
+                                                      ("go", EXIT_LOCKED))),
+                                          ("go", YIELDER))),
+                              ("go", EXIT_LOCKED), ("work", 2000)), False,
+                      STEER),
+    "one_proc": program(1, node(("go", LOCKED_CHILD), ("go", YIELDER),
+                                ("go", EXIT_LOCKED), ("lock",), ("check",),
+                                ("unlock",)), False, STEER),
+}
+
+PRODUCER = node(("gosched",), ("sleep", 20))
+CONSUMER = node(("work", 50), ("gosched",))
+MUTEX_USER = node(("mutex", 0, 0, 2, 0), ("mutex", 0, 1, 1, 30),
+                  ("trymutex", 0, 3, 1, 50), ("mutex", 1, 2, 1, 10))
+
+BLOCK = {
+    "empty": b"",
+    "pingpong": program(2, node(("group", 0, [(8, PRODUCER)], [CONSUMER])),
+                        True),
+    "buffered": program(4, node(("group", 2, [(8, PRODUCER), (5, node())],
+                                 [CONSUMER, node(("lock",), ("unlock",))])),
+                        True, STEER),
+    "mutex": program(4, node(("go", MUTEX_USER), ("go", MUTEX_USER),
+                             ("go", MUTEX_USER), ("mutex", 0, 0, 1, 0)), True),
+    "sleep_syscall": program(2, node(("go", node(("sleep", 50), ("syscall", 100),
+                                                 ("syscall", 0))),
+                                     ("go", node(("syscall", 200),)),
+                                     ("sleep", 100), ("trychan", 3)), True),
+    "locked_block": program(3, node(("go", node(("lock",), ("group", 0,
+                                                            [(4, node())],
+                                                            [node()]),
+                                                ("sleep", 10),
+                                                exit_locked=True)),
+                                    ("lock",), ("syscall", 10),
+                                    ("mutex", 1, 0, 1, 0), ("unlock",)),
+                            True, STEER),
+    "mixed": program(8, node(("go", YIELDER), ("go", EXIT_LOCKED),
+                             ("group", 1, [(3, MUTEX_USER), (6, PRODUCER)],
+                              [CONSUMER, CONSUMER, node(("sleep", 5),)]),
+                             ("check",), ("trychan", 0), ("trychan", 4)),
+                     True, STEER),
+}
+
+
+def runq(size_case, seq_ops, thieves, conc_ops):
+    """size_case: 0 = capacity 4, 1 = 16, 2 = the variant's own.
+
+    seq_ops: list of ("put",), ("burst", k), ("next",), ("get", skip),
+    ("steal", thief, steal_runnext), ("probe",). conc_ops: op bytes.
+    """
+    e = Encoder()
+    e.int(0, 2, size_case)
+    e.int(0, 256, len(seq_ops))
+    codes = {"put": 0, "next": 1, "get": 2, "steal": 3, "probe": 4,
+             "burst": 5}
+    for op in seq_ops:
+        e.int(0, 5, codes[op[0]])
+        if op[0] == "get":
+            e.bool(op[1])
+        elif op[0] == "steal":
+            e.int(0, 2, op[1])
+            e.bool(op[2])
+        elif op[0] == "burst":
+            e.int(2, 8, op[1])
+    e.int(0, 3, thieves)
+    e.int(0, 512, len(conc_ops))
+    e.bytes(conc_ops)
+    return e.data()
+
+
+FILL = [("put",)] * 5
+RUNQ = {
+    "fifo": runq(1, [("put",)] * 6 + [("get", False)] * 7 + [("probe",)],
+                 0, b""),
+    "overflow": runq(0, [("put",)] * 9 + [("probe",)] +
+                     [("get", False)] * 6, 0, b""),
+    "runnext": runq(0, [("next",), ("put",), ("next",), ("probe",),
+                        ("get", True), ("get", False), ("steal", 0, True),
+                        ("next",), ("steal", 1, True), ("probe",)], 0, b""),
+    "steal": runq(2, [("burst", 8), ("steal", 0, False), ("steal", 1, False),
+                      ("burst", 7), ("steal", 2, True), ("probe",),
+                      ("get", False)], 0, b""),
+    "steals_many": runq(1, [("burst", 6), ("steal", 0, False)] * 40, 0,
+                        b""),
+    "concurrent": runq(0, FILL, 3, bytes((i * 7) % 256 for i in range(400))),
+    "concurrent_big": runq(2, [], 2, bytes([0x1c, 0x1c, 3, 2, 1, 0x3c] * 80)),
+}
+
+# Dictionary entries: encoded fragments that the mutator can splice in.
+def tail_fragment(build):
+    e = Encoder()
+    build(e)
+    return bytes(reversed(e.tail))
+
+
+def dict_entries_program(blocking):
+    entries = {}
+    last = OPS["trychan"] if blocking else OPS["check"]
+    for name, code in OPS.items():
+        if code <= last:
+            entries["op_" + name] = tail_fragment(lambda e, c=code: e.int(0, last, c))
+    entries["lock_gosched_unlock"] = tail_fragment(
+        lambda e: [e.int(0, last, OPS["lock"]), e.int(0, last, OPS["gosched"]),
+                   e.int(0, last, OPS["unlock"])])
+    entries["spawn_locked_child"] = tail_fragment(
+        lambda e: [e.int(0, last, OPS["go"]),
+                   encode_node(e, EXIT_LOCKED, blocking)])
+    if blocking:
+        entries["group_pingpong"] = tail_fragment(
+            lambda e: [e.int(0, last, OPS["group"]), e.int(0, 4, 0),
+                       e.int(1, 3, 1), e.int(1, 3, 1), e.int(0, 8, 8),
+                       encode_node(e, node(), True),
+                       encode_node(e, node(), True)])
+        entries["mutex_gosched"] = tail_fragment(
+            lambda e: [e.int(0, last, OPS["mutex"]), e.int(0, 1, 0),
+                       e.int(0, 3, 0), e.int(1, 3, 2), e.int(0, 100, 0)])
+    return entries
+
+
+def dict_entries_runq():
+    return {
+        "burst_steal": tail_fragment(lambda e: [e.int(0, 5, 5), e.int(2, 8, 8),
+                                                e.int(0, 5, 3), e.int(0, 2, 0),
+                                                e.bool(False)]),
+        "next_steal_runnext": tail_fragment(
+            lambda e: [e.int(0, 5, 1), e.int(0, 5, 3), e.int(0, 2, 1),
+                       e.bool(True)]),
+        "get_skip": tail_fragment(lambda e: [e.int(0, 5, 2), e.bool(True)]),
+        "conc_burst": bytes([0x1c] * 8),
+        "conc_next_get": bytes([2, 3, 2, 3]),
+    }
+
+
+def write_dict(path, entries):
+    with open(path, "w") as f:
+        f.write("# Generated by fuzz/tools/make_seeds.py: encoded fragments of\n")
+        f.write("# this target's input format (see the decoder).\n")
+        for name, data in sorted(entries.items()):
+            esc = "".join("\\x%02x" % b for b in data)
+            f.write('%s="%s"\n' % (name, esc))
+
+
+def main():
+    for target, seeds in (("spawn_lock", SPAWN_LOCK), ("block", BLOCK),
+                          ("runq", RUNQ)):
+        d = os.path.join(ROOT, "corpus", target)
+        os.makedirs(d, exist_ok=True)
+        for name, data in seeds.items():
+            with open(os.path.join(d, "seed-" + name), "wb") as f:
+                f.write(data)
+        print("%s: %d seeds in %s" % (target, len(seeds), d))
+    write_dict(os.path.join(ROOT, "spawn_lock.dict"), dict_entries_program(False))
+    write_dict(os.path.join(ROOT, "block.dict"), dict_entries_program(True))
+    write_dict(os.path.join(ROOT, "runq.dict"), dict_entries_runq())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
