@@ -1,6 +1,7 @@
 // runtime/fatal.cc — Throw: print a Go-style fatal error and abort.
 #include "runtime/fatal.h"
 
+#include <execinfo.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -37,6 +38,12 @@ void Throw(std::string_view msg) {
   if (G* gp = getg(); gp != nullptr) {
     std::fprintf(stderr, "\ngoroutine %lld [running]\n",
                  static_cast<long long>(gp->goid));
+  }
+  if (std::getenv("GMP_TRACEBACK") != nullptr) {
+    // The native stack of the thread that threw (GMP_TRACEBACK=1).
+    void* pcs[64];
+    int n = backtrace(pcs, 64);
+    backtrace_symbols_fd(pcs, n, 2);
   }
   std::fflush(stderr);
   if (auto* dump = g_dumper.load(std::memory_order_acquire)) dump();

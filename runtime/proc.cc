@@ -543,23 +543,30 @@ static M* mget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
 
 // newm creates a new M (an OS thread) that will start by running with pp
 // (and spinning if `spinning`). Any thread.
+//
+// The thread is created and linked into allm under sched.lock, after a last
+// look at `exiting`: so Run, which sets exiting under the lock and then joins
+// everything on allm, never misses a thread nor joins one half-made.
 static void newm(P* pp, bool spinning) {
   auto* mp = new M;
   mp->steal_order = new uint32_t[sched->nprocs];
   mp->nextp.store(pp, std::memory_order_relaxed);
   mp->wake_spinning.store(spinning, std::memory_order_relaxed);
-  {
-    LockGuard l(sched->lock);
-    if (sched->mnext >= sched->maxmcount) {
-      std::string msg =
-          absl::StrCat("thread exhaustion: program exceeds ",
-                       sched->maxmcount, "-thread limit (GMP_MAXTHREADS)");
-      Throw(msg);
-    }
-    mp->id = sched->mnext++;
-    mp->alllink = sched->allm;
-    sched->allm = mp;
+  LockGuard l(sched->lock);
+  if (sched->exiting.load(std::memory_order_relaxed)) {
+    if (pp != nullptr) pp->status.store(PStatus::kIdle);
+    if (spinning) sched->nmspinning.fetch_sub(1);
+    delete[] mp->steal_order;
+    delete mp;
+    return;
   }
+  if (sched->mnext >= sched->maxmcount) {
+    std::string msg =
+        absl::StrCat("thread exhaustion: program exceeds ", sched->maxmcount,
+                     "-thread limit (GMP_MAXTHREADS)");
+    Throw(msg);
+  }
+  mp->id = sched->mnext++;
   mp->rand_state = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(mp->id + 1);
   sched->counters.Add(kThreads);
   pthread_attr_t attr;
@@ -570,6 +577,8 @@ static void newm(P* pp, bool spinning) {
   if (err != 0) {
     Throw(absl::StrCat("newm: pthread_create failed: errno ", err));
   }
+  mp->alllink = sched->allm;
+  sched->allm = mp;
 }
 
 // startm schedules some M to run pp (an idle P if pp is null; if there is
@@ -578,7 +587,8 @@ static void newm(P* pp, bool spinning) {
 void startm(P* pp, bool spinning) {
   sched->lock.lock();
   if (sched->exiting.load(std::memory_order_relaxed)) {
-    if (pp != nullptr) pidleput(pp);
+    // Exiting: nobody will run pp again; its queue is reclaimed by Run.
+    if (pp != nullptr) pp->status.store(PStatus::kIdle);
     sched->lock.unlock();
     if (spinning) sched->nmspinning.fetch_sub(1);
     return;
@@ -962,6 +972,13 @@ top:
 // continues the current time slice (no schedtick). mp's g0, holding a P.
 static void execute(M* mp, G* gp, bool inherit) {
   P* pp = mp->p;
+#if !defined(GMP_CANARY_LOCKED_FOREIGN)
+  if (mp->lockedg != nullptr && mp->lockedg != gp) {
+    Throw(absl::StrCat("execute: locked m", mp->id, " would run goroutine ",
+                       gp->goid, " instead of its locked goroutine ",
+                       mp->lockedg->goid));
+  }
+#endif
   gp->m = mp;
   mp->curg.store(gp, std::memory_order_release);  // sysmon, stop-the-world
   gp->status.store(GStatus::kRunning, std::memory_order_relaxed);

@@ -61,14 +61,17 @@ void StopTheWorld() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     pp->status.store(PStatus::kStop, std::memory_order_relaxed);
     sched->stopwait.fetch_sub(1);
   }
-  PreemptAll();
-  bool wait = sched->stopwait.load() > 0;
   sched->lock.unlock();
-  while (wait) {
-    if (sched->stopnote.SleepFor(100 * 1000)) break;
-    LockGuard l(sched->lock);
-    PreemptAll();
-    wait = sched->stopwait.load() > 0;
+  // Wait for stopwait to reach 0. The note is only a hint (a wakeup of an
+  // earlier stop-the-world may arrive late); stopwait under the lock decides.
+  for (;;) {
+    {
+      LockGuard l(sched->lock);
+      if (sched->stopwait.load() == 0) break;
+      PreemptAll();
+    }
+    sched->stopnote.SleepFor(100 * 1000);
+    sched->stopnote.Clear();
   }
   gp->preempt.store(false, std::memory_order_relaxed);
 }

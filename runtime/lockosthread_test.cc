@@ -1,0 +1,240 @@
+// runtime/lockosthread_test.cc — LockOSThread / UnlockOSThread (issue 4).
+#include <dirent.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "runtime/gmp.h"
+#include "runtime/stw.h"
+
+namespace gmp {
+namespace {
+
+int64_t Tid() { return static_cast<int64_t>(syscall(SYS_gettid)); }
+
+bool ThreadAlive(int64_t tid) {
+  return access(("/proc/self/task/" + std::to_string(tid)).c_str(), F_OK) == 0;
+}
+
+template <class Cond>
+bool WaitFor(Cond cond, double seconds = 20) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration<double>(seconds);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    Gosched();
+  }
+  return true;
+}
+
+class LockOSThreadTest : public ::testing::TestWithParam<int> {
+ protected:
+  Options opts() const { return Options{GetParam(), 0}; }
+};
+
+INSTANTIATE_TEST_SUITE_P(Procs, LockOSThreadTest, ::testing::Values(1, 2, 4),
+                         [](const auto& info) {
+                           return "procs" + std::to_string(info.param);
+                         });
+
+// Locks nest and count; an unlock at zero is a no-op.
+TEST_P(LockOSThreadTest, Nesting) {
+  std::atomic<int> moved{0};
+  std::atomic<bool> stop{false};  // outlives main (see above)
+  gmp::Run([&] {
+    for (int i = 0; i < 4; ++i) {
+      Go([&] {
+        while (!stop.load()) Gosched();
+      });
+    }
+    UnlockOSThread();  // no-op
+    LockOSThread();
+    LockOSThread();
+    int64_t tid = Tid();
+    UnlockOSThread();  // still locked once
+    for (int i = 0; i < 200; ++i) {
+      Gosched();
+      if (Tid() != tid) moved++;
+    }
+    UnlockOSThread();
+    UnlockOSThread();  // no-op again
+    stop.store(true);
+  }, opts());
+  EXPECT_EQ(moved.load(), 0);
+}
+
+// A locked goroutine that yields keeps making progress, and so do the others.
+TEST_P(LockOSThreadTest, ProgressWhileLockedAndYielding) {
+  std::atomic<int> others{0};
+  int locked_iters = 0;
+  // Flags live outside main: other goroutines may still read them after
+  // main returns (until their next runtime call).
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};
+  gmp::Run([&] {
+    for (int i = 0; i < 3; ++i) {
+      Go([&] {
+        while (!stop.load()) {
+          others++;
+          Gosched();
+        }
+      });
+    }
+    Go([&] {
+      LockOSThread();
+      for (int i = 0; i < 500; ++i) {
+        ++locked_iters;
+        Gosched();
+      }
+      UnlockOSThread();
+      done.store(true);
+    });
+    EXPECT_TRUE(WaitFor([&] { return done.load(); }));
+    stop.store(true);
+  }, opts());
+  EXPECT_EQ(locked_iters, 500);
+  EXPECT_GT(others.load(), 0);
+}
+
+// A locked goroutine may block (sleep, syscall) and resumes on its thread.
+TEST_P(LockOSThreadTest, BlockingWhileLocked) {
+  int moved = 0;
+  std::atomic<bool> stop{false};  // outlives main (see above)
+  gmp::Run([&] {
+    Go([&] {
+      while (!stop.load()) Gosched();
+    });
+    LockOSThread();
+    int64_t tid = Tid();
+    for (int i = 0; i < 20; ++i) {
+      Sleep(absl::Microseconds(200));
+      if (Tid() != tid) ++moved;
+      Syscall([] { usleep(100); });
+      if (Tid() != tid) ++moved;
+    }
+    stop.store(true);
+  }, opts());
+  EXPECT_EQ(moved, 0);
+}
+
+// A goroutine that exits while locked takes its thread with it.
+TEST_P(LockOSThreadTest, ExitWhileLockedEndsThread) {
+  std::atomic<int64_t> tid{0};
+  bool gone = false;
+  std::atomic<bool> exited{false};
+  std::atomic<int> n{0};
+  gmp::Run([&] {
+    Go([&] {
+      LockOSThread();
+      tid.store(Tid());
+      exited.store(true);
+      // returns locked
+    });
+    WaitFor([&] { return exited.load(); });
+    gone = WaitFor([&] { return !ThreadAlive(tid.load()); }, 10);
+    // The runtime keeps working on the remaining threads.
+    for (int i = 0; i < 100; ++i) Go([&] { n++; });
+    EXPECT_TRUE(WaitFor([&] { return n.load() == 100; }));
+  }, opts());
+  EXPECT_NE(tid.load(), 0);
+  EXPECT_TRUE(gone) << "thread " << tid.load() << " still exists";
+}
+
+// Thread stability under load: a locked goroutine's thread never changes
+// across thousands of yields, sleeps and syscalls while others churn, and no
+// other goroutine ever runs on that thread meanwhile.
+TEST_P(LockOSThreadTest, ThreadStabilityUnderLoad) {
+  std::atomic<int64_t> locked_tid{0};
+  std::atomic<int> moved{0};
+  std::atomic<int> intruders{0};
+  std::atomic<int64_t> churn{0};
+  // Flags live outside main: other goroutines may still read them after
+  // main returns (until their next runtime call).
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};
+  gmp::Run([&] {
+    Go([&] {
+      LockOSThread();
+      locked_tid.store(Tid());
+      for (int i = 0; i < 2000; ++i) {
+        switch (i % 4) {
+          case 0:
+          case 1:
+            Gosched();
+            break;
+          case 2:
+            if (i % 40 == 2) Sleep(absl::Microseconds(50));
+            break;
+          case 3:
+            if (i % 20 == 3) Syscall([] { return 0; });
+            break;
+        }
+        if (Tid() != locked_tid.load()) moved++;
+      }
+      done.store(true);
+      UnlockOSThread();
+    });
+    for (int i = 0; i < 8; ++i) {
+      Go([&] {
+        while (!stop.load()) {
+          if (Tid() == locked_tid.load() && !done.load()) intruders++;
+          churn++;
+          if (churn.load() % 7 == 0) Go([&] { churn++; });
+          Gosched();
+        }
+      });
+    }
+    EXPECT_TRUE(WaitFor([&] { return done.load(); }, 60));
+    stop.store(true);
+  }, opts());
+  EXPECT_EQ(moved.load(), 0);
+  EXPECT_EQ(intruders.load(), 0);
+  EXPECT_GT(churn.load(), 0);
+}
+
+// The main goroutine may lock too.
+TEST_P(LockOSThreadTest, MainLocks) {
+  int moved = 0;
+  std::atomic<int> n{0};
+  gmp::Run([&] {
+    LockOSThread();
+    int64_t tid = Tid();
+    for (int i = 0; i < 50; ++i) Go([&] { n++; });
+    while (n.load() < 50) {
+      Gosched();
+      if (Tid() != tid) ++moved;
+    }
+  }, opts());
+  EXPECT_EQ(moved, 0);
+}
+
+TEST_P(LockOSThreadTest, InvariantsWithLockedGoroutines) {
+  std::string err;
+  std::atomic<bool> stop{false};  // outlives main (see above)
+  gmp::Run([&] {
+    std::atomic<int> running{0};
+    for (int i = 0; i < 3; ++i) {
+      Go([&] {
+        LockOSThread();
+        running++;
+        while (!stop.load()) Gosched();
+      });
+    }
+    WaitFor([&] { return running.load() == 3; });
+    err = internal::CheckSchedInvariants();
+    stop.store(true);
+  }, opts());
+  EXPECT_EQ(err, "");
+}
+
+TEST(LockOSThreadDeathTest, OutsideRuntime) {
+  EXPECT_DEATH(LockOSThread(), "fatal error: gmp::LockOSThread called outside");
+}
+
+}  // namespace
+}  // namespace gmp

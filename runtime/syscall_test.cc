@@ -1,0 +1,75 @@
+// runtime/syscall_test.cc — gmp::Syscall releases the P (issue 4).
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "runtime/gmp.h"
+
+namespace gmp {
+namespace {
+
+// With procs=1, other goroutines run while one blocks in Syscall: the
+// blocked call waits (on the OS) for a flag that only another goroutine sets.
+TEST(Syscall, ReleasesThePAtProcs1) {
+  bool released = false;
+  gmp::Run([&] {
+    std::atomic<bool> flag{false};
+    std::atomic<bool> done{false};
+    Go([&] {
+      released = Syscall([&] {
+        auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!flag.load()) {
+          if (std::chrono::steady_clock::now() > deadline) return false;
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+        return true;
+      });
+      done.store(true);
+    });
+    Gosched();  // let it enter the call
+    flag.store(true);
+    while (!done.load()) Gosched();
+  }, Options{1, 0});
+  EXPECT_TRUE(released);
+  EXPECT_GE(ReadStats().syscalls, 1);
+}
+
+TEST(Syscall, ReturnsTheValueAndManyInParallel) {
+  std::atomic<int> sum{0};
+  gmp::Run([&] {
+    std::atomic<int> done{0};
+    for (int i = 0; i < 32; ++i) {
+      Go([&, i] {
+        int v = Syscall([i] {
+          usleep(200);
+          return i;
+        });
+        sum += v;
+        done++;
+      });
+    }
+    while (done.load() < 32) Gosched();
+  }, Options{2, 0});
+  EXPECT_EQ(sum.load(), 31 * 32 / 2);
+  Stats st = ReadStats();
+  EXPECT_EQ(st.syscalls, 32);
+  EXPECT_GE(st.handoffs, 1);
+}
+
+TEST(Syscall, VoidCall) {
+  int x = 0;
+  gmp::Run([&] { Syscall([&] { x = 7; }); }, Options{1, 0});
+  EXPECT_EQ(x, 7);
+}
+
+TEST(SyscallDeathTest, OutsideRuntime) {
+  EXPECT_DEATH(Syscall([] { return 1; }),
+               "fatal error: gmp::Syscall called outside a runtime");
+}
+
+}  // namespace
+}  // namespace gmp
