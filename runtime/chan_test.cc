@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -355,6 +356,8 @@ TEST(ChanTest, PingPongHogFairnessAtProcs1) {
   });
   int64_t a = rounds[0].load();
   int64_t b = rounds[1].load();
+  std::printf("PingPongHog at procs=1: pair rounds %lld and %lld\n",
+              static_cast<long long>(a), static_cast<long long>(b));
   EXPECT_GT(a, 0);
   EXPECT_GT(b, 0);
   EXPECT_LE(std::max(a, b), 20 * std::min(a, b))
