@@ -1202,7 +1202,12 @@ void gopark(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason) {
   G* gp = getg();
   if (gp == nullptr) Throw("gopark called outside a goroutine");
   M* mp = gp->m;
-  if (mp->p == nullptr) Throw("gopark called without a P (inside Syscall?)");
+  if (mp->p == nullptr) {
+    Throw(absl::StrCat("gopark called without a P (inside Syscall?): g",
+                       gp->goid, " m", mp->id, " tls m",
+                       tls_m != nullptr ? tls_m->id : -1, " status ",
+                       GStatusString(gp->status.load())));
+  }
   mp->unlockf = unlockf;
   mp->unlock_arg = arg;
   gp->waitreason = reason;

@@ -22,6 +22,9 @@ RUNTIME_TESTS = [
     {"name": "proc_test", "size": "medium", "per_variant": True},
     {"name": "lockosthread_test", "size": "medium"},
     {"name": "syscall_test", "size": "small"},
+    {"name": "time_test", "size": "small"},
+    {"name": "checkdead_test", "size": "small"},
+    {"name": "trace_test", "size": "small"},
 ]
 
 def gmp_shared_runtime_tests():

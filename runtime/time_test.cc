@@ -1,0 +1,127 @@
+// runtime/time_test.cc — timers and gmp::Sleep (issue 4).
+#include <atomic>
+#include <chrono>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "runtime/gmp.h"
+
+namespace gmp {
+namespace {
+
+TEST(Sleep, SleepsAtLeastTheDuration) {
+  absl::Duration took;
+  gmp::Run([&] {
+    absl::Time start = absl::Now();
+    Sleep(absl::Milliseconds(20));
+    took = absl::Now() - start;
+  }, Options{2, 0});
+  EXPECT_GE(took, absl::Milliseconds(20));
+  EXPECT_LT(took, absl::Seconds(5));
+}
+
+TEST(Sleep, ZeroAndNegativeYield) {
+  int n = 0;
+  gmp::Run([&] {
+    Sleep(absl::ZeroDuration());
+    Sleep(absl::Milliseconds(-5));
+    n = 1;
+  }, Options{1, 0});
+  EXPECT_EQ(n, 1);
+}
+
+// Many sleepers with different deadlines all wake, shortest first roughly.
+TEST(Sleep, ManySleepersWakeInDeadlineOrder) {
+  constexpr int kN = 50;
+  std::vector<int> order;
+  std::atomic<int> done{0};
+  std::atomic<int> slot{0};
+  std::vector<int> woke(kN, -1);
+  gmp::Run([&] {
+    for (int i = 0; i < kN; ++i) {
+      Go([&, i] {
+        Sleep(absl::Milliseconds(2 * (kN - i)));
+        woke[i] = slot.fetch_add(1);
+        done++;
+      });
+    }
+    while (done.load() < kN) Sleep(absl::Milliseconds(1));
+  }, Options{2, 0});
+  // The longest sleeper (i = 0) wakes in the later half, the shortest in the
+  // earlier half (loose: sanitizers slow everything down).
+  EXPECT_GE(woke[0], kN / 2);
+  EXPECT_LT(woke[kN - 1], kN / 2);
+}
+
+// Timer fairness: a 20 ms sleep wakes within a bounded lateness while every
+// proc is busy yielding.
+TEST(Sleep, WakesOnTimeWhileAllProcsYield) {
+  std::atomic<bool> stop{false};
+  absl::Duration late;
+  gmp::Run([&] {
+    for (int i = 0; i < 4; ++i) {
+      Go([&] {
+        while (!stop.load()) Gosched();
+      });
+    }
+    Gosched();
+    absl::Time start = absl::Now();
+    Sleep(absl::Milliseconds(20));
+    late = absl::Now() - start - absl::Milliseconds(20);
+    stop.store(true);
+  }, Options{2, 0});
+  EXPECT_GE(late, absl::ZeroDuration());
+  EXPECT_LT(late, absl::Milliseconds(200)) << late;
+}
+
+// Sleepers on a P busy with a goroutine that never yields are still woken
+// (sysmon fires the timer; another P runs the sleeper).
+TEST(Sleep, WakesWhileAProcHogs) {
+  std::atomic<bool> stop{false};
+  std::atomic<bool> woke{false};
+  gmp::Run([&] {
+    Go([&] {
+      Sleep(absl::Milliseconds(5));
+      woke.store(true);
+    });
+    // Hog this P without runtime calls until the sleeper woke (or 10 s).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!woke.load() && std::chrono::steady_clock::now() < deadline) {
+    }
+    stop.store(true);
+  }, Options{2, 0});
+  EXPECT_TRUE(woke.load());
+}
+
+// Sysmon preempts a goroutine that runs > 10 ms without a new time slice at
+// its next runtime call: two goroutines that only call Go() (never yield)
+// on one proc still both progress.
+TEST(Preempt, LongRunnerIsPreemptedAtRuntimeCalls) {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> a{0}, b{0};
+  gmp::Run([&] {
+    auto hog = [&](std::atomic<int64_t>* c) {
+      while (!stop.load()) {
+        c->fetch_add(1);
+        Go([] {});  // a runtime call, never a yield by itself
+      }
+    };
+    Go([&] { hog(&a); });
+    Go([&] { hog(&b); });
+    Sleep(absl::Milliseconds(150));
+    stop.store(true);
+  }, Options{1, 0});
+  EXPECT_GT(a.load(), 0);
+  EXPECT_GT(b.load(), 0);
+  EXPECT_GE(ReadStats().preempts, 1);
+}
+
+TEST(SleepDeathTest, OutsideRuntime) {
+  EXPECT_DEATH(Sleep(absl::Milliseconds(1)),
+               "fatal error: gmp::Sleep called outside a runtime");
+}
+
+}  // namespace
+}  // namespace gmp
