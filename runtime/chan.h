@@ -36,6 +36,11 @@
 // preemption request (and the fuzz hooks' injected yields). Len and Cap may be
 // called from anywhere; they are snapshots.
 //
+// T must be move-constructible; it may be move-only. Values are moved while
+// the channel's lock is held, so a move constructor that throws terminates
+// the process (the helpers that move are noexcept) rather than leaving the
+// channel locked.
+//
 // Destroying a Chan while goroutines wait on it is a fatal error. Values still
 // buffered are destroyed with it.
 #ifndef GMPLAB_RUNTIME_CHAN_H_
@@ -45,6 +50,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -110,6 +116,9 @@ class ChanBase {
 
 template <class T>
 class Chan : private internal::ChanBase {
+  static_assert(std::is_move_constructible_v<T>,
+                "gmp::Chan<T> needs a move-constructible T");
+
  public:
   // Chan creates a channel with a buffer of `cap` values (0: unbuffered).
   explicit Chan(size_t cap = 0)
@@ -201,7 +210,7 @@ class Chan : private internal::ChanBase {
   // true with lock_ released, `v` moved from and any readied receiver on its
   // way; returns false with lock_ still held and `v` untouched when the
   // sender would have to wait. Dies if the channel is closed. lock_ held.
-  bool SendLocked(T& v) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  bool SendLocked(T& v) noexcept ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (closed_) {
       lock_.unlock();
       ThrowSendOnClosed();
@@ -230,7 +239,8 @@ class Chan : private internal::ChanBase {
   // returns true with lock_ released and any readied sender on its way;
   // returns false with lock_ still held when there is nothing to receive.
   // lock_ held.
-  bool RecvLocked(std::optional<T>* out) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  bool RecvLocked(std::optional<T>* out) noexcept
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (internal::Sudog* s = sendq_.PopFront()) {
       T* sv = static_cast<T*>(s->elem);
       if (cap_ == 0) {
