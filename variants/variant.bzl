@@ -134,5 +134,5 @@ def gmp_variant(
             tags = test_tags + test.get("tags", []),
         )
 
-    gmp_variant_benchmarks(name = name, lib = ":" + name, tags = tags)
-    gmp_variant_fuzzers(name = name, lib = ":" + name, tags = tags)
+    gmp_variant_benchmarks(name = name, lib = ":" + name, tags = test_tags)
+    gmp_variant_fuzzers(name = name, lib = ":" + name, tags = test_tags)
