@@ -27,17 +27,9 @@ FUZZ_TARGETS = {
     "runq": "runq_fuzzer.cc",
 }
 
-_SUPPORT_SRCS = [
-    "//fuzz:check.cc",
-    "//fuzz:monitor.cc",
-    "//fuzz:program.cc",
-]
-
-_SUPPORT_HDRS = [
-    "//fuzz:check.h",
-    "//fuzz:monitor.h",
-    "//fuzz:program.h",
-]
+# Targets whose source reads a GMP_* policy define; the others use only the
+# public API and are compiled once, in fuzz/BUILD.bazel.
+PER_VARIANT_TARGETS = ["runq"]
 
 def gmp_variant_fuzzers(name, lib, tags = []):
     """Declares the fuzz targets and corpus replay tests of one variant.
@@ -47,32 +39,34 @@ def gmp_variant_fuzzers(name, lib, tags = []):
       lib: the variant's runtime library label, e.g. ":go_default".
       tags: tags of the variant ("manual" and "canary" for canaries).
     """
-    support = "%s_fuzz_support" % name
-    native.cc_library(
-        name = support,
-        srcs = _SUPPORT_SRCS,
-        hdrs = _SUPPORT_HDRS,
-        deps = [
-            lib,
-            "//fuzz:fuzzed_data_provider",
-            "//third_party/system:absl",
-        ],
-        tags = tags,
-    )
     for target, src in FUZZ_TARGETS.items():
         base = "%s_fuzz_%s" % (name, target)
-        native.cc_library(
-            name = base + "_lib",
-            srcs = ["//fuzz:" + src],
-            deps = [
-                ":" + support,
-                lib,
-                "//fuzz:fuzzed_data_provider",
-            ],
-            # libFuzzer's main, not ours, calls LLVMFuzzerTestOneInput.
-            alwayslink = True,
-            tags = tags,
-        )
+        if target in PER_VARIANT_TARGETS:
+            # Reads the variant's policies (e.g. the run-queue capacity):
+            # compiled once per variant.
+            native.cc_library(
+                name = base + "_lib",
+                srcs = ["//fuzz:" + src],
+                deps = [
+                    "//fuzz:support",
+                    lib,
+                    "//fuzz:fuzzed_data_provider",
+                ],
+                # libFuzzer's main, not ours, calls LLVMFuzzerTestOneInput.
+                alwayslink = True,
+                tags = tags,
+            )
+        else:
+            # Public API only: compiled once (//fuzz:<target>_target) and
+            # linked against this variant's runtime.
+            native.cc_library(
+                name = base + "_lib",
+                deps = [
+                    "//fuzz:%s_target" % target,
+                    lib,
+                ],
+                tags = tags,
+            )
         native.cc_binary(
             name = base,
             deps = [":" + base + "_lib"],
@@ -81,8 +75,10 @@ def gmp_variant_fuzzers(name, lib, tags = []):
         )
         native.cc_test(
             name = base + "_replay",
-            srcs = ["//fuzz:replay_main.cc"],
-            deps = [":" + base + "_lib"],
+            deps = [
+                ":" + base + "_lib",
+                "//fuzz:replay_main",
+            ],
             data = ["//fuzz:corpus_" + target],
             args = ["fuzz/corpus/" + target],
             size = "small",

@@ -3,12 +3,14 @@
 
     ./harness fuzz [--variant=V] [--target=T] [--time=S] [--jobs=N]
                    [--sanitizer=tsan|asan] [--canaries] [--timeout=S]
-                   [--no-merge] [--results=DIR] [--summary=FILE]
+                   [--keep-going] [--no-merge] [--no-build]
+                   [--results=DIR] [--summary=FILE]
 
 Campaign (default): builds //variants:<V>_fuzz_<T> with `--config=fuzz`
 (libFuzzer + TSan) or `--config=fuzz-asan` (libFuzzer + ASan/UBSan), runs
 libFuzzer for --time seconds per target (-max_total_time; with --jobs=N as
--jobs=N -workers=N), keeps every crash, leak and timeout artefact under
+-jobs=N -workers=N; with --keep-going as -fork=N, going on past
+findings), keeps every crash, leak and timeout artefact under
 fuzz/results/<UTC time>/, merges the new inputs into fuzz/corpus/<T>/ with
 -merge=1, prints a summary (executions, exec/s, coverage, corpus size,
 findings) and writes it as JSON (reports/fuzz-summary.json by default).
@@ -142,7 +144,16 @@ def parse_log(text):
             stats[key] = int(m[-1])
     progress = re.findall(r"^#(\d+)\s+\S+\s+cov: (\d+) ft: (\d+)", text,
                           re.MULTILINE)
-    if progress:
+    # -fork mode: "#<runs>: cov: C ft: F corp: N exec/s: E oom/timeout/crash: ..."
+    fork = re.findall(r"^#(\d+): cov: (\d+) ft: (\d+) corp: \d+ exec/s:? (\d+)",
+                      text, re.MULTILINE)
+    if fork:
+        last = fork[-1]
+        stats["executions"] = int(last[0])
+        stats["coverage"] = int(last[1])
+        stats["features"] = int(last[2])
+        stats["exec_per_sec"] = int(last[3])
+    elif progress:
         last = progress[-1]
         stats["coverage"] = int(last[1])
         stats["features"] = int(last[2])
@@ -226,7 +237,10 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
     os.makedirs(new_corpus, exist_ok=True)
     env = dict(os.environ, **SANITIZER_ENV[args.sanitizer])
     cmd = [binary] + fuzzer_args(args, target, out, args.time)
-    if args.jobs > 1:
+    if args.keep_going:
+        cmd += ["-fork=%d" % args.jobs, "-ignore_crashes=1",
+                "-ignore_timeouts=1", "-ignore_ooms=1"]
+    elif args.jobs > 1:
         cmd += ["-jobs=%d" % args.jobs, "-workers=%d" % args.jobs]
     cmd += [new_corpus, seeds]
     log("%s: fuzzing %d s (%s, %d job%s) -> %s" % (
@@ -240,7 +254,7 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
     wall = time.time() - start
     logs = [main_log] + sorted(glob.glob(os.path.join(out, "fuzz-*.log")))
     per_log = [parse_log(open(lp, errors="replace").read()) for lp in logs]
-    if args.jobs > 1:
+    if args.jobs > 1 and not args.keep_going:
         per_log = per_log[1:] or per_log
     stats = {
         "executions": sum(s["executions"] for s in per_log),
@@ -268,6 +282,7 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
         "time_s": args.time,
         "wall_s": round(wall, 1),
         "jobs": args.jobs,
+        "keep_going": args.keep_going,
         "exit_code": rc,
         "corpus_size": count_files(seeds),
         "merged_into_corpus": merged,
@@ -411,6 +426,9 @@ def parse_args(argv):
     p.add_argument("--timeout", type=int, default=10,
                    help="libFuzzer -timeout: seconds one input may run (default 10)")
     p.add_argument("--rss-limit-mb", dest="rss_limit_mb", type=int, default=6144)
+    p.add_argument("--keep-going", action="store_true",
+                   help="do not stop at the first finding: libFuzzer -fork=JOBS "
+                        "with -ignore_crashes/-ignore_timeouts/-ignore_ooms")
     p.add_argument("--no-merge", action="store_true",
                    help="do not merge new inputs into fuzz/corpus/")
     p.add_argument("--results", default=None,
@@ -431,6 +449,8 @@ def parse_args(argv):
     for t in args.target or []:
         if t not in TARGETS:
             raise UsageError("unknown target %r; targets: %s" % (t, ", ".join(TARGETS)))
+    if args.canaries and args.keep_going:
+        raise UsageError("--canaries stops at the first finding; drop --keep-going")
     if args.canaries and args.variant:
         raise UsageError("--canaries runs every canary variant; drop --variant")
     return args
