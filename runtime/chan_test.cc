@@ -416,6 +416,27 @@ TEST(ChanDeathTest, CloseWithParkedSender) {
                "fatal error: send on closed channel");
 }
 
+// Every park passes a wait reason, so checkdead's goroutine dump says what
+// each goroutine waits for.
+TEST(ChanDeathTest, DeadlockShowsWaitReasons) {
+  UseThreadsafeDeathTests();
+  EXPECT_DEATH(RunOn(1,
+                     [] {
+                       Chan<int> ch;
+                       ch.Recv();
+                     }),
+               "all goroutines are asleep - deadlock!(.|\n)*chan receive");
+  EXPECT_DEATH(RunOn(2,
+                     [] {
+                       Chan<int> full(1);
+                       full.Send(1);
+                       Go([&] { full.Send(2); });
+                       Chan<int> never;
+                       never.Send(3);
+                     }),
+               "all goroutines are asleep - deadlock!(.|\n)*chan send");
+}
+
 TEST(ChanDeathTest, OutsideAGoroutine) {
   UseThreadsafeDeathTests();
   EXPECT_DEATH(

@@ -218,6 +218,17 @@ TEST(MutexDeathTest, UnlockOfUnlockedMutex) {
                "fatal error: sync: unlock of unlocked mutex");
 }
 
+TEST(MutexDeathTest, DeadlockShowsWaitReason) {
+  UseThreadsafeDeathTests();
+  EXPECT_DEATH(RunOn(2,
+                     []() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                       Mutex mu;
+                       mu.Lock();
+                       mu.Lock();
+                     }),
+               "all goroutines are asleep - deadlock!(.|\n)*sync.Mutex.Lock");
+}
+
 void LockOutsideAGoroutine() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   Mutex mu;
   mu.Lock();

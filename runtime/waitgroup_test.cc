@@ -147,6 +147,18 @@ TEST(WaitGroupDeathTest, ReusedBeforeWaitReturned) {
                "has returned");
 }
 
+TEST(WaitGroupDeathTest, DeadlockShowsWaitReason) {
+  UseThreadsafeDeathTests();
+  EXPECT_DEATH(RunOn(2,
+                     [] {
+                       WaitGroup wg;
+                       wg.Add(1);
+                       wg.Wait();
+                     }),
+               "all goroutines are asleep - deadlock!(.|\n)*"
+               "sync.WaitGroup.Wait");
+}
+
 TEST(WaitGroupDeathTest, OutsideAGoroutine) {
   UseThreadsafeDeathTests();
   EXPECT_DEATH(
