@@ -19,12 +19,10 @@ def gmp_variant_benchmarks(name, lib, tags = []):
     """
     native.cc_binary(
         name = name + "_bench",
-        srcs = ["//bench:workload_srcs"],
+        # The workloads first: a static link resolves left to right.
         deps = [
+            "//bench:workloads",
             lib,
-            "//bench:common",
-            "//third_party/system:absl",
-            "//third_party/system:benchmark",
         ],
         tags = tags + ["benchmark"],
         visibility = ["//visibility:public"],

@@ -37,7 +37,7 @@ def gmp_shared_runtime_tests():
             testonly = True,
             srcs = [test["name"] + ".cc"],
             deps = [
-                ":headers_for_shared_tests",
+                ":headers",
                 "//third_party/system:absl",
                 "//third_party/system:gtest",
             ],
