@@ -36,6 +36,15 @@ def split_name(name):
     return "/".join(rest), procs
 
 
+def salvage_gbench_json(text):
+    """Closes the JSON of a benchmark process that died mid-run, keeping every
+    benchmark entry it finished. Returns the repaired text or None."""
+    cut = text.rfind("\n    }")
+    if cut < 0 or '"benchmarks"' not in text[:cut]:
+        return None
+    return text[:cut] + "\n    }\n  ]\n}\n"
+
+
 def parse_gbench_json(text, system):
     """Parses Google Benchmark JSON. Returns (samples, errors, context).
 

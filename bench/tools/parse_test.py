@@ -52,6 +52,17 @@ class GbenchTest(unittest.TestCase):
         self.assertEqual(ctx["gmplab_policy"], "go_default: ...")
 
 
+class SalvageTest(unittest.TestCase):
+    def test_truncated_json_keeps_finished_entries(self):
+        text = ('{\n  "context": {},\n  "benchmarks": [\n    {\n'
+                '      "name": "Fib/procs:1/real_time",\n      "run_type": "iteration",\n'
+                '      "real_time": 1.0,\n      "cpu_time": 1.0,\n      "time_unit": "ns"\n'
+                '    },\n    {\n      "name": "Fib/procs:2/real_ti')
+        samples, _, _ = parse.parse_gbench_json(parse.salvage_gbench_json(text), "x")
+        self.assertEqual([(s["workload"], s["procs"]) for s in samples], [("Fib", 1)])
+        self.assertIsNone(parse.salvage_gbench_json("garbage"))
+
+
 class GoTest(unittest.TestCase):
     def test_go_lines(self):
         text = "\n".join([

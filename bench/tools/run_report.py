@@ -192,6 +192,9 @@ def machine_context(bazel_ctx):
     except (OSError, IndexError):
         pass
     ctx["go"] = runner.go_version()
+    if os.environ.get("GMPLAB_GIT_REV"):  # a tree exported with `git archive`
+        ctx["git"] = os.environ["GMPLAB_GIT_REV"]
+        return ctx
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=runner.ROOT, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.strip()

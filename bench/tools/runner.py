@@ -163,13 +163,20 @@ def run_job(job, out_dir, index, total):
             with open(json_out) as f:
                 text = f.read()
             if text.strip():
-                samples, errs, context = parse.parse_gbench_json(text, job.system)
+                try:
+                    samples, errs, context = parse.parse_gbench_json(text, job.system)
+                except ValueError:
+                    fixed = parse.salvage_gbench_json(text)
+                    if fixed is None:
+                        raise
+                    samples, errs, context = parse.parse_gbench_json(fixed, job.system)
                 errors += [(job.system, w, p, m) for w, p, m in errs]
         else:
             samples, errs = parse.parse_go_bench(out, job.system)
             errors += [(job.system, w or job.workload, p, m) for w, p, m in errs]
     except (ValueError, KeyError) as e:
-        errors.append((job.system, job.workload, None, "unreadable output: %s" % e))
+        if rc == 0 and not timed_out:
+            errors.append((job.system, job.workload, None, "unreadable output: %s" % e))
     finally:
         if os.path.exists(json_out):
             os.unlink(json_out)
@@ -190,7 +197,12 @@ def run_job(job, out_dir, index, total):
 
 
 def _last_line(text):
+    """The line that says why a process failed: a fatal error if any, else the last."""
     lines = [l for l in (text or "").splitlines() if l.strip()]
+    for l in lines:
+        if re.search(r"fatal error|terminate called|Assertion|AddressSanitizer|"
+                     r"ThreadSanitizer|Segmentation fault|^panic:|--- FAIL", l):
+            return l.strip()[:300]
     return lines[-1][:300] if lines else "(no output)"
 
 
