@@ -27,7 +27,7 @@ struct M;
 enum class PStatus : uint32_t {
   kIdle,     // on sched.pidle, no M
   kRunning,  // held by an M running goroutines or the scheduler
-  kSyscall,  // its M is in a blocking call (not used: Syscall hands off)
+  kSyscall,  // its M is in a blocking call; sysmon may retake it
   kStop,     // stopped by stop-the-world
 };
 
@@ -42,6 +42,13 @@ struct P {
                                        // not inherit a time slice (owner;
                                        // read by sysmon)
   uint32_t lifo_runs = 0;       // consecutive runs from runnext (owner)
+  std::atomic<M*> syscall_m{nullptr};    // the M in a Syscall holding this
+                                         // P; whoever CASes it to null
+                                         // (that M, sysmon, stop-the-world)
+                                         // owns the P
+  std::atomic<uint32_t> syscalltick{0};  // bumped by each entersyscall
+  uint32_t sysmon_syscalltick = 0;  // syscalltick sysmon saw last (sysmon)
+  int64_t sysmon_syscallwhen = 0;   // when sysmon saw it change (sysmon)
   G* gfree = nullptr;           // local free Gs with stacks (owner)
   int32_t gfree_count = 0;
   int64_t goid_next = 0;        // goroutine-id cache [next, end) (owner)

@@ -121,6 +121,9 @@ int64_t CheckTimers(int64_t now);
 int64_t NextTimer();       // the next deadline, or 0; any thread
 void TimersReset();        // Run's thread, at start and end
 
+// --- syscall.cc ---
+bool RetakeSyscallPs(int64_t now);  // sysmon; true if a P is in a syscall
+
 // --- sysmon.cc ---
 void SysmonStart();
 void SysmonStop();

@@ -54,12 +54,21 @@ void StopTheWorld() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   sched->stopnote.Clear();
   sched->lock.lock();
   sched->stopwait.store(sched->nprocs);
-  sched->gcwaiting.store(true, std::memory_order_release);
+  sched->gcwaiting.store(true, std::memory_order_seq_cst);
   mp->p->status.store(PStatus::kStop, std::memory_order_relaxed);
   sched->stopwait.fetch_sub(1);
   while (P* pp = pidleget()) {
     pp->status.store(PStatus::kStop, std::memory_order_relaxed);
     sched->stopwait.fetch_sub(1);
+  }
+  // Ps whose M is in a Syscall: take them (the M's exitsyscall CAS fails).
+  for (P* pp : sched->allp) {
+    M* sm = pp->syscall_m.load(std::memory_order_seq_cst);
+    if (sm != nullptr && pp->syscall_m.compare_exchange_strong(sm, nullptr)) {
+      pp->m = nullptr;
+      pp->status.store(PStatus::kStop, std::memory_order_relaxed);
+      sched->stopwait.fetch_sub(1);
+    }
   }
   sched->lock.unlock();
   // Wait for stopwait to reach 0. The note is only a hint (a wakeup of an

@@ -1,11 +1,14 @@
 // runtime/syscall.cc — entersyscall / exitsyscall: blocking calls that
 // release the P (gmp::Syscall).
 //
-// entersyscall hands the P off at once (Go's entersyscallblock), so other
-// goroutines run on it while this M blocks in the call. exitsyscall takes the
-// old P back if it is idle, else any idle P; failing both it switches to g0,
-// which queues the goroutine globally and stops the M (exitsyscall0 in
-// proc.cc). A goroutine locked to its thread stays on it throughout.
+// entersyscall leaves the P attached but in state kSyscall. A short call
+// takes it back with one CAS in exitsyscall. When the call lasts longer than
+// 20 us and the P could run other goroutines, sysmon retakes it
+// (RetakeSyscallPs) and hands it off, so other goroutines run on it while
+// this M blocks. exitsyscall then takes the old P back if it is idle, else
+// any idle P; failing both it switches to g0, which queues the goroutine
+// globally and stops the M (exitsyscall0 in proc.cc). A goroutine locked to
+// its thread stays on it throughout.
 #include "absl/strings/str_cat.h"
 #include "runtime/fatal.h"
 #include "runtime/gmp.h"
@@ -18,16 +21,33 @@ void entersyscall() {
   if (gp == nullptr) Throw("gmp::Syscall called outside a runtime");
   CheckPreemptAndFuzzYield();
   M* mp = gp->m;
-  if (mp->p == nullptr) {
+  P* pp = mp->p;
+  if (pp == nullptr) {
     Throw(absl::StrCat("gmp::Syscall nested in goroutine ", gp->goid));
   }
-  mp->p->counters.Bump(kSyscalls);
+  pp->counters.Bump(kSyscalls);
   gp->status.store(GStatus::kSyscall, std::memory_order_relaxed);
   sched->nmsyscall.fetch_add(1);
   mp->in_syscall.store(true, std::memory_order_relaxed);
-  P* pp = releasep(mp);
+  // Keep pp attached (pp->m == mp) but mark it kSyscall: sysmon may now
+  // retake it, and exitsyscall takes it back with one CAS if nobody did.
   mp->oldp = pp;
-  handoffp(pp);
+  mp->p = nullptr;
+  pp->syscalltick.store(pp->syscalltick.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
+  pp->status.store(PStatus::kSyscall, std::memory_order_relaxed);
+  pp->syscall_m.store(mp, std::memory_order_seq_cst);
+  // StoreLoad against StopTheWorld (gcwaiting store; then syscall_m load):
+  // if a stop-the-world is under way, give the P up now rather than wait for
+  // sysmon.
+  if (sched->gcwaiting.load(std::memory_order_seq_cst)) {
+    M* expected = mp;
+    if (pp->syscall_m.compare_exchange_strong(expected, nullptr)) {
+      pp->m = nullptr;
+      pp->status.store(PStatus::kIdle, std::memory_order_relaxed);
+      handoffp(pp);
+    }
+  }
 }
 
 void exitsyscall() {
@@ -36,6 +56,19 @@ void exitsyscall() {
   mp->in_syscall.store(false, std::memory_order_relaxed);
   P* oldp = mp->oldp;
   mp->oldp = nullptr;
+  // Fast path: our P was not retaken. (A CAS on the M, not on the status:
+  // the P may have been retaken, run elsewhere and be in another M's
+  // syscall by now.)
+  M* expected = mp;
+  if (oldp != nullptr &&
+      oldp->syscall_m.compare_exchange_strong(expected, nullptr,
+                                              std::memory_order_acq_rel)) {
+    oldp->status.store(PStatus::kRunning, std::memory_order_relaxed);
+    mp->p = oldp;  // oldp->m is still mp
+    sched->nmsyscall.fetch_sub(1);
+    gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+    return;
+  }
   P* pp = nullptr;
   sched->lock.lock();
   if (!sched->exiting.load(std::memory_order_relaxed) &&
@@ -55,6 +88,46 @@ void exitsyscall() {
   }
   // No P: g0 queues us and we resume when some M runs us again.
   mcall(gp, After::kExitSyscall);
+}
+
+// RetakeSyscallPs is sysmon's half: a P whose M has been in one Syscall for
+// more than 20 us is taken away and handed off, when there is other work
+// for it (or nobody idle or spinning to pick work up); after 10 ms always.
+// Returns whether some P is in a syscall (sysmon then polls faster).
+bool RetakeSyscallPs(int64_t now) {
+  constexpr int64_t kRetakeNs = 20 * 1000;
+  constexpr int64_t kAlwaysNs = 10 * 1000 * 1000;
+  bool any = false;
+  for (P* pp : sched->allp) {
+    if (pp->status.load(std::memory_order_acquire) != PStatus::kSyscall) {
+      continue;
+    }
+    any = true;
+    uint32_t t = pp->syscalltick.load(std::memory_order_relaxed);
+    if (t != pp->sysmon_syscalltick) {
+      pp->sysmon_syscalltick = t;
+      pp->sysmon_syscallwhen = now;
+      continue;
+    }
+    int64_t in = now - pp->sysmon_syscallwhen;
+    if (in < kRetakeNs) continue;
+    if (pp->runq.Empty() &&
+        sched->runqsize.load(std::memory_order_relaxed) == 0 &&
+        sched->nmspinning.load() + sched->npidle.load() > 0 &&
+        in < kAlwaysNs) {
+      continue;  // nothing for it to do, and others are free anyway
+    }
+    M* sm = pp->syscall_m.load(std::memory_order_acquire);
+    if (sm != nullptr &&
+        pp->syscall_m.compare_exchange_strong(sm, nullptr,
+                                              std::memory_order_acq_rel)) {
+      pp->m = nullptr;
+      pp->status.store(PStatus::kIdle, std::memory_order_relaxed);
+      sched->counters.Add(kRetakes);
+      handoffp(pp);
+    }
+  }
+  return any;
 }
 
 }  // namespace gmp::internal

@@ -36,6 +36,7 @@ TEST(Syscall, ReleasesThePAtProcs1) {
   }, Options{1, 0});
   EXPECT_TRUE(released);
   EXPECT_GE(ReadStats().syscalls, 1);
+  EXPECT_GE(ReadStats().retakes, 1) << "sysmon must have retaken the P";
 }
 
 TEST(Syscall, ReturnsTheValueAndManyInParallel) {
@@ -57,7 +58,6 @@ TEST(Syscall, ReturnsTheValueAndManyInParallel) {
   EXPECT_EQ(sum.load(), 31 * 32 / 2);
   Stats st = ReadStats();
   EXPECT_EQ(st.syscalls, 32);
-  EXPECT_GE(st.handoffs, 1);
 }
 
 TEST(Syscall, VoidCall) {
