@@ -20,7 +20,7 @@ Every finding is printed with the one command that reproduces it.
 variants/BUILD.bazel) runs all its fuzz targets at once until the first
 finding or --time seconds (default 300), records the time to detection, and
 exits non-zero, loudly, if any canary was not caught. A finding counts only
-if go_default's fuzzer passes the same input (3 runs); otherwise it is
+if go_default's fuzzer passes the same input (10 runs); otherwise it is
 recorded as rejected and that target starts again.
 
 Environment: BAZEL (the bazel binary, default `bazel`), BAZEL_OUTPUT_BASE
@@ -298,7 +298,7 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
     return result
 
 
-def control_reproduces(control, artifact, env, timeout, runs=3):
+def control_reproduces(control, artifact, env, timeout, runs=10):
     """Whether the control fuzzer (go_default) also fails on `artifact`.
 
     A canary's finding counts only when the same input passes on the
@@ -455,7 +455,8 @@ def parse_args(argv):
         prog="harness fuzz",
         description="Run gmplab's libFuzzer campaigns (see fuzz/README.md).")
     p.add_argument("--variant", default=None,
-                   help="variant to fuzz (default go_default)")
+                   help="variant to fuzz (default go_default); with "
+                        "--canaries, the one canary variant to run")
     p.add_argument("--target", action="append", default=None,
                    help="fuzz target: %s (default: all; repeatable)" %
                    ", ".join(TARGETS))
@@ -495,8 +496,9 @@ def parse_args(argv):
             raise UsageError("unknown target %r; targets: %s" % (t, ", ".join(TARGETS)))
     if args.canaries and args.keep_going:
         raise UsageError("--canaries stops at the first finding; drop --keep-going")
-    if args.canaries and args.variant:
-        raise UsageError("--canaries runs every canary variant; drop --variant")
+    if args.canaries and args.variant and not args.variant.startswith("canary_"):
+        raise UsageError("--canaries with --variant takes a canary variant "
+                         "(canary_*), got %r" % args.variant)
     return args
 
 
@@ -510,6 +512,11 @@ def main(argv):
         fuzzers = declared_fuzzers()
         if args.canaries:
             variants = sorted(v for v in fuzzers if v.startswith("canary_"))
+            if args.variant:
+                if args.variant not in variants:
+                    raise UsageError("unknown canary variant %r; canaries: %s" % (
+                        args.variant, ", ".join(variants)))
+                variants = [args.variant]
             if not variants:
                 raise UsageError("no canary variants (canary_*) are declared "
                                  "in variants/BUILD.bazel")
@@ -555,6 +562,13 @@ def main(argv):
                 r["time_to_detection_s"], r["target"], r["reason"]))
                 if r["caught"] else "NOT CAUGHT"))
             canaries.append(r)
+        if args.variant and os.path.exists(args.summary):
+            # One canary rerun: keep the other canaries' last results.
+            try:
+                old = json.load(open(args.summary)).get("canaries", [])
+            except (OSError, ValueError):
+                old = []
+            canaries = [c for c in old if c["variant"] != args.variant] + canaries
         write_summary(args.summary, [], canaries, args)
         with open(os.path.join(stamp_dir, "summary.json"), "w") as f:
             json.dump({"canaries": canaries}, f, indent=2)
