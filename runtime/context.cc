@@ -28,7 +28,7 @@ void gmp_context_trampoline();
 // trampoline on the new stack with the Context* MakeContext stored in the
 // initial frame's rbx slot).
 [[noreturn]] __attribute__((visibility("hidden"))) void gmp_context_start(
-    gmp::internal::Context* ctx);
+    gmp::internal::Context* ctx, void* old_sp, gmp::internal::Context* from);
 }
 
 namespace gmp::internal {
@@ -36,6 +36,7 @@ namespace gmp::internal {
 void InitThreadContext(Context* ctx) {
   *ctx = Context{};
   ctx->is_thread = true;
+  ctx->running = true;
   sanitizer::AsanCurrentStackBounds(&ctx->stack_lo, &ctx->stack_size);
   ctx->tsan_fiber = sanitizer::TsanCurrentFiber();
   ctx->owns_tsan_fiber = false;
@@ -71,14 +72,24 @@ __attribute__((noinline)) void SwitchContext(Context* from, Context* to) {
   SwitchContextFast(from, to);
 }
 
+void ContextNotSuspended(const Context* to) {
+  Throw(to->entry == nullptr && !to->is_thread
+            ? "SwitchContext to a context that was never made"
+            : "SwitchContext to a context that is not suspended (running, "
+              "finished, or resumed twice)");
+}
+
 void ExitContext(Context* to) {
+  if (to->sp == nullptr || to->running) ContextNotSuspended(to);
   if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
     to->tsan_fiber = sanitizer::TsanCreateFiber();
     to->owns_tsan_fiber = true;
   }
   sanitizer::AsanStartSwitch(nullptr, to->stack_lo, to->stack_size);
   sanitizer::TsanSwitchToFiber(to->tsan_fiber);
-  // from = null: nobody records where a finished context stopped.
+  to->running = true;
+  // from = null: nobody records where a finished context stopped, and it
+  // stays marked running until MakeContext makes it anew.
   gmp_context_switch(to->sp, nullptr);
   __builtin_unreachable();
 }
@@ -91,8 +102,14 @@ void DestroyContext(Context* ctx) {
 
 }  // namespace gmp::internal
 
-extern "C" void gmp_context_start(gmp::internal::Context* ctx) {
-  // First thing on a fresh stack: complete the switch that brought us here.
+extern "C" void gmp_context_start(gmp::internal::Context* ctx, void* old_sp,
+                                  gmp::internal::Context* from) {
+  // First thing on a fresh stack: complete the switch that brought us here,
+  // as SwitchContextFast does on its resumed side.
+  if (from != nullptr) {
+    from->sp = old_sp;
+    from->running = false;
+  }
   gmp::internal::sanitizer::AsanFinishSwitch(nullptr, nullptr, nullptr);
   ctx->entry(ctx->arg);
   gmp::internal::Throw(

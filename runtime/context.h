@@ -6,11 +6,11 @@
 // runtime; it knows nothing of G, M or P.
 //
 //   Context g0, g;
-//   InitThreadContext(&g0);                       // the thread's own stack
+//   InitThreadContext(&g0);   // the thread's own stack
 //   MakeContext(&g, stack.lo, stack.size, Entry, arg);
-//   SwitchContext(&g0, &g);                       // runs Entry(arg) on g
-//   ...                                           // Entry: SwitchContext(&g, &g0)
-//   ...                                           // or, when done, ExitContext(&g0)
+//   SwitchContext(&g0, &g);   // runs Entry(arg) on g, which switches back
+//                             // with SwitchContext(&g, &g0) or, when done,
+//                             // with ExitContext(&g0)
 //   DestroyContext(&g);
 //
 // Two implementations, chosen at build time by GMP_CONTEXT_UCONTEXT:
@@ -44,7 +44,7 @@
 #include "runtime/context_x86_64.h"
 #include "runtime/sanitizer.h"
 #else
-#error "gmplab: no assembly context switch for this CPU; build with GMP_CONTEXT_UCONTEXT=1"
+#error "no assembly context switch for this CPU: use GMP_CONTEXT_UCONTEXT=1"
 #endif
 
 namespace gmp::internal {
@@ -88,9 +88,10 @@ struct Context {
 #if GMP_CONTEXT_UCONTEXT
   ucontext_t uc;  // the saved machine state
 #else
-  // The saved stack pointer: the SwitchFrame of a suspended context (must
-  // stay first, see GMP_CONTEXT_SP). Written by whoever resumes after this
-  // context is switched out, right after the switch, on that thread.
+  // The saved stack pointer: the SwitchFrame of a suspended context, null
+  // while it runs (must stay first, see GMP_CONTEXT_SP). Written by whoever
+  // resumes after this context is switched out, right after the switch, on
+  // that thread; cleared by the context itself when it resumes.
   void* sp = nullptr;
 #endif
   ContextEntry entry = nullptr;  // what a fresh context runs
@@ -106,6 +107,9 @@ struct Context {
   void* tsan_fiber = nullptr;
   bool owns_tsan_fiber = false;
   bool is_thread = false;  // set by InitThreadContext
+  // running: set when something switches to this context, cleared when it is
+  // switched out; a switch to a running context is a fatal error.
+  bool running = false;
   // ASan fake-stack slot: where start_switch_fiber saves this context's fake
   // stack while it is switched out.
   void* asan_fake_stack = nullptr;
@@ -145,6 +149,11 @@ void DestroyContext(Context* ctx);
 #if !GMP_CONTEXT_UCONTEXT
 static_assert(offsetof(Context, sp) == GMP_CONTEXT_SP);
 
+// ContextNotSuspended is the fatal error for a switch to a context that is
+// not suspended: it is running (here or on another thread), it finished, or
+// it was never made.
+[[noreturn]] void ContextNotSuspended(const Context* to);
+
 // SwitchResult is what the resumed side of gmp_context_switch receives: the
 // stack pointer of the context that was switched out, and that context.
 struct SwitchResult {
@@ -166,6 +175,10 @@ GMP_ALWAYS_INLINE void SwitchContextFast(Context* from, Context* to) {
 #if GMP_CONTEXT_UCONTEXT
   SwitchContext(from, to);
 #else
+  void* const to_sp = to->sp;
+  if (__builtin_expect(to_sp == nullptr || to->running, 0)) {
+    ContextNotSuspended(to);
+  }
   if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
     to->tsan_fiber = sanitizer::TsanCreateFiber();
     to->owns_tsan_fiber = true;
@@ -173,10 +186,15 @@ GMP_ALWAYS_INLINE void SwitchContextFast(Context* from, Context* to) {
   sanitizer::AsanStartSwitch(&from->asan_fake_stack, to->stack_lo,
                              to->stack_size);
   sanitizer::TsanSwitchToFiber(to->tsan_fiber);
-  const SwitchResult r = gmp_context_switch(to->sp, from);
+  to->running = true;
+  const SwitchResult r = gmp_context_switch(to_sp, from);
   // Resumed, maybe on another thread: record where the context we came from
-  // stopped (null when it finished, see ExitContext).
-  if (r.from != nullptr) r.from->sp = r.old_sp;
+  // stopped (null when it finished, see ExitContext), and mark this one
+  // running.
+  if (r.from != nullptr) {
+    r.from->sp = r.old_sp;
+    r.from->running = false;
+  }
   sanitizer::AsanFinishSwitch(from->asan_fake_stack, nullptr, nullptr);
 #endif
 }

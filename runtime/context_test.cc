@@ -177,7 +177,7 @@ __attribute__((noinline)) int ThreadTag() { return t_thread_tag; }
 struct Migrate {
   Context* back = nullptr;  // whom the fiber returns to next
   Context fiber;
-  std::vector<int> tags;           // ThreadTag() seen by the fiber at each step
+  std::vector<int> tags;    // ThreadTag() seen by the fiber at each step
   std::vector<pid_t> tids;  // kernel thread ids (pthread ids get reused)
 };
 
@@ -250,7 +250,8 @@ TEST(ContextTest, HandedBetweenThreads) {
     Context g0;
     InitThreadContext(&g0);
     for (int i = me; i < kSteps; i += 2) {
-      while (turn.load(std::memory_order_acquire) != i) std::this_thread::yield();
+      while (turn.load(std::memory_order_acquire) != i)
+        std::this_thread::yield();
       s.back = &g0;
       SwitchContextFast(&g0, &s.fiber);
       turn.store(i + 1, std::memory_order_release);
@@ -369,8 +370,8 @@ TEST(ContextTest, NeverRunContext) {
   Stack stack = pool.Acquire();
   Context ctx;
   for (int i = 0; i < 100; ++i) {
-    MakeContext(&ctx, stack.lo, stack.size, [](void*) { std::abort(); },
-                nullptr);
+    MakeContext(
+        &ctx, stack.lo, stack.size, [](void*) { std::abort(); }, nullptr);
   }
   DestroyContext(&ctx);
   pool.Release(stack);
@@ -384,7 +385,8 @@ void RunReturningEntry() {
   Context main;
   Context ctx;
   InitThreadContext(&main);
-  MakeContext(&ctx, stack.lo, stack.size, [](void*) {}, nullptr);
+  MakeContext(
+      &ctx, stack.lo, stack.size, [](void*) {}, nullptr);
   SwitchContext(&main, &ctx);
 }
 
@@ -397,12 +399,49 @@ TEST(ContextDeathTest, EntryMustNotReturn) {
 void MakeMisaligned() {
   alignas(16) static char buf[8192];
   Context ctx;
-  MakeContext(&ctx, buf + 8, 4096, [](void*) {}, nullptr);
+  MakeContext(
+      &ctx, buf + 8, 4096, [](void*) {}, nullptr);
 }
 
 TEST(ContextDeathTest, MisalignedStack) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(MakeMisaligned(), "fatal error: MakeContext: bad stack");
+}
+
+// A context knows whether it is suspended; switching to one that is running
+// or finished is a fatal error, not a jump into a stale stack.
+void SwitchToSelf() {
+  Context main;
+  InitThreadContext(&main);
+  SwitchContext(&main, &main);
+}
+
+void SwitchToFinished() {
+  StackPool pool(StackKind::kGuarded, kGuardedStackSize);
+  Stack stack = pool.Acquire();
+  static Context main;
+  static Context ctx;
+  InitThreadContext(&main);
+  MakeContext(
+      &ctx, stack.lo, stack.size, [](void*) { ExitContext(&main); }, nullptr);
+  SwitchContext(&main, &ctx);  // runs to completion
+  SwitchContext(&main, &ctx);
+}
+
+TEST(ContextDeathTest, SwitchToRunningOrFinishedContext) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(SwitchToSelf(),
+               "fatal error: SwitchContext to a context that is not suspended");
+  EXPECT_DEATH(SwitchToFinished(),
+               "fatal error: SwitchContext to a context that is not suspended");
+  EXPECT_DEATH(
+      {
+        Context never;
+        Context main;
+        InitThreadContext(&main);
+        SwitchContextFast(&main, &never);
+      },
+      "fatal error: SwitchContext to a context that was never made");
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ namespace {
 void InitThreadContext(Context* ctx) {
   *ctx = Context{};
   ctx->is_thread = true;
+  ctx->running = true;
   sanitizer::AsanCurrentStackBounds(&ctx->stack_lo, &ctx->stack_size);
   ctx->tsan_fiber = sanitizer::TsanCurrentFiber();
   ctx->owns_tsan_fiber = false;
@@ -62,7 +63,17 @@ void MakeContext(Context* ctx, void* stack_lo, size_t size, ContextEntry entry,
               static_cast<unsigned int>(p), static_cast<unsigned int>(p >> 32));
 }
 
+[[noreturn]] void NotSuspended(const Context* to) {
+  Throw(to->entry == nullptr && !to->is_thread
+            ? "SwitchContext to a context that was never made"
+            : "SwitchContext to a context that is not suspended (running, "
+              "finished, or resumed twice)");
+}
+
 __attribute__((noinline)) void SwitchContext(Context* from, Context* to) {
+  if (to->running || (to->entry == nullptr && !to->is_thread)) {
+    NotSuspended(to);
+  }
   if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
     to->tsan_fiber = sanitizer::TsanCreateFiber();
     to->owns_tsan_fiber = true;
@@ -70,17 +81,23 @@ __attribute__((noinline)) void SwitchContext(Context* from, Context* to) {
   sanitizer::AsanStartSwitch(&from->asan_fake_stack, to->stack_lo,
                              to->stack_size);
   sanitizer::TsanSwitchToFiber(to->tsan_fiber);
+  from->running = false;
+  to->running = true;
   if (swapcontext(&from->uc, &to->uc) != 0) Throw("swapcontext failed");
   sanitizer::AsanFinishSwitch(from->asan_fake_stack, nullptr, nullptr);
 }
 
 void ExitContext(Context* to) {
+  if (to->running || (to->entry == nullptr && !to->is_thread)) {
+    NotSuspended(to);
+  }
   if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
     to->tsan_fiber = sanitizer::TsanCreateFiber();
     to->owns_tsan_fiber = true;
   }
   sanitizer::AsanStartSwitch(nullptr, to->stack_lo, to->stack_size);
   sanitizer::TsanSwitchToFiber(to->tsan_fiber);
+  to->running = true;  // the dying context stays marked running
   setcontext(&to->uc);
   Throw("setcontext failed");
 }

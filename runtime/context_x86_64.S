@@ -13,10 +13,10 @@
 //     before the jump, or returning through a shared frame, doubles the cost
 //     (measured on the AMD EPYC this project runs on).
 //   gmp_context_trampoline
-//     The resume address of a fresh context (see MakeContext): stores the
-//     suspended side's stack pointer like any resumed side, then calls
-//     gmp_context_start(ctx) with the Context* that MakeContext left in the
-//     frame's rbx slot. Never returns.
+//     The resume address of a fresh context (see MakeContext): calls
+//     gmp_context_start(ctx, old_sp, from) with the Context* that MakeContext
+//     left in the frame's rbx slot and the SwitchResult every resumed side
+//     gets. Never returns.
 //
 // Offsets come from context_x86_64.h and are checked against struct
 // SwitchFrame in context.h. This file is compiled into every variant; it is
@@ -68,12 +68,10 @@ gmp_context_switch:
 gmp_context_trampoline:
         .cfi_startproc
         .cfi_undefined rip                  // the outermost frame: unwinders stop here
-        testq   %rdx, %rdx
-        jz      1f
-        movq    %rax, GMP_CONTEXT_SP(%rdx)  // from->sp = the suspended side's sp
-1:
         xorl    %ebp, %ebp                  // end of the frame-pointer chain
         movq    %rbx, %rdi                  // the Context* MakeContext stored
+        movq    %rax, %rsi                  // SwitchResult{old sp, from}, as
+                                            // every resumed side gets it
         call    gmp_context_start@PLT       // never returns
         ud2
         .cfi_endproc

@@ -10,7 +10,7 @@
 #define GMPLAB_RUNTIME_CONTEXT_X86_64_H_
 
 // SwitchFrame, from the saved stack pointer upwards.
-#define GMP_FRAME_MXCSR 0x00  // SSE control/status (control bits are callee-saved)
+#define GMP_FRAME_MXCSR 0x00  // SSE control/status word (control: callee-saved)
 #define GMP_FRAME_FPUCW 0x04  // x87 control word (callee-saved)
 #define GMP_FRAME_R12 0x08    // the SysV callee-saved registers
 #define GMP_FRAME_R13 0x10
@@ -18,8 +18,8 @@
 #define GMP_FRAME_R15 0x20
 #define GMP_FRAME_RBX 0x28
 #define GMP_FRAME_RBP 0x30
-#define GMP_FRAME_RIP 0x38    // resume address (the switch's return address)
-#define GMP_FRAME_SIZE 0x40   // the stack pointer after resuming = sp + this
+#define GMP_FRAME_RIP 0x38   // resume address (the switch's return address)
+#define GMP_FRAME_SIZE 0x40  // the stack pointer after resuming = sp + this
 
 // Offset of the saved stack pointer in struct Context.
 #define GMP_CONTEXT_SP 0x00

@@ -9,7 +9,8 @@
 //
 //   fatal error: stack overflow
 //
-//   guard page hit at 0x...: goroutine stack [0x..., 0x...) (65536 bytes, guard 16384)
+//   guard page hit at 0x...: goroutine stack [0x..., 0x...) (65536 bytes,
+//   guard 16384)
 //
 // and aborts. Any other SIGSEGV/SIGBUS is handed to the handler that was
 // installed before ours (the default one: a crash), so real bugs still

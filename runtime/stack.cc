@@ -80,7 +80,8 @@ size_t AddRecord(uintptr_t base, uintptr_t end, size_t stride, size_t guard) {
   r.end.store(end, std::memory_order_relaxed);
   r.stride.store(stride, std::memory_order_relaxed);
   r.guard.store(guard, std::memory_order_relaxed);
-  r.base.store(base, std::memory_order_release);  // pairs with FindStackGuardHit
+  r.base.store(base,
+               std::memory_order_release);  // pairs with FindStackGuardHit
   return slot;
 }
 
@@ -243,10 +244,9 @@ void* StackPool::MapOneLocked() {
     OutOfMemory("mprotect of the guard page", err);
   }
   auto* base = static_cast<char*>(p);
-  const size_t record =
-      AddRecord(reinterpret_cast<uintptr_t>(base),
-                reinterpret_cast<uintptr_t>(base + stride_), stride_,
-                guard_bytes_);
+  const size_t record = AddRecord(reinterpret_cast<uintptr_t>(base),
+                                  reinterpret_cast<uintptr_t>(base + stride_),
+                                  stride_, guard_bytes_);
   slabs_.push_back(Slab{base, stride_, record});
   return base + guard_bytes_;
 }

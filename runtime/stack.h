@@ -97,8 +97,7 @@ inline uint64_t StackCanaryValue(const void* lo) {
 // StackCanaryIntact reports whether `s` (any kind) has no canary breach.
 inline bool StackCanaryIntact(const Stack& s) {
   return s.kind != StackKind::kCompact ||
-         *static_cast<const volatile uint64_t*>(s.lo) ==
-             StackCanaryValue(s.lo);
+         *static_cast<const volatile uint64_t*>(s.lo) == StackCanaryValue(s.lo);
 }
 
 // StackCanaryBreach reports a broken canary on `s` as a fatal error.
@@ -163,15 +162,15 @@ class StackPool {
   [[noreturn]] void OutOfMemory(const char* what, int err);
 
   const StackKind kind_;
-  const size_t size_;    // usable bytes per stack
+  const size_t size_;         // usable bytes per stack
   const size_t guard_bytes_;  // guard below each guarded stack (0: compact)
   const size_t stride_;       // guard_bytes_ + size_
   GuardMethod guard_method_;  // resolved: never kAuto for guarded pools
 
   mutable std::mutex mu_;
-  std::vector<void*> free_;   // released stacks' lo (guarded by mu_)
-  std::vector<Slab> slabs_;   // every mapping (guarded by mu_)
-  char* carve_ = nullptr;     // next unused stride in the newest slab (mu_)
+  std::vector<void*> free_;  // released stacks' lo (guarded by mu_)
+  std::vector<Slab> slabs_;  // every mapping (guarded by mu_)
+  char* carve_ = nullptr;    // next unused stride in the newest slab (mu_)
   char* carve_end_ = nullptr;
   std::atomic<size_t> live_{0};
 };

@@ -173,7 +173,7 @@ struct Recursion {
   Context main;
   Context ctx;
   Stack stack;
-  size_t margin = 0;        // stop when fewer bytes than this are left
+  size_t margin = 0;  // stop when fewer bytes than this are left
   size_t max_depth = 0;
   size_t lowest_left = ~size_t{0};
   uint64_t result = 0;
@@ -184,8 +184,8 @@ struct Recursion {
 __attribute__((noinline)) uint64_t Recurse(Recursion* r, size_t depth) {
   volatile char buf[256];
   for (size_t i = 0; i < sizeof buf; i += 64) buf[i] = static_cast<char>(depth);
-  const size_t left =
-      reinterpret_cast<uintptr_t>(&buf[0]) - reinterpret_cast<uintptr_t>(r->stack.lo);
+  const size_t left = reinterpret_cast<uintptr_t>(&buf[0]) -
+                      reinterpret_cast<uintptr_t>(r->stack.lo);
   if (left < r->lowest_left) r->lowest_left = left;
   uint64_t below = 0;
   if (left > r->margin) {
@@ -329,9 +329,20 @@ TEST(StackDeathTest, ReleaseForeignStack) {
 // (Not under sanitizers: they need the address space and the mappings these
 // tests use up.)
 
+// VirtualBytes returns this process's address-space size (/proc/self/statm).
+size_t VirtualBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  size_t pages = 0;
+  if (std::fscanf(f, "%zu", &pages) != 1) pages = 0;
+  std::fclose(f);
+  return pages * 4096;
+}
+
 void ExhaustAddressSpace(StackKind kind, StackPool::GuardMethod method) {
+  // Leave 512 MiB of address space: a few hundred slabs or stacks.
   struct rlimit lim;
-  lim.rlim_cur = lim.rlim_max = size_t{1} << 30;
+  lim.rlim_cur = lim.rlim_max = VirtualBytes() + (size_t{512} << 20);
   setrlimit(RLIMIT_AS, &lim);
   StackPool pool(kind, StackSizeFor(kind), method);
   for (;;) pool.Acquire();

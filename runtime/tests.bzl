@@ -13,7 +13,7 @@ variant's suite: that is what keeps `./harness test` within CI's time.
 
 RUNTIME_TESTS = [
     {"name": "context_test", "size": "small", "per_variant": True},
-    {"name": "stack_test", "size": "small", "per_variant": True},
+    {"name": "stack_test", "size": "medium", "per_variant": True},
     {"name": "runq_test", "size": "small", "per_variant": True},
     {"name": "steal_order_test", "size": "small", "per_variant": True},
     {"name": "chan_test", "size": "small"},
