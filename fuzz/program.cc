@@ -196,6 +196,7 @@ class Goroutine {
       FUZZ_CHECK(gmp::GOMAXPROCS() == ctx_.p.procs, "GOMAXPROCS is procs",
                  "GOMAXPROCS() = %d, Options.procs = %d", gmp::GOMAXPROCS(),
                  ctx_.p.procs);
+      if (ctx_.p.parallel_probe && ctx_.p.procs >= 2) ParallelProbe();
     }
     size_t next = 0;  // next step to run
     if (node_.role == Role::kProducer) {
@@ -246,6 +247,18 @@ class Goroutine {
       ctx_.received[node_.group]->fetch_add(1);
       if (*next < node_.steps.size()) Exec(node_.steps[(*next)++]);
     }
+  }
+
+  // ParallelProbe spawns a partner and spins until it ran, making no
+  // runtime call meanwhile: only another M, woken for the idle P, can run
+  // it. Main only, before it starts anything else.
+  static void ParallelProbe() {
+    static const bool spins =
+        gmp::ReadStats().variant.find("NoSpin") == std::string::npos;
+    if (!spins) return;
+    std::atomic<bool> ran{false};
+    gmp::Go([&ran] { ran.store(true); });
+    while (!ran.load()) __builtin_ia32_pause();
   }
 
   void CheckThread() {
@@ -481,6 +494,7 @@ Program DecodeProgram(FuzzedDataProvider& in, bool blocking) {
   p.procs = in.ConsumeIntegralInRange<int>(1, 8);
   size_t nchoices = in.ConsumeIntegralInRange<size_t>(0, kMaxChoices);
   p.choices = in.ConsumeBytes<uint8_t>(nchoices);
+  p.parallel_probe = in.ConsumeBool();
   Decoder(in, p).NewNode(Role::kMain, 0);
   return p;
 }
@@ -518,6 +532,7 @@ void RunProgram(const Program& p) {
 std::string DescribeProgram(const Program& p) {
   std::string out = "procs " + std::to_string(p.procs) + ", " +
                     std::to_string(p.choices.size()) + " steering bytes, " +
+                    (p.parallel_probe ? "parallel probe, " : "") +
                     std::to_string(p.nodes.size()) + " goroutines\n";
   if (!p.nodes.empty()) DescribeNode(p, 0, 0, &out);
   return out;

@@ -22,6 +22,12 @@
 //     (spawn_lock op set, which uses nothing but the scheduler).
 // So waits form a tree and no cycle of waits can arise.
 //
+// With `parallel_probe` (and procs >= 2) main starts by spawning a partner
+// and spinning, without any runtime call, until the partner has run. An idle
+// P and a woken M must pick the partner up (Go's wakep protocol), so a lost
+// wakeup hangs the program and libFuzzer reports a timeout. Variants whose
+// Ms never spin (NoSpin) do not promise this and skip the probe.
+//
 // RunProgram runs a Program on a fresh gmp::Run with the Program's procs and
 // checks the invariants listed in fuzz/README.md, aborting through
 // FUZZ_CHECK with the invariant's name.
@@ -83,6 +89,7 @@ struct Program {
   int procs = 1;
   bool blocking = false;  // the op set: false = spawn_lock, true = block
   std::vector<uint8_t> choices;  // steering bytes for the scheduler hooks
+  bool parallel_probe = false;   // main first checks that a second P runs
   std::vector<Node> nodes;       // nodes[0] is main
   std::vector<ChanGroup> groups;
 };

@@ -101,11 +101,12 @@ def encode_node(e, node, blocking, role_main=False):
         assert not node.get("exit_locked", False)
 
 
-def program(procs, main, blocking, choices=b""):
+def program(procs, main, blocking, choices=b"", probe=True):
     e = Encoder()
     e.int(1, 8, procs)
     e.int(0, 64, len(choices))
     e.bytes(choices)
+    e.bool(probe)
     encode_node(e, main, blocking, role_main=True)
     return e.data()
 
@@ -164,6 +165,11 @@ BLOCK = {
                                     ("lock",), ("syscall", 10),
                                     ("mutex", 1, 0, 1, 0), ("unlock",)),
                             True, STEER),
+    # Every goroutine parked but one sleeper: each wakeup comes from the
+    # timer, outside any P.
+    "sleepers": program(2, node(("go", node(*[("sleep", 30)] * 10)),
+                                ("go", node(("sleep", 100), ("sleep", 10)))),
+                        True),
     "mixed": program(8, node(("go", YIELDER), ("go", EXIT_LOCKED),
                              ("group", 1, [(3, MUTEX_USER), (6, PRODUCER)],
                               [CONSUMER, CONSUMER, node(("sleep", 5),)]),
