@@ -159,7 +159,7 @@ int DefaultProcs() {
 }
 
 Stack StackOf(const G* gp) {
-  return Stack{gp->stack_lo, gp->stack_size, sched->stacks->kind()};
+  return Stack{gp->stack_lo, gp->stack_size, kDefaultStackKind};
 }
 
 void goroutine_entry(void* arg);
@@ -635,10 +635,24 @@ void wakep() {
   startm(nullptr, true);
 }
 
+// StoreLoad is a full barrier. On x86-64 a locked no-op on the stack is
+// cheaper than mfence; TSan does not model fences either way.
+static inline void StoreLoad() {
+#if defined(__x86_64__) && !GMP_HAVE_TSAN
+  asm volatile("lock orq $0, (%%rsp)" ::: "memory", "cc");
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
 // WakeIfNeeded is the submitter's half of the spinning protocol, called
 // after making a G runnable: StoreLoad, then wakep if nobody spins.
-static inline void WakeIfNeeded() {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+// `published_by_rmw`: the G was published by an atomic read-modify-write
+// (runnext's exchange), which is a full barrier already; a G that runnext
+// kicked to the ring's tail meanwhile does not matter, since a spinner that
+// sees runnext non-empty re-takes a P and looks again.
+static inline void WakeIfNeeded(bool published_by_rmw = false) {
+  if (!published_by_rmw) StoreLoad();
   if (sched->npidle.load(std::memory_order_relaxed) != 0 &&
       sched->nmspinning.load(std::memory_order_relaxed) == 0) {
     wakep();
@@ -1228,13 +1242,14 @@ void goready(G* gp) {
   if (pp != nullptr) {
     pp->counters.Bump(kGoready);
     runqput(pp, gp, true);
+    WakeIfNeeded(/*published_by_rmw=*/policy::kRunnext);
   } else {
     sched->counters.Add(kGoready);
     sched->lock.lock();
     globrunqput(gp);
     sched->lock.unlock();
+    WakeIfNeeded();
   }
-  WakeIfNeeded();
 }
 
 void CheckPreemptAndFuzzYield() {
@@ -1469,13 +1484,16 @@ void Go(absl::AnyInvocable<void() &&> fn) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (pp != nullptr) {
     pp->counters.Bump(internal::kSpawned);
     internal::runqput(pp, newg, true);
+    internal::WakeIfNeeded(/*published_by_rmw=*/internal::policy::kRunnext);
   } else {
     // Inside a Syscall: no P, so the global queue.
     sched->counters.Add(internal::kSpawned);
-    internal::LockGuard l(sched->lock);
-    internal::globrunqput(newg);
+    {
+      internal::LockGuard l(sched->lock);
+      internal::globrunqput(newg);
+    }
+    internal::WakeIfNeeded();
   }
-  internal::WakeIfNeeded();
 }
 
 void Gosched() {
