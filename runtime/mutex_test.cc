@@ -82,6 +82,42 @@ TEST(MutexTest, TryLock) {
   });
 }
 
+// TryLock is a runtime call point: at procs=1 a goroutine that polls it
+// without ever yielding is preempted by sysmon (after ~10 ms), so the holder
+// runs and unlocks. Without the preemption check the poller would spin until
+// its 5 s budget ran out.
+TEST(MutexTest, TryLockPollerIsPreemptedAtProcs1) {
+  bool got_it = false;
+  RunOn(1, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    Mutex mu;
+    WaitGroup wg;
+    wg.Add(2);
+    std::atomic<bool> held{false};
+    Go([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {  // the holder
+      mu.Lock();
+      held.store(true);
+      Gosched();  // let the poller start
+      mu.Unlock();
+      wg.Done();
+    });
+    Go([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {  // the poller
+      while (!held.load()) Gosched();
+      const auto give_up =
+          std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (std::chrono::steady_clock::now() < give_up) {
+        if (mu.TryLock()) {
+          got_it = true;
+          mu.Unlock();
+          break;
+        }
+      }
+      wg.Done();
+    });
+    wg.Wait();
+  });
+  EXPECT_TRUE(got_it);
+}
+
 // A Mutex is not owned by a goroutine: one may lock, another unlock, and a
 // goroutine parked in Lock is woken by it.
 TEST_P(MutexProcsTest, UnlockFromAnotherGoroutineWakesWaiter) {
