@@ -21,8 +21,12 @@ bool UnlockChan(G* gp, void* lock) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }  // namespace
 
 ChanBase::~ChanBase() {
-  // A goroutine still queued here would never be woken. The lock orders this
-  // check after a parking goroutine's enqueue, even a racing one.
+  // Outside a goroutine (typically after Run returned) goroutines still
+  // queued here were reclaimed with their runtime: nothing to check, and
+  // their Sudogs must not be touched. Inside one, a goroutine still queued
+  // would never be woken. The lock orders this check after a parking
+  // goroutine's enqueue, even a racing one.
+  if (getg() == nullptr) return;
   lock_.lock();
   bool waiters = !recvq_.empty() || !sendq_.empty();
   lock_.unlock();

@@ -41,8 +41,11 @@
 // the process (the helpers that move are noexcept) rather than leaving the
 // channel locked.
 //
-// Destroying a Chan while goroutines wait on it is a fatal error. Values still
-// buffered are destroyed with it.
+// Destroying a Chan from a goroutine while goroutines wait on it is a fatal
+// error. Values still buffered are destroyed with it. Goroutines still
+// blocked on a channel when Run returns are reclaimed with the runtime; such
+// a channel may then be destroyed, but not used again (its wait queue still
+// names them).
 #ifndef GMPLAB_RUNTIME_CHAN_H_
 #define GMPLAB_RUNTIME_CHAN_H_
 
@@ -83,7 +86,8 @@ class ChanBase {
 
  protected:
   explicit ChanBase(size_t cap) : cap_(cap) {}
-  // ~ChanBase dies if goroutines still wait on the channel.
+  // ~ChanBase dies if called from a goroutine while goroutines still wait
+  // on the channel.
   ~ChanBase();
 
   // EnterOp checks that `op` is called from a goroutine and honours a pending

@@ -251,6 +251,22 @@ TEST(ChanTest, BufferedValuesDestroyedWithChannel) {
   });
 }
 
+// A goroutine left blocked when main returns is reclaimed with the runtime
+// (as a Go program exits with goroutines still blocked); the channel may
+// outlive Run and be destroyed afterwards without complaint.
+TEST(ChanTest, OutlivesRunWithLeakedWaiters) {
+  auto ch = std::make_unique<Chan<int>>();
+  auto full = std::make_unique<Chan<int>>(1);
+  RunOn(2, [&] {
+    Go([&] { ch->Recv(); });
+    full->Send(1);
+    Go([&] { full->Send(2); });
+    for (int i = 0; i < 10; ++i) Gosched();
+  });
+  ch.reset();
+  full.reset();
+}
+
 // Many senders and many receivers: every value is received exactly once,
 // and each receiver sees each sender's values in the order they were sent.
 class ChanManyTest
