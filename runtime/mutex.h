@@ -24,6 +24,9 @@
 // and are runtime call points (a pending preemption request is honoured).
 // Unlocking an unlocked Mutex is a fatal error: "sync: unlock of unlocked
 // mutex".
+//
+// Goroutines still parked in Lock when Run returns are reclaimed with the
+// runtime; such a Mutex may then be destroyed but not used again.
 #ifndef GMPLAB_RUNTIME_MUTEX_H_
 #define GMPLAB_RUNTIME_MUTEX_H_
 

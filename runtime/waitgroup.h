@@ -18,6 +18,8 @@
 //   - "sync: WaitGroup misuse: Add called concurrently with Wait" (a positive
 //     Add racing a Wait that already saw zero waiters released);
 //   - "sync: WaitGroup is reused before previous Wait has returned".
+// Goroutines still parked in Wait when Run returns are reclaimed with the
+// runtime; such a WaitGroup may then be destroyed but not used again.
 #ifndef GMPLAB_RUNTIME_WAITGROUP_H_
 #define GMPLAB_RUNTIME_WAITGROUP_H_
 
