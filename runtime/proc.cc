@@ -58,6 +58,21 @@
 // barriers are the seq_cst fence in WakeIfNeeded and the fetch_sub in
 // findrunnable (a locked instruction on x86).
 //
+// ## Blocking, time and the monitor
+//
+//   * gopark/goready (here): a G switches to g0, which marks it waiting and
+//     runs the caller's unlock function; goready puts it in runnext.
+//   * Syscall (syscall.cc): the P stays attached in state kSyscall; exit
+//     takes it back with one CAS on P.syscall_m; sysmon (sysmon.cc) retakes
+//     a P stuck in a call for more than 20 us and hands it off.
+//   * Sleep (time.cc): one global timer heap under sched.lock, fired by any
+//     M in schedule/findrunnable, by the idle M that sleeps until the next
+//     deadline, and by sysmon when every M is busy.
+//   * sysmon also asks a G that has run 10 ms without a new time slice to
+//     yield (G.preempt), honoured at its next runtime call.
+//   * checkdead (checkdead.cc) runs whenever a P goes idle.
+//   * Stop-the-world (stw.cc) parks every other P at a scheduling point.
+//
 // ## Field ownership
 //
 //   G: see g.h. Only the running M writes a running G; g0 of the M it just

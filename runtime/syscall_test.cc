@@ -1,4 +1,5 @@
 // runtime/syscall_test.cc — gmp::Syscall releases the P (issue 4).
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -64,6 +65,22 @@ TEST(Syscall, VoidCall) {
   int x = 0;
   gmp::Run([&] { Syscall([&] { x = 7; }); }, Options{1, 0});
   EXPECT_EQ(x, 7);
+}
+
+// Goroutines blocked in Syscall each hold a thread; past the thread cap
+// ($GMP_MAXTHREADS) the runtime stops with a clear fatal error.
+TEST(SyscallDeathTest, ThreadCap) {
+  EXPECT_DEATH(
+      {
+        setenv("GMP_MAXTHREADS", "3", 1);
+        gmp::Run([] {
+          for (int i = 0; i < 8; ++i) {
+            Go([] { Syscall([] { sleep(30); }); });
+          }
+          Syscall([] { sleep(30); });
+        }, Options{1, 0});
+      },
+      "fatal error: thread exhaustion: program exceeds 3-thread limit");
 }
 
 TEST(SyscallDeathTest, OutsideRuntime) {
