@@ -355,23 +355,25 @@ def _best_policy(w, an):
 
 
 _COUNTERS = ["steals", "stolen_gs", "spins", "parks", "wakeups", "handoffs", "gopark",
-             "preempts", "global_puts", "threads"]
+             "preempts", "global_puts", "ms_created"]
 
 
 def _counters(w, an):
     w.p("## Scheduler counters per op (go_default)")
     w.p()
     w.p("Medians over repetitions of gmp::ReadStats() deltas divided by ops "
-        "(`threads` is the total Ms created). Every variant's counters are in "
+        "(`ms_created` is the total Ms the run created). Every variant's counters are in "
         "[`counters.csv`](counters.csv).")
     w.p()
     rows = []
+    cols = [k for k in _COUNTERS
+            if any(an.cell(BASE, key) and k in an.cell(BASE, key).counters for key in an.keys)]
     for key in an.keys:
         c = an.cell(BASE, key)
         if c is None:
             continue
-        rows.append([key_label(key)] + [_num(c.counters.get(k), "%.3g") for k in _COUNTERS])
-    w.table("counters_go_default", ["workload"] + _COUNTERS, rows)
+        rows.append([key_label(key)] + [_num(c.counters.get(k), "%.3g") for k in cols])
+    w.table("counters_go_default", ["workload"] + cols, rows)
     with open(os.path.join(w.out_dir, "counters.csv"), "w", newline="") as f:
         cw = csv.writer(f)
         names = sorted({k for c in an.cells.values() for k in c.counters})
@@ -416,12 +418,12 @@ def likely_cause(workload, counters):
     """A first reading of the counters of a cell where go_default is slower."""
     c = counters
     causes = []
-    if c.get("parks", 0) >= 0.5 or c.get("wakeups", 0) >= 0.5:
+    if c.get("parks", 0) >= 0.1 or c.get("wakeups", 0) >= 0.1:
         causes.append("%.2g M parks + %.2g wake-ups per op: thread sleeps/futex wake-ups "
                       "on the critical path" % (c.get("parks", 0), c.get("wakeups", 0)))
-    if c.get("handoffs", 0) >= 0.5:
+    if c.get("handoffs", 0) >= 0.1:
         causes.append("%.2g P hand-offs per op" % c["handoffs"])
-    if c.get("spins", 0) >= 0.5:
+    if c.get("spins", 0) >= 0.1:
         causes.append("%.2g spinning Ms per op (CPU burnt looking for work)" % c["spins"])
     if c.get("global_puts", 0) >= 0.1:
         causes.append("%.2g global-queue puts per op (lock traffic)" % c["global_puts"])

@@ -32,6 +32,7 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,b
                        [--min-time SECONDS] [--million N] [--million-reps N]
                        [--million-variants=a,b] [--fuzz-summary PATH]
                        [--timeout SECONDS] [--bazel-output-base DIR] [--no-build]
+                       [--from-json DIR/samples.json]
 
   --quick          3 repetitions, short runs (about 3 minutes here)
   --variants=LIST  gmplab variants, or none (default: every non-canary variant in variants/)
@@ -50,6 +51,7 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,b
   --timeout S      per-process limit in seconds (default 300; 120 with --quick)
   --bazel-output-base DIR  Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)
   --no-build       use the binaries already built with --config=opt (the report says so)
+  --from-json F    rewrite a report from its samples.json without measuring again
 """
 
 
@@ -111,6 +113,7 @@ def parse_args(argv):
     ap.add_argument("--timeout", type=int)
     ap.add_argument("--bazel-output-base")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--from-json")
     a = ap.parse_args(argv)
     if a.help:
         return a
@@ -239,6 +242,20 @@ def _main(argv):
         return 2
     if a.help:
         sys.stdout.write(USAGE)
+        return 0
+    if a.from_json:
+        with open(a.from_json) as f:
+            d = json.load(f)
+        out_dir = a.out or os.path.dirname(os.path.abspath(a.from_json))
+        fuzz = None
+        fuzz_path = a.fuzz_summary or os.path.join(runner.ROOT, d["meta"].get("fuzz_path", ""))
+        if os.path.isfile(fuzz_path):
+            with open(fuzz_path) as f:
+                fuzz = json.load(f)
+        d["meta"]["fuzz_path"] = os.path.relpath(fuzz_path, runner.ROOT)
+        report.write_report(out_dir, d["samples"], [tuple(e) for e in d["errors"]], d["notes"],
+                            d["meta"], fuzz)
+        runner.log("report rewritten: %s" % os.path.join(out_dir, "REPORT.md"))
         return 0
     t_start = time.time()
     bazel = runner.Bazel(a.bazel_output_base or os.environ.get("GMPLAB_BAZEL_OUTPUT_BASE"))
