@@ -184,7 +184,9 @@ struct Recursion {
 __attribute__((noinline)) uint64_t Recurse(Recursion* r, size_t depth) {
   volatile char buf[256];
   for (size_t i = 0; i < sizeof buf; i += 64) buf[i] = static_cast<char>(depth);
-  const size_t left = reinterpret_cast<uintptr_t>(&buf[0]) -
+  // The frame address, not &buf: under ASan's detect_stack_use_after_return
+  // locals live on a fake stack elsewhere.
+  const size_t left = reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) -
                       reinterpret_cast<uintptr_t>(r->stack.lo);
   if (left < r->lowest_left) r->lowest_left = left;
   uint64_t below = 0;
@@ -278,7 +280,7 @@ TEST(StackDeathTest, CompactCanaryBreachDirect) {
 __attribute__((noinline)) uint64_t DeepBelow(Recursion* r, int depth) {
   volatile char buf[256];
   for (size_t i = 0; i < sizeof buf; i += 8) buf[i] = 1;
-  const auto here = reinterpret_cast<intptr_t>(&buf[0]);
+  const auto here = reinterpret_cast<intptr_t>(__builtin_frame_address(0));
   const auto lo = reinterpret_cast<intptr_t>(r->stack.lo);
   uint64_t below = 0;
   if (here > lo - 1024) below = DeepBelow(r, depth + 1);
