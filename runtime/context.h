@@ -189,8 +189,8 @@ GMP_ALWAYS_INLINE void SwitchContextFast(Context* from, Context* to) {
   to->running = true;
   const SwitchResult r = gmp_context_switch(to_sp, from);
   // Resumed, maybe on another thread: record where the context we came from
-  // stopped (null when it finished, see ExitContext), and mark this one
-  // running.
+  // stopped and that it no longer runs (r.from is null when it finished, see
+  // ExitContext; `from` itself was marked running by whoever resumed it).
   if (r.from != nullptr) {
     r.from->sp = r.old_sp;
     r.from->running = false;
