@@ -34,15 +34,17 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,b
                        [--timeout SECONDS] [--bazel-output-base DIR] [--no-build]
                        [--from-json DIR/samples.json]
 
-  --quick          3 repetitions, short runs (about 3 minutes here)
+  --quick          3 repetitions, procs 1 and the CPUs, MillionParked with 200,000
+                   goroutines: a few minutes here
   --variants=LIST  gmplab variants, or none (default: every non-canary variant in variants/)
   --peers=LIST     peers among go,boost_fiber,tbb,thread, or none (default: all)
-  --procs=LIST     processor counts, e.g. 1,2,4 (default: 1,2,4,... up to 2x the CPUs)
+  --procs=LIST     processor counts, e.g. 1,2,4 (default: 1,2,4,... up to 2x the CPUs;
+                   1 and the CPUs with --quick)
   --workloads=LIST only these workloads (default: all; see bench/README.md)
   --out DIR        output directory (default: reports/<date>-<host>)
   --reps N         repetitions per cell (default 10; 3 with --quick)
-  --min-time S     minimum seconds per repetition (default 0.05; 0.02 with --quick)
-  --million N      goroutines in MillionParked (default 1000000)
+  --min-time S     minimum seconds per repetition (default 0.05; 0.01 with --quick)
+  --million N      goroutines in MillionParked (default 1000000; 200000 with --quick)
   --million-reps N MillionParked repetitions, one cold process each (default 3; 1 with --quick)
   --million-variants=LIST  variants that run MillionParked (default go_default,compact_stacks,
                    go_default only with --quick: the stack policy is what changes its
@@ -117,7 +119,12 @@ def parse_args(argv):
     a = ap.parse_args(argv)
     if a.help:
         return a
-    a.procs = parse_procs(a.procs) if a.procs is not None else default_procs(os.cpu_count() or 1)
+    if a.procs is not None:
+        a.procs = parse_procs(a.procs)
+    elif a.quick:  # 1 and the CPUs: the sweep past the CPUs is the full run's
+        a.procs = sorted({1, os.cpu_count() or 1})
+    else:
+        a.procs = default_procs(os.cpu_count() or 1)
     if a.peers is None:
         a.peers = list(catalog.PEERS)
     elif a.peers == "none":
@@ -144,11 +151,11 @@ def parse_args(argv):
     if a.reps < 1:
         raise UsageError("--reps must be at least 1")
     if a.min_time is None:
-        a.min_time = 0.02 if a.quick else 0.05
+        a.min_time = 0.01 if a.quick else 0.05
     if a.min_time <= 0:
         raise UsageError("--min-time must be positive")
     if a.million is None:
-        a.million = 1000000
+        a.million = 200000 if a.quick else 1000000
     if a.million < 1:
         raise UsageError("--million must be positive")
     if a.million_reps is None:
