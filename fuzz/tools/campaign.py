@@ -172,6 +172,23 @@ def reason_in(text):
     return "unknown (see the log)"
 
 
+def reason_by_replay(binary, artifact, env, timeout, runs=3):
+    """Replays `artifact` until it fails (at most `runs` times) and returns
+    the reason it printed, or None if it passed every time. libFuzzer's
+    -fork mode keeps only the tail of a crashing job's log."""
+    for _ in range(runs):
+        try:
+            p = subprocess.run([binary, "-timeout=%d" % timeout, artifact],
+                               env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
+                               errors="replace", timeout=timeout * 3 + 30)
+        except subprocess.TimeoutExpired:
+            return "hang (replay ran past %d s)" % (timeout * 3 + 30)
+        if p.returncode != 0:
+            return reason_in(p.stdout)
+    return None
+
+
 def findings_in(results_dir, logs, label, config, variant, target):
     found = []
     for path in sorted(glob.glob(os.path.join(results_dir, "*-*"))):
@@ -267,6 +284,13 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
         "peak_rss_mb": max([s["peak_rss_mb"] for s in per_log] or [0]),
     }
     findings = findings_in(out, logs, label, config, variant, target)
+    for f in findings:
+        if f["reason"].startswith(("unknown", "ERROR: libFuzzer: deadly",
+                                   "==")) and f["kind"] == "crash":
+            r = reason_by_replay(binary, os.path.join(ROOT, f["artifact"]), env,
+                                 args.timeout)
+            f["reason"] = (r + " (on replay)") if r else (
+                f["reason"] + "; passed 3 replays (flaky)")
     merged = 0
     if not args.no_merge and count_files(new_corpus) > 0:
         before = count_files(seeds)
@@ -292,6 +316,9 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
         "findings": findings,
     }
     result.update(stats)
+    if args.keep_going and wall > 0:
+        # -fork mode prints the current rate only; report the average.
+        result["exec_per_sec"] = int(stats["executions"] / wall)
     if stats["executions"] == 0 and not findings:
         result["error"] = "libFuzzer ran no input (exit %d); see %s" % (
             rc, os.path.relpath(main_log, ROOT))
