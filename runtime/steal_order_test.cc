@@ -36,6 +36,15 @@ TEST(StealOrder, CoprimeWalkVisitsEveryPOnce) { ExpectEachOnce<CoprimeWalk>(); }
 TEST(StealOrder, SequentialVisitsEveryPOnce) {
   ExpectEachOnce<SequentialOrder>();
 }
+TEST(StealOrder, RandomStartVisitsEveryPOnce) {
+  ExpectEachOnce<RandomStart>();
+}
+TEST(StealOrder, RandomStartWalksInIndexOrder) {
+  RandomStart order(5);
+  uint32_t out[5];
+  ASSERT_EQ(order.Fill(7, 0, out, [](uint32_t) { return 0; }), 5u);
+  for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(out[i], (2 + i) % 5);
+}
 TEST(StealOrder, LongestQueueVisitsEveryPOnce) {
   ExpectEachOnce<LongestQueue>();
 }

@@ -18,7 +18,7 @@ load("//runtime:tests.bzl", "RUNTIME_TESTS")
 load("//bench:defs.bzl", "gmp_variant_benchmarks")
 load("//fuzz:defs.bzl", "gmp_variant_fuzzers")
 
-_STEAL_ORDERS = ["CoprimeWalk", "SequentialOrder", "RandomVictim", "LongestQueue"]
+_STEAL_ORDERS = ["CoprimeWalk", "SequentialOrder", "RandomStart", "RandomVictim", "LongestQueue"]
 _STEAL_AMOUNTS = ["StealHalf", "StealOne"]
 _SPIN_LIMITS = ["GoSpinLimit", "NoSpin", "UnboundedSpin", "FixedSpin", "TokioSpinLimit"]
 _STACKS = ["GuardedStacks", "CompactStacks"]

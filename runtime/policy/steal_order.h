@@ -63,6 +63,26 @@ class SequentialOrder {
   uint32_t nprocs_;
 };
 
+// RandomStart is Tokio's order: start at a random P and walk the others in
+// index order. Cheaper than CoprimeWalk, but neighbours are always visited
+// in the same relative order.
+class RandomStart {
+ public:
+  static constexpr const char* kName = "RandomStart";
+  static constexpr bool kVisitsEachOnce = true;
+
+  explicit RandomStart(uint32_t nprocs) : nprocs_(nprocs) {}
+  template <class Len>
+  uint32_t Fill(uint32_t rnd, uint32_t, uint32_t* out, Len&&) const {
+    uint32_t start = rnd % nprocs_;
+    for (uint32_t i = 0; i < nprocs_; ++i) out[i] = (start + i) % nprocs_;
+    return nprocs_;
+  }
+
+ private:
+  uint32_t nprocs_;
+};
+
 // RandomVictim picks each victim uniformly at random, with repetition, as
 // many times as there are Ps: cheap, but may miss a P in a pass.
 class RandomVictim {
