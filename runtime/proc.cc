@@ -20,6 +20,10 @@
 // The thread that calls gmp::Run is not an M: it creates the main G, starts
 // the first M and sleeps until main returns, then stops every M, joins every
 // thread and frees everything. So Run is reentrant and leaves nothing behind.
+// Goroutines still alive stop at their next scheduling point or runtime call
+// (a preempt request is posted to each running one) and are reclaimed
+// without unwinding. Two kinds delay Run's return: one inside a Syscall
+// (until the call returns) and one looping without any runtime call.
 //
 // ## Invariants
 //
