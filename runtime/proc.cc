@@ -152,7 +152,10 @@ Stats last_stats;
 
 constexpr int32_t kGfreeLocalMax = 64;     // gfput moves half beyond this
 constexpr int32_t kGfreeBatch = 32;        // moves between P and global
-constexpr int32_t kGfreeStackMax = 4096;   // global Gs that keep stacks
+// Global dead Gs that keep their stacks. The stack pool never returns memory
+// to the OS either, so dropping a stack only costs a later re-acquire; keep
+// them (up to a million) and spawn bursts after the first reuse both.
+constexpr int32_t kGfreeStackMax = 1 << 20;
 constexpr int64_t kGoidBatch = 16;         // goroutine ids cached per P
 constexpr int kMaxProcs = 1024;
 
