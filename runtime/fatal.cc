@@ -33,6 +33,11 @@ void Throw(std::string_view msg) {
     usleep(200 * 1000);
     std::abort();
   }
+  // stderr is unbuffered, and glibc formats for an unbuffered stream through
+  // an 8 KiB buffer on the caller's stack: more than a compact goroutine
+  // stack holds. A static buffer (flushed below) avoids that. (Added by sync.)
+  static char stderr_buf[4096];
+  std::setvbuf(stderr, stderr_buf, _IOFBF, sizeof stderr_buf);
   std::fprintf(stderr, "fatal error: %.*s\n", static_cast<int>(msg.size()),
                msg.data());
   if (G* gp = getg(); gp != nullptr) {

@@ -34,6 +34,7 @@
 #include <mutex>
 #include <vector>
 
+#include "runtime/sanitizer.h"
 #include "runtime/signal_stack.h"
 
 namespace gmp::internal {
@@ -42,7 +43,10 @@ enum class StackKind { kGuarded, kCompact };
 
 // Default sizes (usable bytes, guard not included).
 inline constexpr size_t kGuardedStackSize = 64 * 1024;
-inline constexpr size_t kCompactStackSize = 8 * 1024;
+// Sanitizers grow every frame (ASan's redzones, TSan's shadow calls), so a
+// sanitized build gets 4x the compact size; the guarded size already has room.
+inline constexpr size_t kCompactStackSize =
+    (GMP_HAVE_ASAN || GMP_HAVE_TSAN ? 4 : 1) * 8 * 1024;
 // kStackGuardSize is the guard region under every guarded stack. A bigger
 // guard costs only address space and catches frames larger than a page.
 inline constexpr size_t kStackGuardSize = 16 * 1024;
