@@ -1088,12 +1088,12 @@ static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
   const bool exiting = sched->exiting.load(std::memory_order_acquire);
   switch (after) {
     case After::kYield:
-      gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-      if (!exiting) runqput(mp->p, gp, false);
-      return nullptr;
     case After::kPreempt:
+      // As in Go, a yielding or preempted G goes to the global queue, not
+      // the local one: local yielders would otherwise starve everything in
+      // the global queue whenever the fairness tick is off (fairness_off).
       gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-      mp->p->counters.Bump(kPreempts);
+      if (after == After::kPreempt) mp->p->counters.Bump(kPreempts);
       if (!exiting) {
         sched->lock.lock();
         globrunqput(gp);
