@@ -188,10 +188,20 @@ void goroutine_entry(void* arg);
 
 }  // namespace
 
-M* CurrentM() { return tls_m; }
-
-G* getg() {
+// CurrentM and getg are the only readers of tls_m on goroutine stacks, and
+// they are noinline on purpose: a goroutine may resume on another thread
+// after any switch, and a compiler that inlines a thread-local read treats
+// the variable's address as fixed for the whole caller, so it would reuse
+// the old thread's M. (The runtime is one unity TU per variant, so without
+// noinline this read would be inlined everywhere.)
+__attribute__((noinline)) M* CurrentM() {
   M* mp = tls_m;
+  asm volatile("" ::: "memory");
+  return mp;
+}
+
+__attribute__((noinline)) G* getg() {
+  M* mp = CurrentM();
   return mp != nullptr ? mp->curg.load(std::memory_order_relaxed) : nullptr;
 }
 
@@ -1259,7 +1269,7 @@ void goready(G* gp) {
     Throw(absl::StrCat("goready: goroutine ", gp->goid, " is ",
                        GStatusString(expected), ", not waiting"));
   }
-  M* mp = tls_m;
+  M* mp = CurrentM();
   P* pp = mp != nullptr ? mp->p : nullptr;
   if (pp != nullptr) {
     pp->counters.Bump(kGoready);

@@ -231,19 +231,10 @@ TEST_P(ProcTest, InvariantsHoldUnderChurn) {
   EXPECT_EQ(err, "");
 }
 
-// Several goroutines stop the world at once (fuzz finding F1): each waits
-// its turn; every check passes.
-//
-// KNOWN BUG, disabled so the suite stays green: at procs >= 2 this fails
-// about 4 runs in 5 with "fatal error: gmp::Gosched called outside a runtime"
-// from StopTheWorld's try-lock/Gosched loop, i.e. getg() (tls_m->curg) is
-// null inside a running goroutine, which means some M's g0 ran on another
-// thread or cleared curg while its goroutine ran. Same symptom as fuzz
-// findings F2/F3 (fuzz/FINDINGS.md). Reproduce:
-//   bazel test //variants:go_default_proc_test --runs_per_test=5 \
-//     --test_arg=--gtest_also_run_disabled_tests \
-//     --test_arg=--gtest_filter='*ConcurrentStopTheWorld*'
-TEST_P(ProcTest, DISABLED_ConcurrentStopTheWorld) {
+// Several goroutines stop the world at once (fuzz findings F1-F3): each
+// waits its turn; every check passes. This caught getg() reading a stale
+// thread-local M after a goroutine moved threads (see CurrentM in proc.cc).
+TEST_P(ProcTest, ConcurrentStopTheWorld) {
   std::atomic<int> done{0};
   std::atomic<int> bad{0};
   std::atomic<bool> stop{false};
