@@ -32,7 +32,7 @@ def gmp_variant_benchmarks(name, lib, tags = []):
     # and finish without errors on this variant (never a timing assertion).
     native.sh_test(
         name = name + "_bench_smoke_test",
-        size = "medium",
+        size = "small",
         srcs = ["//bench:smoke_test.sh"],
         args = ["$(location :%s_bench)" % name],
         data = [":%s_bench" % name],
