@@ -26,8 +26,15 @@ TEST(Trace, SchedtraceLines) {
 
 TEST(TraceDeathTest, SigquitDumpsGoroutines) {
   EXPECT_EXIT(gmp::Run([] {
-    Go([] { Sleep(absl::Seconds(30)); });
-    Gosched();
+    // Goroutine 2 must be asleep when the signal comes: wait until it has
+    // started, then give it ample time to park.
+    static std::atomic<bool> started{false};
+    Go([] {
+      started.store(true);
+      Sleep(absl::Seconds(30));
+    });
+    while (!started.load()) Gosched();
+    Sleep(absl::Milliseconds(100));
     raise(SIGQUIT);
     Sleep(absl::Seconds(30));
   }, Options{2, 0}),
