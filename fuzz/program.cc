@@ -173,7 +173,6 @@ struct Ctx {
   std::unique_ptr<std::atomic<int>[]> finished;  // per node
   std::atomic<int> done{0};                      // nodes finished
   std::atomic<int> syscalls{0};                  // Syscall steps run
-  std::atomic<bool> in_stw{false};               // a CheckWorld is running
   gmp::Mutex mu[kMutexes];
   std::atomic<int> holders[kMutexes] = {};
   std::vector<std::unique_ptr<std::atomic<uint8_t>[]>> seen;  // per group
@@ -354,19 +353,12 @@ class Goroutine {
   }
 
   // CheckWorld stops the world and checks the scheduler's invariants. Two
-  // goroutines stopping the world at once crash the runtime today (finding
-  // F1 in fuzz/FINDINGS.md), so by default a goroutine skips the check while
-  // another one runs it; GMP_FUZZ_CONCURRENT_STW=1 lets them overlap.
+  // goroutines may do so at once: the second waits its turn (this is what
+  // found F1-F3 in fuzz/FINDINGS.md).
   void CheckWorld() {
-    static const bool concurrent = [] {
-      const char* e = std::getenv("GMP_FUZZ_CONCURRENT_STW");
-      return e != nullptr && e[0] == '1';
-    }();
-    if (!concurrent && ctx_.in_stw.exchange(true)) return;
     std::string broken = gmp::internal::CheckSchedInvariants();
     FUZZ_CHECK(broken.empty(), "scheduler invariants with the world stopped",
                "%s", broken.c_str());
-    if (!concurrent) ctx_.in_stw.store(false);
   }
 
   void Exec(const Step& s) {
