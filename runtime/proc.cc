@@ -1440,9 +1440,10 @@ void Run(absl::AnyInvocable<void() &&> main, Options options)
     internal::globrunqput(mg);
     s->main_started.store(true, std::memory_order_release);
   }
-  internal::startm(nullptr, false);
+  // The monitors (and the SIGQUIT handler) are in place before main can run.
   internal::SysmonStart();
   internal::TraceStart();
+  internal::startm(nullptr, false);
 
   s->main_done.Sleep();
 
