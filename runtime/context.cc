@@ -33,30 +33,10 @@ void gmp_context_trampoline();
 
 namespace gmp::internal {
 
-void InitThreadContext(Context* ctx) {
-  *ctx = Context{};
-  ctx->is_thread = true;
-  ctx->running = true;
-  sanitizer::AsanCurrentStackBounds(&ctx->stack_lo, &ctx->stack_size);
-  ctx->tsan_fiber = sanitizer::TsanCurrentFiber();
-  ctx->owns_tsan_fiber = false;
-}
-
 void MakeContext(Context* ctx, void* stack_lo, size_t size, ContextEntry entry,
                  void* arg) {
+  context_internal::ResetForEntry(ctx, stack_lo, size, entry, arg);
   const auto lo = reinterpret_cast<uintptr_t>(stack_lo);
-  if (stack_lo == nullptr || size < 1024 || (lo & 15) != 0) {
-    Throw("MakeContext: bad stack (null, under 1 KiB, or not 16-byte aligned)");
-  }
-  if (ctx->owns_tsan_fiber) sanitizer::TsanDestroyFiber(ctx->tsan_fiber);
-  // Frames of a previous user of this stack that never returned leave ASan
-  // redzones behind.
-  sanitizer::AsanUnpoison(stack_lo, size);
-  *ctx = Context{};
-  ctx->entry = entry;
-  ctx->arg = arg;
-  ctx->stack_lo = stack_lo;
-  ctx->stack_size = size;
   // The initial frame sits at the top of the stack; popping it leaves rsp
   // 16-byte aligned for the trampoline's call, as the ABI wants, and puts the
   // Context* in rbx.
@@ -72,13 +52,6 @@ __attribute__((noinline)) void SwitchContext(Context* from, Context* to) {
   SwitchContextFast(from, to);
 }
 
-void ContextNotSuspended(const Context* to) {
-  Throw(to->entry == nullptr && !to->is_thread
-            ? "SwitchContext to a context that was never made"
-            : "SwitchContext to a context that is not suspended (running, "
-              "finished, or resumed twice)");
-}
-
 void ExitContext(Context* to) {
   if (to->sp == nullptr || to->running) ContextNotSuspended(to);
   if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
@@ -92,12 +65,6 @@ void ExitContext(Context* to) {
   // stays marked running until MakeContext makes it anew.
   gmp_context_switch(to->sp, nullptr);
   __builtin_unreachable();
-}
-
-void DestroyContext(Context* ctx) {
-  if (ctx->owns_tsan_fiber) sanitizer::TsanDestroyFiber(ctx->tsan_fiber);
-  ctx->tsan_fiber = nullptr;
-  ctx->owns_tsan_fiber = false;
 }
 
 }  // namespace gmp::internal

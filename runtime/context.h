@@ -146,13 +146,21 @@ void SwitchContext(Context* from, Context* to);
 // Afterwards it may be reused with MakeContext or InitThreadContext.
 void DestroyContext(Context* ctx);
 
-#if !GMP_CONTEXT_UCONTEXT
-static_assert(offsetof(Context, sp) == GMP_CONTEXT_SP);
-
 // ContextNotSuspended is the fatal error for a switch to a context that is
 // not suspended: it is running (here or on another thread), it finished, or
 // it was never made.
 [[noreturn]] void ContextNotSuspended(const Context* to);
+
+namespace context_internal {
+// ResetForEntry is the part of MakeContext both switch implementations share
+// (context_common.cc): it checks the stack, drops a fiber of a previous use,
+// unpoisons the stack for ASan and records entry, arg and the stack bounds.
+void ResetForEntry(Context* ctx, void* stack_lo, size_t size,
+                   ContextEntry entry, void* arg);
+}  // namespace context_internal
+
+#if !GMP_CONTEXT_UCONTEXT
+static_assert(offsetof(Context, sp) == GMP_CONTEXT_SP);
 
 // SwitchResult is what the resumed side of gmp_context_switch receives: the
 // stack pointer of the context that was switched out, and that context.

@@ -32,28 +32,9 @@ namespace {
 
 }  // namespace
 
-void InitThreadContext(Context* ctx) {
-  *ctx = Context{};
-  ctx->is_thread = true;
-  ctx->running = true;
-  sanitizer::AsanCurrentStackBounds(&ctx->stack_lo, &ctx->stack_size);
-  ctx->tsan_fiber = sanitizer::TsanCurrentFiber();
-  ctx->owns_tsan_fiber = false;
-}
-
 void MakeContext(Context* ctx, void* stack_lo, size_t size, ContextEntry entry,
                  void* arg) {
-  const auto lo = reinterpret_cast<uintptr_t>(stack_lo);
-  if (stack_lo == nullptr || size < 1024 || (lo & 15) != 0) {
-    Throw("MakeContext: bad stack (null, under 1 KiB, or not 16-byte aligned)");
-  }
-  if (ctx->owns_tsan_fiber) sanitizer::TsanDestroyFiber(ctx->tsan_fiber);
-  sanitizer::AsanUnpoison(stack_lo, size);
-  *ctx = Context{};
-  ctx->entry = entry;
-  ctx->arg = arg;
-  ctx->stack_lo = stack_lo;
-  ctx->stack_size = size;
+  context_internal::ResetForEntry(ctx, stack_lo, size, entry, arg);
   if (getcontext(&ctx->uc) != 0) Throw("MakeContext: getcontext failed");
   ctx->uc.uc_stack.ss_sp = stack_lo;
   ctx->uc.uc_stack.ss_size = size;
@@ -63,16 +44,9 @@ void MakeContext(Context* ctx, void* stack_lo, size_t size, ContextEntry entry,
               static_cast<unsigned int>(p), static_cast<unsigned int>(p >> 32));
 }
 
-[[noreturn]] void NotSuspended(const Context* to) {
-  Throw(to->entry == nullptr && !to->is_thread
-            ? "SwitchContext to a context that was never made"
-            : "SwitchContext to a context that is not suspended (running, "
-              "finished, or resumed twice)");
-}
-
 __attribute__((noinline)) void SwitchContext(Context* from, Context* to) {
   if (to->running || (to->entry == nullptr && !to->is_thread)) {
-    NotSuspended(to);
+    ContextNotSuspended(to);
   }
   if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
     to->tsan_fiber = sanitizer::TsanCreateFiber();
@@ -89,7 +63,7 @@ __attribute__((noinline)) void SwitchContext(Context* from, Context* to) {
 
 void ExitContext(Context* to) {
   if (to->running || (to->entry == nullptr && !to->is_thread)) {
-    NotSuspended(to);
+    ContextNotSuspended(to);
   }
   if (GMP_HAVE_TSAN && to->tsan_fiber == nullptr) {
     to->tsan_fiber = sanitizer::TsanCreateFiber();
@@ -100,12 +74,6 @@ void ExitContext(Context* to) {
   to->running = true;  // the dying context stays marked running
   setcontext(&to->uc);
   Throw("setcontext failed");
-}
-
-void DestroyContext(Context* ctx) {
-  if (ctx->owns_tsan_fiber) sanitizer::TsanDestroyFiber(ctx->tsan_fiber);
-  ctx->tsan_fiber = nullptr;
-  ctx->owns_tsan_fiber = false;
 }
 
 }  // namespace gmp::internal
