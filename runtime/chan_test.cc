@@ -15,23 +15,13 @@
 
 #include "gtest/gtest.h"
 #include "runtime/gmp.h"
+#include "runtime/test_util.h"
 
 namespace gmp {
 namespace {
 
-// RunOn runs `fn` as the main goroutine of a runtime with `procs` Ps.
-template <class F>
-void RunOn(int procs, F fn) {
-  Options options;
-  options.procs = procs;
-  Run(std::move(fn), options);
-}
-
-// Death tests re-run the binary: a fork of a process whose earlier tests
-// started runtime threads would inherit a runtime without them.
-void UseThreadsafeDeathTests() {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-}
+using testing_util::RunOn;
+using testing_util::UseThreadsafeDeathTests;
 
 class ChanProcsTest : public testing::TestWithParam<int> {};
 INSTANTIATE_TEST_SUITE_P(Procs, ChanProcsTest, testing::Values(1, 2, 4));

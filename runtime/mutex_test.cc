@@ -9,20 +9,13 @@
 
 #include "gtest/gtest.h"
 #include "runtime/gmp.h"
+#include "runtime/test_util.h"
 
 namespace gmp {
 namespace {
 
-template <class F>
-void RunOn(int procs, F fn) {
-  Options options;
-  options.procs = procs;
-  Run(std::move(fn), options);
-}
-
-void UseThreadsafeDeathTests() {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-}
+using testing_util::RunOn;
+using testing_util::UseThreadsafeDeathTests;
 
 // LockEitherWay takes `mu` with Lock, or by polling TryLock.
 void LockEitherWay(Mutex& mu, bool poll)

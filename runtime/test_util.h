@@ -1,0 +1,31 @@
+// runtime/test_util.h — helpers shared by the runtime's tests.
+//
+// Test-only: included by *_test.cc files, never by the runtime itself.
+#ifndef GMPLAB_RUNTIME_TEST_UTIL_H_
+#define GMPLAB_RUNTIME_TEST_UTIL_H_
+
+#include <utility>
+
+#include "gtest/gtest.h"
+#include "runtime/gmp.h"
+
+namespace gmp::testing_util {
+
+// RunOn runs `fn` as the main goroutine of a runtime with `procs` Ps.
+template <class F>
+void RunOn(int procs, F fn) {
+  Options options;
+  options.procs = procs;
+  Run(std::move(fn), options);
+}
+
+// UseThreadsafeDeathTests makes death tests re-run the binary: a fork of a
+// process whose earlier tests started runtime threads would inherit a
+// runtime without them.
+inline void UseThreadsafeDeathTests() {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+}
+
+}  // namespace gmp::testing_util
+
+#endif  // GMPLAB_RUNTIME_TEST_UTIL_H_
