@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "runtime/gmp.h"
+#include "runtime/test_util.h"
 #include "runtime/stw.h"
 
 namespace gmp {
@@ -21,16 +22,7 @@ bool ThreadAlive(int64_t tid) {
   return access(("/proc/self/task/" + std::to_string(tid)).c_str(), F_OK) == 0;
 }
 
-template <class Cond>
-bool WaitFor(Cond cond, double seconds = 20) {
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::duration<double>(seconds);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    Gosched();
-  }
-  return true;
-}
+using testing_util::WaitFor;
 
 class LockOSThreadTest : public ::testing::TestWithParam<int> {
  protected:

@@ -691,20 +691,23 @@ static inline void WakeIfNeeded(bool published_by_rmw = false) {
   }
 }
 
+// midle_enter re-arms mp's note and puts mp on the idle list, unless the
+// runtime is exiting (then false: mp must not sleep). mp's g0.
+static bool midle_enter(M* mp) {
+  mp->park.Clear();
+  LockGuard l(sched->lock);
+  if (sched->exiting.load(std::memory_order_relaxed)) return false;
+  mput(mp);
+  sched->counters.Add(kParks);
+  return true;
+}
+
 // stopm parks mp on the idle list until startm hands it a P (or the runtime
 // exits). mp holds no P and is not spinning. mp's g0.
 void stopm(M* mp) {
   if (mp->p != nullptr) Throw("stopm holding p");
   if (mp->spinning) Throw("stopm spinning");
-  mp->park.Clear();
-  sched->lock.lock();
-  if (sched->exiting.load(std::memory_order_relaxed)) {
-    sched->lock.unlock();
-    return;
-  }
-  mput(mp);
-  sched->counters.Add(kParks);
-  sched->lock.unlock();
+  if (!midle_enter(mp)) return;
   mp->park.Sleep();
   P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed);
   if (pp != nullptr) {
@@ -716,15 +719,7 @@ void stopm(M* mp) {
 // stopm_timed is stopm with a deadline, used by the M that sleeps until the
 // next timer. Returns with a P if one was handed over, else without.
 static void stopm_timed(M* mp, int64_t ns) {
-  mp->park.Clear();
-  sched->lock.lock();
-  if (sched->exiting.load(std::memory_order_relaxed)) {
-    sched->lock.unlock();
-    return;
-  }
-  mput(mp);
-  sched->counters.Add(kParks);
-  sched->lock.unlock();
+  if (!midle_enter(mp)) return;
   if (!mp->park.SleepFor(ns)) {
     // Timed out: take ourselves off the idle list, unless a waker already
     // took us (then its Wakeup is coming).

@@ -4,6 +4,7 @@
 #ifndef GMPLAB_RUNTIME_TEST_UTIL_H_
 #define GMPLAB_RUNTIME_TEST_UTIL_H_
 
+#include <chrono>
 #include <utility>
 
 #include "gtest/gtest.h"
@@ -24,6 +25,19 @@ void RunOn(int procs, F fn) {
 // runtime without them.
 inline void UseThreadsafeDeathTests() {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
+}
+
+// WaitFor yields (from a goroutine) until `cond` holds; false after
+// `seconds` without.
+template <class Cond>
+bool WaitFor(Cond cond, double seconds = 20) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration<double>(seconds);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    Gosched();
+  }
+  return true;
 }
 
 }  // namespace gmp::testing_util
