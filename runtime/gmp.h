@@ -105,6 +105,8 @@ struct Stats {
   int64_t preempts = 0;       // preemption requests honoured
   int64_t syscalls = 0;       // Syscall calls
   int64_t retakes = 0;        // Ps retaken by sysmon from syscalls
+  int64_t syscall_steals = 0; // Ps taken back by exitsyscall from another
+                              // M's syscall
   int64_t threads = 0;        // Ms created
   std::string variant;        // the policy choices this runtime was built with
 };

@@ -1355,6 +1355,7 @@ Stats CollectStats(Sched* s) {
   st.preempts = v[kPreempts];
   st.syscalls = v[kSyscalls];
   st.retakes = v[kRetakes];
+  st.syscall_steals = v[kSyscallSteals];
   st.threads = v[kThreads];
   st.variant = policy::DescribeVariant();
   return st;

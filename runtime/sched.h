@@ -122,7 +122,7 @@ int64_t NextTimer();       // the next deadline, or 0; any thread
 void TimersReset();        // Run's thread, at start and end
 
 // --- syscall.cc ---
-bool RetakeSyscallPs(int64_t now);  // sysmon; true if a P is in a syscall
+int RetakeSyscallPs(int64_t now);  // sysmon; how many Ps it retook
 
 // --- sysmon.cc ---
 void SysmonStart();

@@ -31,6 +31,7 @@ enum Counter : int {
   kPreempts,
   kSyscalls,
   kRetakes,
+  kSyscallSteals,
   kThreads,
   kNumCounters,
 };

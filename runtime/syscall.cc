@@ -60,14 +60,32 @@ void exitsyscall() {
   // the P may have been retaken, run elsewhere and be in another M's
   // syscall by now.)
   M* expected = mp;
-  if (oldp != nullptr &&
-      oldp->syscall_m.compare_exchange_strong(expected, nullptr,
-                                              std::memory_order_acq_rel)) {
+  if (oldp != nullptr && oldp->syscall_m.compare_exchange_strong(
+                             expected, nullptr, std::memory_order_acq_rel)) {
     oldp->status.store(PStatus::kRunning, std::memory_order_relaxed);
     mp->p = oldp;  // oldp->m is still mp
     sched->nmsyscall.fetch_sub(1);
     gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
     return;
+  }
+  // Still fast: our old P sits in another M's syscall (that M took it after
+  // ours was retaken). A P in a syscall is as good as idle, so take it from
+  // that M, which finds it gone when its own call returns. Two goroutines
+  // that ping-pong through blocking calls on one P thus pass the P between
+  // their threads directly, without waiting for sysmon. Not while a
+  // stop-the-world is collecting the Ps.
+  if (oldp != nullptr && !sched->gcwaiting.load(std::memory_order_acquire)) {
+    M* holder = oldp->syscall_m.load(std::memory_order_acquire);
+    if (holder != nullptr && oldp->syscall_m.compare_exchange_strong(
+                                 holder, nullptr, std::memory_order_acq_rel)) {
+      oldp->m = mp;
+      oldp->status.store(PStatus::kRunning, std::memory_order_relaxed);
+      mp->p = oldp;
+      sched->nmsyscall.fetch_sub(1);
+      oldp->counters.Bump(kSyscallSteals);
+      gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+      return;
+    }
   }
   P* pp = nullptr;
   sched->lock.lock();
@@ -93,16 +111,15 @@ void exitsyscall() {
 // RetakeSyscallPs is sysmon's half: a P whose M has been in one Syscall for
 // more than 20 us is taken away and handed off, when there is other work
 // for it (or nobody idle or spinning to pick work up); after 10 ms always.
-// Returns whether some P is in a syscall (sysmon then polls faster).
-bool RetakeSyscallPs(int64_t now) {
+// Returns how many Ps it retook (sysmon then keeps polling fast).
+int RetakeSyscallPs(int64_t now) {
   constexpr int64_t kRetakeNs = 20 * 1000;
   constexpr int64_t kAlwaysNs = 10 * 1000 * 1000;
-  bool any = false;
+  int retaken = 0;
   for (P* pp : sched->allp) {
     if (pp->status.load(std::memory_order_acquire) != PStatus::kSyscall) {
       continue;
     }
-    any = true;
     uint32_t t = pp->syscalltick.load(std::memory_order_relaxed);
     if (t != pp->sysmon_syscalltick) {
       pp->sysmon_syscalltick = t;
@@ -113,21 +130,20 @@ bool RetakeSyscallPs(int64_t now) {
     if (in < kRetakeNs) continue;
     if (pp->runq.Empty() &&
         sched->runqsize.load(std::memory_order_relaxed) == 0 &&
-        sched->nmspinning.load() + sched->npidle.load() > 0 &&
-        in < kAlwaysNs) {
+        sched->nmspinning.load() + sched->npidle.load() > 0 && in < kAlwaysNs) {
       continue;  // nothing for it to do, and others are free anyway
     }
     M* sm = pp->syscall_m.load(std::memory_order_acquire);
-    if (sm != nullptr &&
-        pp->syscall_m.compare_exchange_strong(sm, nullptr,
-                                              std::memory_order_acq_rel)) {
+    if (sm != nullptr && pp->syscall_m.compare_exchange_strong(
+                             sm, nullptr, std::memory_order_acq_rel)) {
       pp->m = nullptr;
       pp->status.store(PStatus::kIdle, std::memory_order_relaxed);
       sched->counters.Add(kRetakes);
       handoffp(pp);
+      ++retaken;
     }
   }
-  return any;
+  return retaken;
 }
 
 }  // namespace gmp::internal

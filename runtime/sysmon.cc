@@ -1,7 +1,8 @@
 // runtime/sysmon.cc — sysmon, the runtime's monitor thread.
 //
 // A plain thread (not an M: it never holds a P or runs goroutines) that
-// wakes every millisecond or so and
+// wakes every 20 us while it finds Ps to retake, backing off to 1 ms when
+// it finds none (10 ms when every P is idle), and
 //   * asks a goroutine that has run for more than 10 ms without a new time
 //     slice (its M's exectick unchanged) to yield: it sets G.preempt, which
 //     CheckPreemptAndFuzzYield honours at the goroutine's next runtime call.
@@ -12,7 +13,9 @@
 //   * retakes Ps held in a Syscall for more than 20 us (RetakeSyscallPs in
 //     syscall.cc) and hands them off.
 #include <pthread.h>
+#include <sys/prctl.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "runtime/gmp.h"
@@ -28,7 +31,10 @@ pthread_t sysmon_thread;
 std::atomic<bool> sysmon_stop{false};
 Note sysmon_note;
 
-void Retake(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+// Retake asks goroutines that ran too long to yield; returns how many it
+// asked.
+int Retake(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  int asked = 0;
   for (M* mp = sched->allm; mp != nullptr; mp = mp->alllink) {
     G* gp = mp->curg.load(std::memory_order_acquire);
     uint32_t tick = mp->exectick.load(std::memory_order_relaxed);
@@ -41,29 +47,48 @@ void Retake(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
         !mp->in_syscall.load(std::memory_order_relaxed)) {
       gp->preempt.store(true, std::memory_order_relaxed);
       mp->sysmon_when = now;  // ask again in another 10 ms if ignored
+      ++asked;
     }
   }
+  return asked;
 }
 
 void* SysmonMain(void*) {
+  constexpr int64_t kMinDelayNs = 20 * 1000;
+  constexpr int64_t kBusyDelayNs = 1000 * 1000;
+  constexpr int64_t kIdleDelayNs = 10 * 1000 * 1000;
+  // A 20 us poll is pointless under the default 50 us timer slack.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
+  int64_t delay_ns = kMinDelayNs;
+  int idle_polls = 0;
   while (!sysmon_stop.load(std::memory_order_acquire)) {
     int64_t now = NanoTime();
+    int acted;
     {
       LockGuard l(sched->lock);
-      Retake(now);
+      acted = Retake(now);
     }
-    bool in_syscall = RetakeSyscallPs(now);
+    acted += RetakeSyscallPs(now);
     int64_t next = NextTimer();
     if (next != 0 && next + 1000 * 1000 < now) {
       // Overdue by more than 1 ms: the Ms are too busy to notice.
       CheckTimers(now);
     }
-    bool idle = sched->npidle.load(std::memory_order_relaxed) ==
-                sched->nprocs;
-    // Poll fast (20 us) while a P sits in a syscall, so it is retaken soon
-    // after 20 us; else 1 ms, or 10 ms when every P is idle.
-    sysmon_note.SleepFor(in_syscall ? 20 * 1000
-                                    : (idle ? 10 * 1000 * 1000 : 1000 * 1000));
+    // Poll fast (20 us) while there is something to retake, so a P blocked
+    // in a syscall is retaken soon after 20 us; after 50 polls that found
+    // nothing, back off by doubling, up to 1 ms while some P is busy
+    // (preemption and overdue timers need a look that often) or 10 ms when
+    // all are idle. Polling fast all the time would steal a core's worth of
+    // wake-ups from goroutines that merely pass through short syscalls.
+    bool all_idle =
+        sched->npidle.load(std::memory_order_relaxed) == sched->nprocs;
+    if (acted > 0) {
+      idle_polls = 0;
+      delay_ns = kMinDelayNs;
+    } else if (++idle_polls > 50) {
+      delay_ns = std::min(2 * delay_ns, all_idle ? kIdleDelayNs : kBusyDelayNs);
+    }
+    sysmon_note.SleepFor(delay_ns);
   }
   return nullptr;
 }
