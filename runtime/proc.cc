@@ -150,13 +150,13 @@ thread_local M* tls_m = nullptr;
 std::mutex last_stats_mu;
 Stats last_stats;
 
-constexpr int32_t kGfreeLocalMax = 64;     // gfput moves half beyond this
-constexpr int32_t kGfreeBatch = 32;        // moves between P and global
+constexpr int32_t kGfreeLocalMax = 64;  // gfput moves half beyond this
+constexpr int32_t kGfreeBatch = 32;     // moves between P and global
 // Global dead Gs that keep their stacks. The stack pool never returns memory
 // to the OS either, so dropping a stack only costs a later re-acquire; keep
 // them (up to a million) and spawn bursts after the first reuse both.
 constexpr int32_t kGfreeStackMax = 1 << 20;
-constexpr int64_t kGoidBatch = 16;         // goroutine ids cached per P
+constexpr int64_t kGoidBatch = 16;  // goroutine ids cached per P
 constexpr int kMaxProcs = 1024;
 
 inline uint32_t FastRand(uint64_t* state) {
@@ -213,36 +213,64 @@ int64_t NanoTime() {
 
 const char* WaitReasonString(WaitReason r) {
   switch (r) {
-    case WaitReason::kNone: return "";
-    case WaitReason::kChanReceive: return "chan receive";
-    case WaitReason::kChanSend: return "chan send";
-    case WaitReason::kChanReceiveNilChan: return "chan receive (nil chan)";
-    case WaitReason::kSelect: return "select";
-    case WaitReason::kSyncMutexLock: return "sync.Mutex.Lock";
-    case WaitReason::kSyncWaitGroupWait: return "sync.WaitGroup.Wait";
-    case WaitReason::kSleep: return "sleep";
-    case WaitReason::kSemacquire: return "semacquire";
-    case WaitReason::kLockedThread: return "locked thread";
-    case WaitReason::kPreempted: return "preempted";
-    case WaitReason::kSyscall: return "syscall";
+    case WaitReason::kNone:
+      return "";
+    case WaitReason::kChanReceive:
+      return "chan receive";
+    case WaitReason::kChanSend:
+      return "chan send";
+    case WaitReason::kChanReceiveNilChan:
+      return "chan receive (nil chan)";
+    case WaitReason::kSelect:
+      return "select";
+    case WaitReason::kSyncMutexLock:
+      return "sync.Mutex.Lock";
+    case WaitReason::kSyncWaitGroupWait:
+      return "sync.WaitGroup.Wait";
+    case WaitReason::kSleep:
+      return "sleep";
+    case WaitReason::kSemacquire:
+      return "semacquire";
+    case WaitReason::kLockedThread:
+      return "locked thread";
+    case WaitReason::kPreempted:
+      return "preempted";
+    case WaitReason::kSyscall:
+      return "syscall";
   }
   return "?";
 }
 
 const char* GStatusString(GStatus s) {
   switch (s) {
-    case GStatus::kIdle: return "idle";
-    case GStatus::kRunnable: return "runnable";
-    case GStatus::kRunning: return "running";
-    case GStatus::kSyscall: return "syscall";
-    case GStatus::kWaiting: return "waiting";
-    case GStatus::kDead: return "dead";
+    case GStatus::kIdle:
+      return "idle";
+    case GStatus::kRunnable:
+      return "runnable";
+    case GStatus::kRunning:
+      return "running";
+    case GStatus::kSyscall:
+      return "syscall";
+    case GStatus::kWaiting:
+      return "waiting";
+    case GStatus::kDead:
+      return "dead";
   }
   return "?";
 }
 
 // ---------------------------------------------------------------------------
 // Global run queue. sched.lock must be held.
+//
+// runqsize and the global-queue counters change only under sched.lock, so
+// they are updated with a plain load and store (no locked instruction);
+// lock-free readers see an atomic snapshot.
+
+static inline void AddRunqsize(int32_t n)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  sched->runqsize.store(sched->runqsize.load(std::memory_order_relaxed) + n,
+                        std::memory_order_relaxed);
+}
 
 void globrunqput(G* gp) {
   gp->schedlink = nullptr;
@@ -252,8 +280,8 @@ void globrunqput(G* gp) {
     sched->runq_head = gp;
   }
   sched->runq_tail = gp;
-  sched->runqsize.fetch_add(1, std::memory_order_relaxed);
-  sched->counters.Add(kGlobalPuts);
+  AddRunqsize(1);
+  sched->counters.Bump(kGlobalPuts);
 }
 
 // globrunqputchain appends the chain head..tail (n Gs, linked by schedlink).
@@ -266,8 +294,8 @@ static void globrunqputchain(G* head, G* tail, int32_t n)
     sched->runq_head = head;
   }
   sched->runq_tail = tail;
-  sched->runqsize.fetch_add(n, std::memory_order_relaxed);
-  sched->counters.Add(kGlobalPuts, n);
+  AddRunqsize(n);
+  sched->counters.Bump(kGlobalPuts, n);
 }
 
 void globrunqputbatch(G** batch, uint32_t n) {
@@ -282,7 +310,7 @@ static G* globrunqpop() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
   sched->runq_head = gp->schedlink;
   if (sched->runq_head == nullptr) sched->runq_tail = nullptr;
   gp->schedlink = nullptr;
-  sched->runqsize.fetch_sub(1, std::memory_order_relaxed);
+  AddRunqsize(-1);
   return gp;
 }
 
@@ -290,16 +318,22 @@ static G* globrunqpop() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
 // run and moves up to `max` - 1 more (0 = no limit beyond a fair share and
 // half the local ring) into pp's local queue. sched.lock must be held; the
 // caller holds pp.
-static G* globrunqget(P* pp, int32_t max)
+static int32_t GlobBatchSize(int32_t max)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
   int32_t size = sched->runqsize.load(std::memory_order_relaxed);
-  if (size == 0) return nullptr;
   int32_t n = size / sched->nprocs + 1;
   if (n > size) n = size;
   if (max > 0 && n > max) n = max;
   if (n > static_cast<int32_t>(policy::kRunqSize / 2)) {
     n = policy::kRunqSize / 2;
   }
+  return n;
+}
+
+static G* globrunqget(P* pp, int32_t max)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  int32_t n = GlobBatchSize(max);
+  if (n == 0) return nullptr;
   pp->counters.Bump(kGlobalGets, n);
   G* gp = globrunqpop();
   for (int32_t i = 1; i < n; ++i) {
@@ -310,6 +344,21 @@ static G* globrunqget(P* pp, int32_t max)
     }
   }
   return gp;
+}
+
+// globrunqmove moves the batch globrunqget would take into pp's local
+// ring, which must be empty (so the batch keeps its order). sched.lock must
+// be held; the caller holds pp.
+static void globrunqmove(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  int32_t n = GlobBatchSize(0);
+  pp->counters.Bump(kGlobalGets, n);
+  for (int32_t i = 0; i < n; ++i) {
+    G* g1 = globrunqpop();
+    if (!pp->runq.Put(g1)) {  // cannot happen with n <= half, but be safe
+      globrunqput(g1);
+      break;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -962,9 +1011,9 @@ top:
 #if defined(GMP_CANARY_LOCKED_FOREIGN)
     // BUG: now and then a locked M runs a foreign goroutine.
     static std::atomic<uint32_t> canary_count{0};
-    bool foreign = mp->p != nullptr &&
-                   (canary_count.fetch_add(1, std::memory_order_relaxed) &
-                    15) == 15;
+    bool foreign =
+        mp->p != nullptr &&
+        (canary_count.fetch_add(1, std::memory_order_relaxed) & 15) == 15;
     bool unused = false;
     if (G* gp = foreign ? mp->p->runq.Get(true, &unused) : nullptr) {
       *inherit = false;
@@ -1036,7 +1085,7 @@ static void execute(M* mp, G* gp, bool inherit) {
                     ? gp->lockedm.load(std::memory_order_relaxed)->id
                     : -1);
 #endif
-  SwitchContext(&mp->g0, gp->ctx);
+  SwitchContextFast(&mp->g0, gp->ctx);
   mp->curg.store(nullptr, std::memory_order_relaxed);
   // A locked M re-arms its note before its G can be published (queued or
   // parked) and found by startlockedm; see stoplockedm.
@@ -1102,6 +1151,9 @@ static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
       if (!exiting) {
         sched->lock.lock();
         globrunqput(gp);
+        // With nothing local, schedule() would come straight back for a
+        // global batch: take it now, under the same lock acquisition.
+        if (mp->p->runq.Empty()) globrunqmove(mp->p);
         sched->lock.unlock();
       }
       return nullptr;
@@ -1197,7 +1249,7 @@ static void* mstart(void* arg) {
 void mcall(G* gp, After after) {
   M* mp = gp->m;
   mp->after = after;
-  SwitchContext(gp->ctx, &mp->g0);
+  SwitchContextFast(gp->ctx, &mp->g0);
   // Resumed, possibly on another M (gp->m says which).
 }
 
@@ -1312,8 +1364,8 @@ void GoroutineDump() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     G* gp = &rec->g;
     GStatus st = gp->status.load(std::memory_order_relaxed);
     if (st == GStatus::kDead || st == GStatus::kIdle) continue;
-    std::fprintf(stderr, "\ngoroutine %lld [%s", static_cast<long long>(gp->goid),
-                 GStatusString(st));
+    std::fprintf(stderr, "\ngoroutine %lld [%s",
+                 static_cast<long long>(gp->goid), GStatusString(st));
     if (st == GStatus::kWaiting && gp->waitreason != WaitReason::kNone) {
       std::fprintf(stderr, ", %s", WaitReasonString(gp->waitreason));
     }
@@ -1380,17 +1432,17 @@ int64_t LiveGoroutines() {
 // Public API.
 
 using internal::G;
+using internal::GStatus;
 using internal::M;
 using internal::P;
-using internal::GStatus;
 using internal::Sched;
 using internal::sched;
 
-void Run(absl::AnyInvocable<void() &&> main, Options options)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+void Run(absl::AnyInvocable<void() &&> main,
+         Options options) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (G* gp = internal::getg()) {
-    internal::Throw(absl::StrCat(
-        "gmp::Run called from inside goroutine ", gp->goid));
+    internal::Throw(
+        absl::StrCat("gmp::Run called from inside goroutine ", gp->goid));
   }
   if (internal::g_running.exchange(true)) {
     internal::Throw("gmp::Run called while another runtime is running");
@@ -1407,13 +1459,13 @@ void Run(absl::AnyInvocable<void() &&> main, Options options)
   }
   s->steal_order = std::make_unique<internal::policy::StealOrder>(
       static_cast<uint32_t>(s->nprocs));
-  size_t stack_size = options.stack_size != 0
-                          ? options.stack_size
-                          : (internal::policy::kStackSize != 0
-                                 ? internal::policy::kStackSize
-                                 : internal::DefaultStackSize());
-  s->stacks = std::make_unique<internal::StackPool>(
-      internal::kDefaultStackKind, stack_size);
+  size_t stack_size =
+      options.stack_size != 0
+          ? options.stack_size
+          : (internal::policy::kStackSize != 0 ? internal::policy::kStackSize
+                                               : internal::DefaultStackSize());
+  s->stacks = std::make_unique<internal::StackPool>(internal::kDefaultStackKind,
+                                                    stack_size);
   for (int i = 0; i < s->nprocs; ++i) {
     auto* pp = new P;
     pp->id = i;
@@ -1528,7 +1580,8 @@ void Go(absl::AnyInvocable<void() &&> fn) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 void Gosched() {
   G* gp = internal::getg();
   if (gp == nullptr) {
-    internal::Throw("gmp::Gosched called outside a runtime (not from a goroutine)");
+    internal::Throw(
+        "gmp::Gosched called outside a runtime (not from a goroutine)");
   }
   if (gp->m->p == nullptr) return;  // inside a Syscall
   internal::mcall(gp, internal::After::kYield);
