@@ -498,8 +498,48 @@ def _fuzz(w, summary, meta):
         return
     w.p("From `%s`." % meta.get("fuzz_path"))
     w.p()
-    _render_json(w, summary, 0)
+    known = ("campaigns", "canaries")
+    if not isinstance(summary, dict) or not any(
+            isinstance(summary.get(k), list) for k in known):
+        _render_json(w, summary, 0)  # a summary of some other shape: show it as it is
+        w.p()
+        return
+    for k, v in summary.items():
+        if k not in known and not isinstance(v, (dict, list)):
+            w.p("- **%s**: %s" % (k, v))
     w.p()
+    campaigns = [c for c in summary.get("campaigns") or [] if isinstance(c, dict)]
+    if campaigns:
+        w.p("### Campaigns")
+        w.p()
+        w.table("fuzz_campaigns", ["target", "variant", "sanitizer", "time (s)", "executions", "exec/s",
+                 "coverage", "features", "corpus", "findings"],
+                [[c.get("target", ""), c.get("variant", ""), c.get("sanitizer", ""),
+                  c.get("time_s", ""), c.get("executions", ""), c.get("exec_per_sec", ""),
+                  c.get("coverage", ""), c.get("features", ""), c.get("corpus_size", ""),
+                  len(c.get("findings") or [])] for c in campaigns])
+        found = [(c, f) for c in campaigns for f in c.get("findings") or []
+                 if isinstance(f, dict)]
+        if found:
+            w.p("Findings (artifacts stay on the machine that ran the campaign; "
+                "`fuzz/FINDINGS.md` says what each became):")
+            w.p()
+            for c, f in found:
+                w.p("- %s/%s/%s: %s `%s` — %s" % (
+                    c.get("target", "?"), c.get("variant", "?"), c.get("sanitizer", "?"),
+                    f.get("kind", "finding"), os.path.basename(str(f.get("artifact", ""))),
+                    f.get("reason", "")))
+            w.p()
+    canaries = [c for c in summary.get("canaries") or [] if isinstance(c, dict)]
+    if canaries:
+        w.p("### Planted-bug canaries")
+        w.p()
+        w.table("fuzz_canaries", ["canary", "caught", "seconds to detection", "target", "cap (s)",
+                 "what the fuzzer reported", "control"],
+                [[c.get("canary", c.get("variant", "")), c.get("caught", ""),
+                  c.get("time_to_detection_s", ""), c.get("target", ""), c.get("cap_s", ""),
+                  str(c.get("reason", "")).replace("|", "/"), c.get("control", "")]
+                 for c in canaries])
 
 
 def _render_json(w, obj, depth):
