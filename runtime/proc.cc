@@ -67,8 +67,9 @@
 //   * gopark/goready (here): a G switches to g0, which marks it waiting and
 //     runs the caller's unlock function; goready puts it in runnext.
 //   * Syscall (syscall.cc): the P stays attached in state kSyscall; exit
-//     takes it back with one CAS on P.syscall_m; sysmon (sysmon.cc) retakes
-//     a P stuck in a call for more than 20 us and hands it off.
+//     takes it back with one CAS on P.syscall_m, or takes its old P out of
+//     another M's syscall the same way; sysmon (sysmon.cc) retakes a P
+//     stuck in a call for more than 20 us and hands it off.
 //   * Sleep (time.cc): one global timer heap under sched.lock, fired by any
 //     M in schedule/findrunnable, by the idle M that sleeps until the next
 //     deadline, and by sysmon when every M is busy.
