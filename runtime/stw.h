@@ -3,7 +3,8 @@
 // StopTheWorld brings every P to a stop: each M finishes what it runs up to
 // its goroutine's next scheduling point or runtime call (which honours the
 // preempt request), then parks. Only the calling goroutine keeps running.
-// It is used to check the scheduler's global invariants at a quiet moment.
+// It is used to check the scheduler's global invariants at a quiet moment,
+// and by GOMAXPROCS(n) to change the number of Ps (procresize, proc.cc).
 #ifndef GMPLAB_RUNTIME_STW_H_
 #define GMPLAB_RUNTIME_STW_H_
 

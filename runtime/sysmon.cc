@@ -59,7 +59,7 @@ void* SysmonMain(void*) {
       CheckTimers(now);
     }
     bool idle = sched->npidle.load(std::memory_order_relaxed) ==
-                sched->nprocs;
+                sched->allp.size();
     // Poll fast (20 us) while a P sits in a syscall, so it is retaken soon
     // after 20 us; else 1 ms, or 10 ms when every P is idle.
     sysmon_note.SleepFor(in_syscall ? 20 * 1000
