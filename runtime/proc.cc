@@ -13,7 +13,8 @@
 //   P  a processor, the right to run goroutines (runtime/p.h). There are
 //      exactly GOMAXPROCS Ps; an M must hold one to run goroutines. A P owns
 //      a local run queue (a lock-free ring plus `runnext`, runtime/runq.h)
-//      and a cache of free Gs.
+//      and a cache of free Gs. GOMAXPROCS(n) changes the number with the
+//      world stopped (procresize, below).
 //   Sched  the global state (runtime/sched.h): idle M and P lists, the global
 //      run queue, global free-G lists, spinning and idle counts.
 //
@@ -34,6 +35,12 @@
 //     hands of exactly one g0 that is about to put it somewhere.
 //   * A P is held by at most one M (P.m / M.p); an idle P is on sched.pidle
 //     with an empty local run queue; sched.npidle == len(pidle).
+//   * sched.allp.size() (GOMAXPROCS) changes only with the world stopped, so
+//     it is constant for every M that holds a P. Ps beyond it (destroyed by
+//     a shrink) are kDead, held by no M, on no list, with empty queues and
+//     free lists, and stay allocated until Run ends: a thread that read a P
+//     pointer without holding a P (sysmon, schedtrace, a spinner's last
+//     look, an M in a Syscall) may keep reading it.
 //   * An M holding a P is running a G, running schedule(), or spinning. An M
 //     without a P is idle on sched.midle (parked on its note), parked in
 //     stoplockedm waiting for its locked G, inside a Syscall, or exiting.
@@ -76,6 +83,10 @@
 //     yield (G.preempt), honoured at its next runtime call.
 //   * checkdead (checkdead.cc) runs whenever a P goes idle.
 //   * Stop-the-world (stw.cc) parks every other P at a scheduling point.
+//     GOMAXPROCS(n) resizes allp in that window (procresize): a destroyed
+//     P's queue goes to the front of the global queue, its free Gs to the
+//     global lists; its counters stay in it, and ReadStats sums every P ever
+//     allocated.
 //
 // ## Field ownership
 //
