@@ -268,7 +268,7 @@ TEST(ProcResize, ConcurrentResizeStress) {
       resizers.Add(1);
       Go([&, r] {
         uint32_t x = 12345 + r;
-        for (int k = 0; k < 40; ++k) {
+        for (int k = 0; k < 100; ++k) {
           x = x * 1103515245 + 12345;
           int prev = GOMAXPROCS(1 + (x >> 16) % 8);
           if (prev < 1 || prev > 8) bad.fetch_add(1);
