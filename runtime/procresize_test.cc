@@ -369,6 +369,31 @@ TEST(ProcResize, QueuedGoroutinesOfDestroyedPsRun) {
   EXPECT_EQ(ran.load(), kN);
 }
 
+// Main returns while other goroutines keep resizing: Run still returns
+// (a stop-the-world under way when the runtime exits gives up, and its
+// goroutine is reclaimed like any other).
+TEST(ProcResize, MainReturnsWhileOthersResize) {
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<int> resizes{0};
+    RunOn(2, [&] {
+      for (int r = 0; r < 3; ++r) {
+        Go([&, r] {
+          for (int k = 0;; ++k) {
+            GOMAXPROCS(1 + (k + r) % 4);
+            resizes.fetch_add(1);
+          }
+        });
+      }
+      Go([] {
+        for (;;) Gosched();
+      });
+      WaitFor([&] { return resizes.load() >= 5 + round; });
+    });
+    Stats st = ReadStats();
+    EXPECT_EQ(st.completed + st.reclaimed, st.spawned);
+  }
+}
+
 // GMP_SCHEDTRACE lines follow the number of Ps (one queue length per P).
 TEST(ProcResize, SchedtraceFollowsResize) {
   setenv("GMP_SCHEDTRACE", "2", 1);

@@ -80,10 +80,21 @@ void StopTheWorld() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     {
       LockGuard l(sched->lock);
       if (sched->stopwait.load() == 0) break;
+      if (sched->exiting.load(std::memory_order_relaxed)) {
+        // main returned: the other Ms leave without stopping their Ps, so
+        // stopwait never reaches 0. This goroutine simply stops here, like
+        // every goroutine still alive at exit, and is reclaimed by Run
+        // (GOMAXPROCS(n) racing main's return must not hang Run).
+        break;
+      }
       PreemptAll();
     }
     sched->stopnote.SleepFor(100 * 1000);
     sched->stopnote.Clear();
+  }
+  if (sched->exiting.load(std::memory_order_acquire)) {
+    mcall(gp, After::kAbandon);  // does not return: the M exits
+    Throw("StopTheWorld: abandoned goroutine resumed");
   }
   gp->preempt.store(false, std::memory_order_relaxed);
 }

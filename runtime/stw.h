@@ -14,7 +14,9 @@ namespace gmp::internal {
 
 // StopTheWorld stops every other P. Call from a goroutine; one at a time
 // (a second caller yields until the first has restarted the world). A
-// goroutine that loops without runtime calls delays it indefinitely.
+// goroutine that loops without runtime calls delays it indefinitely. If
+// main returns meanwhile, the calling goroutine stops for good (it never
+// returns; Run reclaims it).
 void StopTheWorld();
 
 // StartTheWorld restarts the Ps stopped by StopTheWorld. Same goroutine.
