@@ -369,6 +369,35 @@ TEST(ProcResize, QueuedGoroutinesOfDestroyedPsRun) {
   EXPECT_EQ(ran.load(), kN);
 }
 
+// A goroutine locked to its thread resizes: it stays on its thread even
+// when its own P is destroyed (its M then takes P 0), and the values
+// returned are the previous ones.
+TEST(ProcResize, LockedGoroutineResizes) {
+  int moved = 0;
+  std::vector<int> prevs;
+  std::vector<int> want;
+  std::atomic<int> ran{0};
+  RunOn(4, [&] {
+    LockOSThread();
+    const pid_t tid = gettid();
+    int last = 4;
+    for (int k = 0; k < 30; ++k) {
+      const int n = k % 2 == 0 ? 6 : 1;
+      want.push_back(last);
+      last = n;
+      prevs.push_back(GOMAXPROCS(n));
+      for (int i = 0; i < 4; ++i) Go([&] { ran.fetch_add(1); });
+      Gosched();
+      if (gettid() != tid) ++moved;
+    }
+    WaitFor([&] { return ran.load() == 30 * 4; });
+    UnlockOSThread();
+  });
+  EXPECT_EQ(moved, 0);
+  EXPECT_EQ(prevs, want);
+  EXPECT_EQ(ran.load(), 30 * 4);
+}
+
 // Main returns while other goroutines keep resizing: Run still returns
 // (a stop-the-world under way when the runtime exits gives up, and its
 // goroutine is reclaimed like any other).
