@@ -17,7 +17,7 @@ void checkdead() {
   if (!sched->main_started.load(std::memory_order_acquire)) return;
   if (sched->exiting.load(std::memory_order_relaxed)) return;
   if (sched->gcwaiting.load(std::memory_order_relaxed)) return;
-  if (sched->npidle.load() != sched->nprocs) return;
+  if (sched->npidle.load() != sched->allp.size()) return;
   if (sched->nmsyscall.load() != 0) return;
   if (sched->runqsize.load(std::memory_order_relaxed) != 0) return;
   if (NextTimer() != 0) return;

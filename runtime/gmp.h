@@ -62,8 +62,21 @@ void UnlockOSThread();
 int64_t GoroutineId();
 // NumGoroutine returns the number of goroutines that exist now.
 int NumGoroutine();
-// GOMAXPROCS returns the number of Ps of the current runtime.
+// GOMAXPROCS returns the number of Ps of the current runtime (outside a
+// runtime: the number a Run with default Options would get).
 int GOMAXPROCS();
+// GOMAXPROCS(n) sets the number of Ps to n and returns the previous number,
+// as Go's runtime.GOMAXPROCS: n < 1 only queries (callable anywhere, like
+// GOMAXPROCS()); n above 1024, the runtime's maximum (also the cap of
+// Options.procs and $GMP_MAXPROCS), is clamped to it, as Go clamps to its
+// _MaxGomaxprocs. Setting must be called from a goroutine holding a P: from
+// outside a runtime or inside Syscall it is a fatal error. It stops the
+// world (every goroutine pauses at its next scheduling point or runtime
+// call), then Ps are added, or removed with their queued goroutines moved to
+// the global run queue, and the world restarts; goroutines blocked, sleeping
+// or in a Syscall meanwhile are unaffected. The caller may resume on another
+// P. A goroutine looping without runtime calls delays it indefinitely.
+int GOMAXPROCS(int n);
 
 // Sleep parks the calling goroutine for at least `d`.
 void Sleep(absl::Duration d);

@@ -64,7 +64,9 @@ struct M {
   pthread_t thread{};           // for the final join
   std::atomic<bool> in_syscall{false};  // between entersyscall and exitsyscall
   std::atomic<bool> exited{false};      // the thread function returned
-  uint32_t* steal_order = nullptr;      // scratch for the steal order (nprocs)
+  uint32_t* steal_order = nullptr;      // scratch for the steal order
+  uint32_t steal_order_cap = 0;         // its length (>= GOMAXPROCS when
+                                        // used; stealWork regrows it)
   uint64_t rand_state = 0;              // fastrand
 };
 

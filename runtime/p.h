@@ -1,6 +1,9 @@
 // runtime/p.h — P, a processor: the right to run goroutines.
 //
-// There are exactly GOMAXPROCS Ps. An M must hold a P to run Go code. A P
+// There are exactly GOMAXPROCS Ps (sched.allp.size()); GOMAXPROCS(n) changes
+// the number with the world stopped (procresize in proc.cc). A P destroyed by
+// a shrink stays allocated, kDead, until Run ends (see AllP in sched.h), and
+// a later growth reuses it. An M must hold a P to run Go code. A P
 // carries the state that should be local to one running thread: the local
 // run queue with its runnext slot, a cache of free Gs, a goroutine-id cache
 // and the hot counters.
@@ -29,6 +32,8 @@ enum class PStatus : uint32_t {
   kRunning,  // held by an M running goroutines or the scheduler
   kSyscall,  // its M is in a blocking call; sysmon may retake it
   kStop,     // stopped by stop-the-world
+  kDead,     // beyond GOMAXPROCS after a shrink: no M, empty queue and
+             // free list; kept allocated for late readers (sched.h AllP)
 };
 
 using LocalRunQueue = RunQueue<G, policy::kRunqSize>;

@@ -13,7 +13,8 @@
 //   P  a processor, the right to run goroutines (runtime/p.h). There are
 //      exactly GOMAXPROCS Ps; an M must hold one to run goroutines. A P owns
 //      a local run queue (a lock-free ring plus `runnext`, runtime/runq.h)
-//      and a cache of free Gs.
+//      and a cache of free Gs. GOMAXPROCS(n) changes the number with the
+//      world stopped (procresize, below).
 //   Sched  the global state (runtime/sched.h): idle M and P lists, the global
 //      run queue, global free-G lists, spinning and idle counts.
 //
@@ -34,6 +35,12 @@
 //     hands of exactly one g0 that is about to put it somewhere.
 //   * A P is held by at most one M (P.m / M.p); an idle P is on sched.pidle
 //     with an empty local run queue; sched.npidle == len(pidle).
+//   * sched.allp.size() (GOMAXPROCS) changes only with the world stopped, so
+//     it is constant for every M that holds a P. Ps beyond it (destroyed by
+//     a shrink) are kDead, held by no M, on no list, with empty queues and
+//     free lists, and stay allocated until Run ends: a thread that read a P
+//     pointer without holding a P (sysmon, schedtrace, a spinner's last
+//     look, an M in a Syscall) may keep reading it.
 //   * An M holding a P is running a G, running schedule(), or spinning. An M
 //     without a P is idle on sched.midle (parked on its note), parked in
 //     stoplockedm waiting for its locked G, inside a Syscall, or exiting.
@@ -77,6 +84,10 @@
 //     yield (G.preempt), honoured at its next runtime call.
 //   * checkdead (checkdead.cc) runs whenever a P goes idle.
 //   * Stop-the-world (stw.cc) parks every other P at a scheduling point.
+//     GOMAXPROCS(n) resizes allp in that window (procresize): a destroyed
+//     P's queue goes to the front of the global queue, its free Gs to the
+//     global lists; its counters stay in it, and ReadStats sums every P ever
+//     allocated.
 //
 // ## Field ownership
 //
@@ -136,6 +147,7 @@
 #include "runtime/sched.h"
 #include "runtime/signal_stack.h"
 #include "runtime/stack.h"
+#include "runtime/stw.h"
 
 namespace gmp {
 namespace internal {
@@ -157,8 +169,7 @@ constexpr int32_t kGfreeBatch = 32;     // moves between P and global
 // to the OS either, so dropping a stack only costs a later re-acquire; keep
 // them (up to a million) and spawn bursts after the first reuse both.
 constexpr int32_t kGfreeStackMax = 1 << 20;
-constexpr int64_t kGoidBatch = 16;  // goroutine ids cached per P
-constexpr int kMaxProcs = 1024;
+constexpr int64_t kGoidBatch = 16;         // goroutine ids cached per P
 
 inline uint32_t FastRand(uint64_t* state) {
   // xorshift64*
@@ -322,7 +333,7 @@ static G* globrunqpop() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
 static int32_t GlobBatchSize(int32_t max)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
   int32_t size = sched->runqsize.load(std::memory_order_relaxed);
-  int32_t n = size / sched->nprocs + 1;
+  int32_t n = size / sched->allp.size() + 1;
   if (n > size) n = size;
   if (max > 0 && n > max) n = max;
   if (n > static_cast<int32_t>(policy::kRunqSize / 2)) {
@@ -603,6 +614,108 @@ bool TakeIdleP(P* pp) {
 }
 
 // ---------------------------------------------------------------------------
+// Changing the number of Ps (Go's procresize), for GOMAXPROCS(n).
+
+// globrunqputhead puts the chain head..tail (n Gs) at the front of the
+// global run queue, in order. sched.lock must be held.
+static void globrunqputhead(G* head, G* tail, int32_t n)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  tail->schedlink = sched->runq_head;
+  sched->runq_head = head;
+  if (sched->runq_tail == nullptr) sched->runq_tail = tail;
+  sched->runqsize.fetch_add(n, std::memory_order_relaxed);
+  sched->counters.Add(kGlobalPuts, n);
+}
+
+// pdestroy retires pp, which is beyond the new GOMAXPROCS: its runnext and
+// run queue move, in that order, to the front of the global run queue (they
+// were due before anything queued there, as in Go's p.destroy); its free Gs
+// move to the global free lists; its goroutine-id batch is dropped. Its
+// counters stay in it: ReadStats sums every allocated P, live or dead, so
+// the totals still add up. pp ends kDead, held by no M, and stays allocated
+// (AllP). The world is stopped and sched.lock held; pp is not the caller's.
+static void pdestroy(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
+  if (pp->m != nullptr || pp->syscall_m.load() != nullptr) {
+    Throw(absl::StrCat("procresize: destroying P", pp->id, " still held"));
+  }
+  G* head = nullptr;
+  G* tail = nullptr;
+  int32_t n = 0;
+  pp->runq.Drain([&](G* gp) {
+    if (tail == nullptr) {
+      head = gp;
+    } else {
+      tail->schedlink = gp;
+    }
+    tail = gp;
+    ++n;
+  });
+  if (n != 0) globrunqputhead(head, tail, n);
+  {
+    LockGuard l(sched->gflock);
+    while (G* gp = pp->gfree) {
+      pp->gfree = gp->schedlink;
+      gp->schedlink = sched->gfree_stack;
+      sched->gfree_stack = gp;
+      ++sched->ngfree_stack;
+    }
+    pp->gfree_count = 0;
+  }
+  pp->goid_next = pp->goid_end = 0;
+  pp->lifo_runs = 0;
+  pp->link = nullptr;
+  pp->status.store(PStatus::kDead, std::memory_order_release);
+}
+
+// procresize changes the number of Ps to n (1 <= n <= kMaxProcs): new slots
+// get a fresh (or a previously destroyed, reused) P in state kStop, ready
+// for StartTheWorld to put on the idle list or start an M for; Ps beyond n
+// are destroyed (pdestroy). If the calling M's P is destroyed, the M takes
+// P 0. The steal order is rebuilt for n Ps. Called by GOMAXPROCS(n) between
+// StopTheWorld and StartTheWorld, on the goroutine that stopped the world.
+void procresize(int32_t n) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (n < 1 || n > kMaxProcs) {
+    Throw(absl::StrCat("procresize: invalid GOMAXPROCS ", n));
+  }
+  if (!sched->gcwaiting.load()) Throw("procresize: world not stopped");
+  M* mp = getg()->m;
+  const int32_t old = sched->allp.size();
+  LockGuard l(sched->lock);
+  // Grow: install or reuse Ps [old, n) before publishing the count, so
+  // every reader of size() finds the slots below it filled.
+  for (int32_t i = old; i < n; ++i) {
+    P* pp;
+    if (i < sched->allp.allocated()) {
+      pp = sched->allp[i];
+      if (pp->status.load() != PStatus::kDead) {
+        Throw(absl::StrCat("procresize: reused P", i, " not dead"));
+      }
+    } else {
+      pp = new P;
+      pp->id = i;
+      sched->allp.Install(pp);
+    }
+    pp->status.store(PStatus::kStop, std::memory_order_relaxed);
+  }
+  // Shrink: the calling M gives up a P that goes away and takes P 0.
+  if (mp->p->id >= n) {
+    P* self = mp->p;
+    mp->p = nullptr;
+    self->m = nullptr;
+    self->status.store(PStatus::kStop, std::memory_order_relaxed);
+    P* p0 = sched->allp[0];
+    if (p0->status.load() != PStatus::kStop || p0->m != nullptr) {
+      Throw("procresize: P0 not stopped");
+    }
+    acquirep(mp, p0);
+  }
+  for (int32_t i = n; i < old; ++i) pdestroy(sched->allp[i]);
+  sched->steal_order =
+      std::make_unique<policy::StealOrder>(static_cast<uint32_t>(n));
+  sched->allp.SetSize(n);
+}
+
+// ---------------------------------------------------------------------------
 // M lifecycle.
 
 static void* mstart(void* arg);
@@ -631,7 +744,9 @@ static M* mget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
 // everything on allm, never misses a thread nor joins one half-made.
 static void newm(P* pp, bool spinning) {
   auto* mp = new M;
-  mp->steal_order = new uint32_t[sched->nprocs];
+  // Sized for GOMAXPROCS now; stealWork regrows it after a GOMAXPROCS(n).
+  mp->steal_order_cap = static_cast<uint32_t>(sched->allp.size());
+  mp->steal_order = new uint32_t[mp->steal_order_cap];
   mp->nextp.store(pp, std::memory_order_relaxed);
   mp->wake_spinning.store(spinning, std::memory_order_relaxed);
   LockGuard l(sched->lock);
@@ -827,7 +942,7 @@ void handoffp(P* pp) {
     return;
   }
   // The last running P with a timer pending: keep an M around to fire it.
-  if (sched->npidle.load() == sched->nprocs - 1 && NextTimer() != 0) {
+  if (sched->npidle.load() == sched->allp.size() - 1 && NextTimer() != 0) {
     sched->lock.unlock();
     startm(pp, false);
     return;
@@ -849,11 +964,18 @@ static void resetspinning(M* mp) {
 // Finding work.
 
 // stealWork makes `rounds` passes over the other Ps in the policy's order,
-// stealing from each; runnext only on the last pass. mp holds a P.
+// stealing from each; runnext only on the last pass. mp holds a P, so the
+// world is started and GOMAXPROCS, allp and sched.steal_order cannot change
+// under it (procresize runs with every P stopped).
 static G* stealWork(M* mp, int rounds) {
   P* pp = mp->p;
-  const uint32_t nprocs = static_cast<uint32_t>(sched->nprocs);
+  const uint32_t nprocs = static_cast<uint32_t>(sched->allp.size());
   if (nprocs == 1) return nullptr;
+  if (mp->steal_order_cap < nprocs) {  // GOMAXPROCS grew since newm
+    delete[] mp->steal_order;
+    mp->steal_order = new uint32_t[nprocs];
+    mp->steal_order_cap = nprocs;
+  }
   for (int round = 0; round < rounds; ++round) {
     const bool last = round == rounds - 1;
     uint32_t n = sched->steal_order->Fill(
@@ -930,7 +1052,7 @@ top:
   }
   // Steal.
   if (mp->spinning ||
-      policy::SpinLimit::MaySpin(sched->nmspinning.load(), sched->nprocs,
+      policy::SpinLimit::MaySpin(sched->nmspinning.load(), sched->allp.size(),
                                  sched->npidle.load())) {
     if (!mp->spinning) {
       mp->spinning = true;
@@ -973,6 +1095,8 @@ top:
     if (sched->nmspinning.fetch_sub(1) - 1 < 0) {
       Throw("findrunnable: negative nmspinning");
     }
+    // No P held: a GOMAXPROCS(n) may run meanwhile; the Ps we look at stay
+    // valid (AllP), and a destroyed one's queue was moved to the global one.
     for (P* p2 : sched->allp) {
       if (!p2->runq.Empty()) {
         sched->lock.lock();
@@ -1387,7 +1511,9 @@ namespace {
 Stats CollectStats(Sched* s) {
   int64_t v[kNumCounters] = {};
   for (int c = 0; c < kNumCounters; ++c) v[c] = s->counters.Get(Counter(c));
-  for (P* pp : s->allp) {
+  // Every allocated P: one destroyed by GOMAXPROCS(n) keeps its counters.
+  for (int32_t i = 0; i < s->allp.allocated(); ++i) {
+    P* pp = s->allp[i];
     for (int c = 0; c < kNumCounters; ++c) v[c] += pp->counters.Get(Counter(c));
   }
   Stats st;
@@ -1421,7 +1547,8 @@ std::atomic<bool> g_running{false};
 // Live counts goroutines that exist now (spawned - completed).
 int64_t LiveGoroutines() {
   int64_t n = sched->counters.Get(kSpawned) - sched->counters.Get(kCompleted);
-  for (P* pp : sched->allp) {
+  for (int32_t i = 0; i < sched->allp.allocated(); ++i) {
+    P* pp = sched->allp[i];
     n += pp->counters.Get(kSpawned) - pp->counters.Get(kCompleted);
   }
   return n;
@@ -1450,16 +1577,17 @@ void Run(absl::AnyInvocable<void() &&> main,
   }
   auto owned = std::make_unique<Sched>();
   Sched* s = owned.get();
-  s->nprocs = options.procs > 0
-                  ? (options.procs < internal::kMaxProcs ? options.procs
-                                                         : internal::kMaxProcs)
-                  : internal::DefaultProcs();
+  const int nprocs =
+      options.procs > 0
+          ? (options.procs < internal::kMaxProcs ? options.procs
+                                                 : internal::kMaxProcs)
+          : internal::DefaultProcs();
   if (const char* env = std::getenv("GMP_MAXTHREADS")) {
     int n = std::atoi(env);
     if (n > 0) s->maxmcount = n;
   }
   s->steal_order = std::make_unique<internal::policy::StealOrder>(
-      static_cast<uint32_t>(s->nprocs));
+      static_cast<uint32_t>(nprocs));
   size_t stack_size =
       options.stack_size != 0
           ? options.stack_size
@@ -1467,16 +1595,17 @@ void Run(absl::AnyInvocable<void() &&> main,
                                                : internal::DefaultStackSize());
   s->stacks = std::make_unique<internal::StackPool>(internal::kDefaultStackKind,
                                                     stack_size);
-  for (int i = 0; i < s->nprocs; ++i) {
+  for (int i = 0; i < nprocs; ++i) {
     auto* pp = new P;
     pp->id = i;
-    s->allp.push_back(pp);
+    s->allp.Install(pp);
   }
+  s->allp.SetSize(nprocs);
   internal::InstallStackOverflowHandler();
   sched = s;
   {
     internal::LockGuard l(s->lock);
-    for (int i = s->nprocs - 1; i >= 0; --i) internal::pidleput(s->allp[i]);
+    for (int i = nprocs - 1; i >= 0; --i) internal::pidleput(s->allp[i]);
   }
   internal::TimersReset();
   internal::SetGoroutineDumper(&internal::GoroutineDump);
@@ -1549,8 +1678,8 @@ void Run(absl::AnyInvocable<void() &&> main,
     delete mp;
     mp = next;
   }
-  for (P* pp : s->allp) delete pp;
-  s->allp.clear();
+  // Every P ever allocated, live or destroyed by GOMAXPROCS(n) (AllP).
+  for (int32_t i = 0; i < s->allp.allocated(); ++i) delete s->allp[i];
   owned.reset();
   internal::g_running.store(false);
 }
@@ -1600,7 +1729,25 @@ int NumGoroutine() {
 
 int GOMAXPROCS() {
   if (sched == nullptr) return internal::DefaultProcs();
-  return sched->nprocs;
+  return sched->allp.size();
+}
+
+int GOMAXPROCS(int n) {
+  if (n < 1) return GOMAXPROCS();
+  G* gp = internal::getg();
+  if (gp == nullptr) {
+    internal::Throw(
+        "gmp::GOMAXPROCS(n) called outside a runtime (not from a goroutine)");
+  }
+  if (gp->m->p == nullptr) {
+    internal::Throw("gmp::GOMAXPROCS(n) called inside Syscall");
+  }
+  if (n > internal::kMaxProcs) n = internal::kMaxProcs;  // as Go clamps
+  internal::StopTheWorld();
+  const int prev = sched->allp.size();
+  if (n != prev) internal::procresize(n);
+  internal::StartTheWorld();
+  return prev;
 }
 
 Stats ReadStats() {

@@ -33,6 +33,71 @@ struct GRecord {
   Context ctx;
 };
 
+// kMaxProcs is the most Ps a runtime may have (Options.procs,
+// $GMP_MAXPROCS and GOMAXPROCS(n) clamp to it, as Go clamps to
+// _MaxGomaxprocs).
+inline constexpr int32_t kMaxProcs = 1024;
+
+// AllP is sched.allp: the Ps of the runtime, indexed by P.id.
+//
+// The first size() slots are the live Ps (size() is GOMAXPROCS); slots
+// [size(), allocated()) hold Ps destroyed by a shrinking GOMAXPROCS(n)
+// (status kDead, empty queues and free lists). A P object, once allocated,
+// is never freed or moved until Run ends, and a later growth reuses it: so
+// any thread that read a P pointer (sysmon, the schedtrace/SIGQUIT thread, a
+// spinner re-checking queues without a P, an M in a Syscall holding oldp)
+// may keep reading it. Slots and counts are atomics; procresize (stw.cc) is
+// the only writer, with the world stopped. Range-for visits the live Ps,
+// with size() read once, when the loop starts.
+class AllP {
+ public:
+  // size returns the number of live Ps (GOMAXPROCS). Any thread; with the
+  // world started it is stable for every M that holds a P (procresize only
+  // runs with the world stopped).
+  int32_t size() const { return nprocs_.load(std::memory_order_acquire); }
+  // allocated returns how many P objects exist (live and dead). Any thread.
+  int32_t allocated() const { return nalloc_.load(std::memory_order_acquire); }
+  // operator[] returns the P in slot i (i < allocated()). Any thread.
+  P* operator[](int32_t i) const {
+    return slot_[i].load(std::memory_order_acquire);
+  }
+
+  // Install puts a newly allocated pp into slot pp->id == allocated() and
+  // counts it. Run's thread at start, or procresize with the world stopped.
+  void Install(P* pp) {
+    slot_[pp->id].store(pp, std::memory_order_release);
+    nalloc_.store(pp->id + 1, std::memory_order_release);
+  }
+  // SetSize publishes the live count. Run's thread at start, or procresize
+  // with the world stopped, after the slots below n are installed.
+  void SetSize(int32_t n) { nprocs_.store(n, std::memory_order_release); }
+
+  class Iterator {
+   public:
+    Iterator(const AllP* a, int32_t i) : a_(a), i_(i) {}
+    P* operator*() const { return (*a_)[i_]; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return i_ != o.i_; }
+
+   private:
+    const AllP* a_;
+    int32_t i_;
+  };
+  // Range-for over the live Ps (a range-for calls end() once, so it sees
+  // one size(); the Ps it visits stay valid even if procresize runs
+  // meanwhile).
+  Iterator begin() const { return Iterator(this, 0); }
+  Iterator end() const { return Iterator(this, size()); }
+
+ private:
+  std::atomic<int32_t> nprocs_{0};  // live Ps (GOMAXPROCS)
+  std::atomic<int32_t> nalloc_{0};  // P objects allocated (live + dead)
+  std::atomic<P*> slot_[kMaxProcs] = {};
+};
+
 struct Sched {
   // --- Guarded by lock. ---
   Lock lock;
@@ -58,10 +123,11 @@ struct Sched {
   // --- Every G ever allocated, guarded by allglock. ---
   Lock allglock;
   std::vector<GRecord*> allgs ABSL_GUARDED_BY(allglock);
+  // --- Changed only with the world stopped (procresize, stw.cc). ---
+  AllP allp;    // the Ps; allp.size() is GOMAXPROCS (see AllP)
+  std::unique_ptr<policy::StealOrder> steal_order;  // for allp.size() Ps;
+                                                    // read by Ms holding a P
   // --- Fixed at start. ---
-  int32_t nprocs = 0;
-  std::vector<P*> allp;
-  std::unique_ptr<policy::StealOrder> steal_order;
   std::unique_ptr<StackPool> stacks;
   int32_t maxmcount = 10000;   // thread cap ($GMP_MAXTHREADS)
   // --- Lifecycle. ---
@@ -106,6 +172,7 @@ bool TakeIdleP(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);  // pp off pid
 void mcall(G* gp, After after);                   // gp, on its own stack
 void GoroutineDump();                             // best effort, stderr
 int64_t NanoTime();                               // CLOCK_MONOTONIC ns
+void procresize(int32_t n);  // world stopped by the caller: n Ps (GOMAXPROCS)
 
 // --- lockosthread.cc ---
 void stoplockedm(M* mp);   // mp's g0: park until its locked G is runnable

@@ -5,7 +5,10 @@
 // gcwaiting in schedule/findrunnable (and in handoffp); it then stops its P
 // (gcstopm), decrements stopwait, and the last one wakes the stopper.
 // Running goroutines are asked to yield through their preempt flag, honoured
-// at their next runtime call.
+// at their next runtime call. GOMAXPROCS(n) resizes allp in between (proc.cc
+// procresize): the stopper works only on the live Ps (allp.size() at stop
+// time), and StartTheWorld puts the Ps live at restart time, new ones
+// included, on the idle list or hands them to an M.
 #include "runtime/stw.h"
 
 #include <sched.h>
@@ -53,7 +56,7 @@ void StopTheWorld() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (mp->p == nullptr) Throw("StopTheWorld called inside Syscall");
   sched->stopnote.Clear();
   sched->lock.lock();
-  sched->stopwait.store(sched->nprocs);
+  sched->stopwait.store(sched->allp.size());
   sched->gcwaiting.store(true, std::memory_order_seq_cst);
   mp->p->status.store(PStatus::kStop, std::memory_order_relaxed);
   sched->stopwait.fetch_sub(1);
@@ -77,10 +80,21 @@ void StopTheWorld() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     {
       LockGuard l(sched->lock);
       if (sched->stopwait.load() == 0) break;
+      if (sched->exiting.load(std::memory_order_relaxed)) {
+        // main returned: the other Ms leave without stopping their Ps, so
+        // stopwait never reaches 0. This goroutine simply stops here, like
+        // every goroutine still alive at exit, and is reclaimed by Run
+        // (GOMAXPROCS(n) racing main's return must not hang Run).
+        break;
+      }
       PreemptAll();
     }
     sched->stopnote.SleepFor(100 * 1000);
     sched->stopnote.Clear();
+  }
+  if (sched->exiting.load(std::memory_order_acquire)) {
+    mcall(gp, After::kAbandon);  // does not return: the M exits
+    Throw("StopTheWorld: abandoned goroutine resumed");
   }
   gp->preempt.store(false, std::memory_order_relaxed);
 }
@@ -137,6 +151,17 @@ std::string CheckSchedInvariantsStopped() {
     if (n != pp->gfree_count) {
       fail(absl::StrCat("P", pp->id, ": gfree_count ", pp->gfree_count,
                         " but ", n, " linked"));
+    }
+  }
+  // Ps destroyed by GOMAXPROCS(n): dead, unheld, with nothing queued or
+  // cached.
+  for (int32_t i = sched->allp.size(); i < sched->allp.allocated(); ++i) {
+    P* pp = sched->allp[i];
+    if (pp->status.load() != PStatus::kDead || pp->m != nullptr ||
+        !pp->runq.Empty() || pp->gfree != nullptr || pp->gfree_count != 0 ||
+        pp->syscall_m.load() != nullptr) {
+      fail(absl::StrCat("P", i, " beyond GOMAXPROCS ", sched->allp.size(),
+                        " is not dead and empty"));
     }
   }
   if (sched->nmspinning.load() != 0) {

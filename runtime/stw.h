@@ -3,7 +3,8 @@
 // StopTheWorld brings every P to a stop: each M finishes what it runs up to
 // its goroutine's next scheduling point or runtime call (which honours the
 // preempt request), then parks. Only the calling goroutine keeps running.
-// It is used to check the scheduler's global invariants at a quiet moment.
+// It is used to check the scheduler's global invariants at a quiet moment,
+// and by GOMAXPROCS(n) to change the number of Ps (procresize, proc.cc).
 #ifndef GMPLAB_RUNTIME_STW_H_
 #define GMPLAB_RUNTIME_STW_H_
 
@@ -13,7 +14,9 @@ namespace gmp::internal {
 
 // StopTheWorld stops every other P. Call from a goroutine; one at a time
 // (a second caller yields until the first has restarted the world). A
-// goroutine that loops without runtime calls delays it indefinitely.
+// goroutine that loops without runtime calls delays it indefinitely. If
+// main returns meanwhile, the calling goroutine stops for good (it never
+// returns; Run reclaims it).
 void StopTheWorld();
 
 // StartTheWorld restarts the Ps stopped by StopTheWorld. Same goroutine.

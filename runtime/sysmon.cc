@@ -81,7 +81,7 @@ void* SysmonMain(void*) {
     // all are idle. Polling fast all the time would steal a core's worth of
     // wake-ups from goroutines that merely pass through short syscalls.
     bool all_idle =
-        sched->npidle.load(std::memory_order_relaxed) == sched->nprocs;
+        sched->npidle.load(std::memory_order_relaxed) == sched->allp.size();
     if (acted > 0) {
       idle_polls = 0;
       delay_ns = kMinDelayNs;

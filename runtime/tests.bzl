@@ -20,6 +20,7 @@ RUNTIME_TESTS = [
     {"name": "mutex_test", "size": "small"},
     {"name": "waitgroup_test", "size": "small"},
     {"name": "proc_test", "size": "medium", "per_variant": True},
+    {"name": "procresize_test", "size": "medium"},
     {"name": "lockosthread_test", "size": "medium"},
     {"name": "syscall_test", "size": "small"},
     {"name": "time_test", "size": "small"},

@@ -44,12 +44,15 @@ void PrintSchedLine() {
     LockGuard l(sched->lock);
     int32_t threads = static_cast<int32_t>(sched->mnext) - sched->nmdead;
     absl::StrAppend(&line, "SCHED ", (NanoTime() - trace_start) / 1000000,
-                    "ms: gomaxprocs=", sched->nprocs,
+                    "ms: gomaxprocs=", sched->allp.size(),
                     " idleprocs=", sched->npidle.load(), " threads=", threads,
                     " spinningthreads=", sched->nmspinning.load(),
                     " idlethreads=", sched->nmidle,
                     " runqueue=", sched->runqsize.load(), " [");
-    for (size_t i = 0; i < sched->allp.size(); ++i) {
+    // Live Ps only; a GOMAXPROCS(n) running meanwhile cannot free a P (see
+    // AllP), so one snapshot of the count is enough.
+    const int32_t nprocs = sched->allp.size();
+    for (int32_t i = 0; i < nprocs; ++i) {
       P* pp = sched->allp[i];
       absl::StrAppend(&line, i == 0 ? "" : " ",
                       pp->runq.Size() + (pp->runq.Runnext() ? 1 : 0));
