@@ -65,7 +65,7 @@ TEST_P(ProcResizeTest, SetReturnsPreviousAndQueries) {
 // each resize; NumGoroutine and the stats add up afterwards, although
 // goroutines spawned on a P that was then destroyed completed elsewhere.
 TEST_P(ProcResizeTest, EveryGoroutineRunsOnceThroughResizes) {
-  constexpr int kPerKind = 40;
+  constexpr int kPerKind = 16;
   constexpr int kKinds = 5;
   constexpr int kTotal = kPerKind * kKinds;
   std::unique_ptr<std::atomic<int>[]> ran(new std::atomic<int>[kTotal]);
