@@ -33,6 +33,24 @@ constexpr int kMaxChoices = 64;
 constexpr uint32_t kMaxSleepUs = 200;
 constexpr uint32_t kMaxWork = 2000;
 constexpr int kMutexes = 2;
+constexpr int kMaxResize = 8;  // Resize sets GOMAXPROCS to 1..8
+
+// IsResizeQuotient says whether a CheckWorld step whose op byte b has
+// quotient q = b / (number of ops) is a Resize. The quotients are those no
+// input of fuzz/corpus/<target>/ used for a CheckWorld step when Resize was
+// added (checked with a decoder mirror over the whole corpus), so existing
+// inputs, the regress-* ones included, decode to the same programs as
+// before. spawn_lock (6 ops): q 12..20, bytes 77, 83, ..., 125; block (12
+// ops): q 9, 10, 11, 13, 14, 16, bytes 113, 125, 137, 161, 173, 197.
+bool IsResizeQuotient(bool blocking, int q) {
+  if (!blocking) return q >= 12 && q <= 20;
+  return q == 9 || q == 10 || q == 11 || q == 13 || q == 14 || q == 16;
+}
+
+// Counters over the whole process, for GMP_FUZZ_STATS.
+std::atomic<int64_t> g_programs{0};
+std::atomic<int64_t> g_resizes{0};          // Resize steps run
+std::atomic<int64_t> g_resizes_changed{0};  // ... that changed the size
 
 // ---------------------------------------------------------------------------
 // Decoding. Structure comes from the end of the input (ConsumeIntegral*),
@@ -55,7 +73,10 @@ class Decoder {
       Step s;
       int last = p_.blocking ? static_cast<int>(Op::kTryChan)
                              : static_cast<int>(Op::kCheckWorld);
-      s.op = static_cast<Op>(in_.ConsumeIntegralInRange<int>(0, last));
+      // Exactly what ConsumeIntegralInRange<int>(0, last) did before Resize
+      // existed (one byte, modulo last + 1), keeping the quotient.
+      const int op_byte = in_.ConsumeIntegral<uint8_t>();
+      s.op = static_cast<Op>(op_byte % (last + 1));
       switch (s.op) {
         case Op::kLockThread:
           if (lock == kMaxLockDepth) s.op = Op::kUnlockThread;
@@ -97,8 +118,15 @@ class Decoder {
         case Op::kTryChan:
           s.arg = in_.ConsumeIntegralInRange<uint32_t>(0, 4);
           break;
-        case Op::kGosched:
         case Op::kCheckWorld:
+          if (IsResizeQuotient(p_.blocking, op_byte / (last + 1))) {
+            s.op = Op::kResize;
+            s.arg = in_.ConsumeIntegralInRange<uint32_t>(
+                1, static_cast<uint32_t>(ResizeBound(p_.procs)));
+          }
+          break;
+        case Op::kGosched:
+        case Op::kResize:  // never an op byte of its own
           break;
       }
       if (s.op == Op::kLockThread) ++lock;
@@ -177,6 +205,11 @@ struct Ctx {
   std::atomic<int> holders[kMutexes] = {};
   std::vector<std::unique_ptr<std::atomic<uint8_t>[]>> seen;  // per group
   std::vector<std::unique_ptr<std::atomic<uint32_t>>> received;
+  // Resize bookkeeping: each Resize step to n that returned prev adds 1 to
+  // sizes[prev] and -1 to sizes[n]. The sizes form one chain from procs to
+  // the final GOMAXPROCS, so at the end sizes[final] + 1 and sizes[procs] -
+  // 1 leave every entry 0.
+  std::atomic<int> sizes[kMaxResize + 1] = {};
 };
 
 // Goroutine is the running state of one Node.
@@ -192,6 +225,8 @@ class Goroutine {
                "node %d (goroutine %lld) started %d times", id_,
                (long long)goid_, prev + 1);
     if (node_.role == Role::kMain) {
+      // Main's first action: no Resize step can have run yet, so procs is
+      // still the size here and for the probe (which runs no other step).
       FUZZ_CHECK(gmp::GOMAXPROCS() == ctx_.p.procs, "GOMAXPROCS is procs",
                  "GOMAXPROCS() = %d, Options.procs = %d", gmp::GOMAXPROCS(),
                  ctx_.p.procs);
@@ -213,7 +248,10 @@ class Goroutine {
       int want = static_cast<int>(ctx_.p.nodes.size()) - 1;
       while (ctx_.done.load() < want) gmp::Gosched();
     }
-    if (node_.role == Role::kMain) CheckWorld();  // all others are done
+    if (node_.role == Role::kMain) {  // all others are done
+      CheckWorld();
+      CheckSizes();
+    }
     FUZZ_CHECK(node_.exit_locked == (lock_depth_ > 0), "locks balance",
                "node %d ends with lock depth %d", id_, lock_depth_);
     ctx_.finished[id_].fetch_add(1);
@@ -361,6 +399,42 @@ class Goroutine {
                "%s", broken.c_str());
   }
 
+  // Resize sets GOMAXPROCS to n (1..kMaxResize) and checks the previous
+  // size it returns. Other goroutines may resize meanwhile, so the size
+  // after the call is not checked here (see CheckSizes).
+  void Resize(uint32_t n) {
+    int prev = gmp::GOMAXPROCS(static_cast<int>(n));
+    FUZZ_CHECK(prev >= 1 && prev <= kMaxResize,
+               "GOMAXPROCS returns the previous size",
+               "node %d: GOMAXPROCS(%u) returned %d", id_, n, prev);
+    ctx_.sizes[prev].fetch_add(1);
+    ctx_.sizes[n].fetch_sub(1);
+    g_resizes.fetch_add(1, std::memory_order_relaxed);
+    if (prev != static_cast<int>(n)) {
+      g_resizes_changed.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  // CheckSizes checks, on main after every other goroutine finished, that
+  // the sizes the Resize steps saw chain from procs to GOMAXPROCS() now: no
+  // resize lost or applied twice.
+  void CheckSizes() {
+    int now = gmp::GOMAXPROCS();
+    FUZZ_CHECK(now >= 1 && now <= kMaxResize,
+               "GOMAXPROCS returns the previous size",
+               "GOMAXPROCS() = %d at main's end", now);
+    int sizes[kMaxResize + 1];
+    for (int i = 0; i <= kMaxResize; ++i) sizes[i] = ctx_.sizes[i].load();
+    ++sizes[now];
+    --sizes[ctx_.p.procs];
+    for (int i = 0; i <= kMaxResize; ++i) {
+      FUZZ_CHECK(sizes[i] == 0, "GOMAXPROCS returns the previous size",
+                 "procs %d, GOMAXPROCS() = %d at main's end, but size %d "
+                 "was left %d more times than set",
+                 ctx_.p.procs, now, i, sizes[i]);
+    }
+  }
+
   void Exec(const Step& s) {
     switch (s.op) {
       case Op::kGosched:
@@ -417,6 +491,9 @@ class Goroutine {
       case Op::kTryChan:
         TryChan(s.arg);
         break;
+      case Op::kResize:
+        Resize(s.arg);
+        break;
     }
     CheckThread();
   }
@@ -444,6 +521,7 @@ const char* OpName(Op op) {
     case Op::kTryMutex: return "TryMutex";
     case Op::kChanGroup: return "ChanGroup";
     case Op::kTryChan: return "TryChan";
+    case Op::kResize: return "Resize";
   }
   return "?";
 }
@@ -539,7 +617,24 @@ int FuzzOneProgram(const uint8_t* data, size_t size, bool blocking) {
   }();
   if (print) std::fputs(DescribeProgram(p).c_str(), stderr);
   RunProgram(p);
+  static const bool stats = [] {
+    const char* e = std::getenv("GMP_FUZZ_STATS");
+    return e != nullptr && e[0] == '1';
+  }();
+  int64_t runs = g_programs.fetch_add(1) + 1;
+  if (stats &&
+      (runs % 1000 == 0 || (runs <= 512 && (runs & (runs - 1)) == 0))) {
+    std::fprintf(stderr,
+                 "gmp_fuzz stats: %lld programs, %lld Resize steps, %lld "
+                 "changed GOMAXPROCS\n",
+                 (long long)runs, (long long)g_resizes.load(),
+                 (long long)g_resizes_changed.load());
+  }
   return 0;
+}
+
+int ResizeBound(int procs) {
+  return procs * 2 < kMaxResize ? procs * 2 : kMaxResize;
 }
 
 }  // namespace gmp_fuzz

@@ -6,7 +6,15 @@
 // the blocking op set also Sleep, Syscall, Mutex sections, channel groups
 // (producers and consumers of one channel) and non-blocking channel use.
 // Any goroutine may also stop the world and have the scheduler check its
-// global invariants (run queues, free lists, counters).
+// global invariants (run queues, free lists, counters), or change the number
+// of Ps with gmp::GOMAXPROCS(n) (Resize, n in 1..min(8, 2 * procs)).
+//
+// Resize is decoded as a special CheckWorld step so that every input that
+// existed before it decodes to the same program: the op byte of a step is
+// reduced modulo the number of ops, and a CheckWorld byte whose quotient
+// (byte / number of ops) is in a per-op-set set that no corpus input used
+// then (kResizeQuotients in program.cc) becomes a Resize, which then reads
+// one more byte for n.
 //
 // Programs are valid by construction, so every run must terminate:
 //   * thread locks nest at most 3 deep and are balanced at a goroutine's
@@ -57,6 +65,9 @@ enum class Op : uint8_t {
   kTryMutex,
   kChanGroup,
   kTryChan,
+  // Not an op byte value of its own: a form of kCheckWorld (see above), in
+  // both op sets.
+  kResize,  // gmp::GOMAXPROCS(arg)
 };
 
 enum class Role : uint8_t { kMain, kChild, kProducer, kConsumer };
@@ -64,6 +75,7 @@ enum class Role : uint8_t { kMain, kChild, kProducer, kConsumer };
 struct Step {
   Op op = Op::kGosched;
   uint32_t arg = 0;     // Sleep/Syscall: µs; Work: iterations; TryChan: cap;
+                        // Resize: the new GOMAXPROCS;
                         // Mutex: inner op | count << 8 | param << 16
   int32_t target = -1;  // Spawn: node; ChanGroup: group; Mutex: which one
 };
@@ -107,8 +119,15 @@ void RunProgram(const Program& p);
 // GMP_FUZZ_PRINT=1 is set).
 std::string DescribeProgram(const Program& p);
 
-// FuzzOneProgram is the body of the spawn_lock and block targets.
+// FuzzOneProgram is the body of the spawn_lock and block targets. With
+// GMP_FUZZ_STATS=1 it prints a line of counters (programs run, Resize steps
+// run, how many changed the number of Ps) to stderr after runs 1, 2, 4, ...,
+// 512 and then every 1000th run.
 int FuzzOneProgram(const uint8_t* data, size_t size, bool blocking);
+
+// ResizeBound is the largest GOMAXPROCS a Resize step of a program with
+// `procs` Ps may set: min(8, 2 * procs).
+int ResizeBound(int procs);
 
 }  // namespace gmp_fuzz
 

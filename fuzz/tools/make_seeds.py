@@ -26,6 +26,15 @@ OPS = {
     "trychan": 11,
 }
 
+# Resize (gmp::GOMAXPROCS(n)) is a CheckWorld op byte with a quotient
+# (byte / number of ops) that IsResizeQuotient in fuzz/program.cc accepts,
+# followed by n in 1..min(8, 2 * procs). These are the smallest such bytes.
+RESIZE_BYTE = {False: 5 + 6 * 12, True: 5 + 12 * 9}  # by blocking: 77, 113
+
+
+def resize_bound(procs):
+    return min(8, 2 * procs)
+
 
 class Encoder:
     """Builds an input for FuzzedDataProvider: tail integers and front bytes."""
@@ -46,6 +55,9 @@ class Encoder:
         for i in reversed(range(nbytes)):
             self.tail.append((v >> (8 * i)) & 0xFF)
 
+    def byte(self, b):
+        self.tail.append(b)
+
     def bool(self, b):
         self.tail.append(1 if b else 0)
 
@@ -56,7 +68,7 @@ class Encoder:
         return self.front + bytes(reversed(self.tail))
 
 
-def encode_node(e, node, blocking, role_main=False):
+def encode_node(e, node, blocking, role_main=False, procs=8):
     steps = node.get("steps", [])
     assert len(steps) <= 10
     e.int(0, 10, len(steps))
@@ -64,6 +76,10 @@ def encode_node(e, node, blocking, role_main=False):
     depth = 0
     for step in steps:
         op = step[0]
+        if op == "resize":
+            e.byte(RESIZE_BYTE[blocking])
+            e.int(1, resize_bound(procs), step[1])
+            continue
         e.int(0, last, OPS[op])
         if op == "lock":
             assert depth < 3
@@ -74,7 +90,7 @@ def encode_node(e, node, blocking, role_main=False):
         elif op == "work":
             e.int(0, 2000, step[1])
         elif op == "go":
-            encode_node(e, step[1], blocking)
+            encode_node(e, step[1], blocking, procs=procs)
         elif op in ("sleep", "syscall"):
             e.int(0, 200, step[1])
         elif op in ("mutex", "trymutex"):
@@ -90,9 +106,9 @@ def encode_node(e, node, blocking, role_main=False):
             e.int(1, 3, len(consumers))
             for sends, child in producers:
                 e.int(0, 8, sends)
-                encode_node(e, child, blocking)
+                encode_node(e, child, blocking, procs=procs)
             for child in consumers:
-                encode_node(e, child, blocking)
+                encode_node(e, child, blocking, procs=procs)
         elif op == "trychan":
             e.int(0, 4, step[1])
     if depth > 0 and not role_main:
@@ -107,7 +123,7 @@ def program(procs, main, blocking, choices=b"", probe=True):
     e.int(0, 64, len(choices))
     e.bytes(choices)
     e.bool(probe)
-    encode_node(e, main, blocking, role_main=True)
+    encode_node(e, main, blocking, role_main=True, procs=procs)
     return e.data()
 
 
@@ -137,6 +153,19 @@ SPAWN_LOCK = {
     "one_proc": program(1, node(("go", LOCKED_CHILD), ("go", YIELDER),
                                 ("go", EXIT_LOCKED), ("lock",), ("check",),
                                 ("unlock",)), False, STEER),
+    # GOMAXPROCS changes mid-program: main grows and shrinks while children
+    # yield, a locked child and one that exits locked resize too.
+    "resize": program(2, node(("go", YIELDER), ("resize", 4),
+                              ("go", node(("lock",), ("resize", 1),
+                                          ("gosched",), ("unlock",))),
+                              ("go", node(("lock",), ("resize", 3),
+                                          exit_locked=True)),
+                              ("resize", 1), ("check",), ("resize", 2)),
+                      False, STEER),
+    "resize_locked_main": program(4, node(("lock",), ("go", YIELDER),
+                                          ("resize", 1), ("go", LOCKED_CHILD),
+                                          ("resize", 8), ("gosched",),
+                                          ("unlock",), ("resize", 2)), False),
 }
 
 PRODUCER = node(("gosched",), ("sleep", 20))
@@ -175,6 +204,17 @@ BLOCK = {
                               [CONSUMER, CONSUMER, node(("sleep", 5),)]),
                              ("check",), ("trychan", 0), ("trychan", 4)),
                      True, STEER),
+    # GOMAXPROCS changes while producers, consumers, sleepers and a
+    # syscall run; a producer and a consumer resize themselves.
+    "resize": program(2, node(("go", node(("sleep", 30), ("syscall", 50),
+                                          ("resize", 1))),
+                              ("resize", 4),
+                              ("group", 1, [(6, node(("resize", 3),
+                                                     ("gosched",))),
+                                            (4, PRODUCER)],
+                               [CONSUMER, node(("resize", 1), ("work", 50))]),
+                              ("resize", 2), ("mutex", 0, 0, 1, 0)),
+                      True, STEER),
 }
 
 
@@ -235,6 +275,7 @@ def dict_entries_program(blocking):
     for name, code in OPS.items():
         if code <= last:
             entries["op_" + name] = tail_fragment(lambda e, c=code: e.int(0, last, c))
+    entries["op_resize"] = bytes([RESIZE_BYTE[blocking]])
     entries["lock_gosched_unlock"] = tail_fragment(
         lambda e: [e.int(0, last, OPS["lock"]), e.int(0, last, OPS["gosched"]),
                    e.int(0, last, OPS["unlock"])])
