@@ -155,6 +155,10 @@ TEST_P(ProcResizeTest, ShrinkToOneStopsParallelism) {
   std::atomic<int> max_inside{0};
   std::atomic<int> rounds{0};
   std::atomic<bool> stop{false};
+  // How long a worker stays inside: long while we wait for two to overlap
+  // (on a loaded 2-core machine short windows may never meet), short once
+  // GOMAXPROCS is 1 and 2000 rounds must pass.
+  std::atomic<int> window_us{2000};
   int inside_at_resize = -1;
   int max_before = 0;
   int max_after = 0;
@@ -168,8 +172,8 @@ TEST_P(ProcResizeTest, ShrinkToOneStopsParallelism) {
           while (now > m && !max_inside.compare_exchange_weak(m, now)) {
           }
           // Busy for a while with no runtime call.
-          auto until =
-              std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+          auto until = std::chrono::steady_clock::now() +
+                       std::chrono::microseconds(window_us.load());
           while (std::chrono::steady_clock::now() < until &&
                  max_inside.load() < 2) {
           }
@@ -182,6 +186,7 @@ TEST_P(ProcResizeTest, ShrinkToOneStopsParallelism) {
     // With kWorkers + 1 Ps the workers overlap (they wait inside for it).
     WaitFor([&] { return max_inside.load() >= 2; });
     max_before = max_inside.load();
+    window_us.store(20);
     GOMAXPROCS(1);
     // Every worker stopped at a Gosched, outside the region; with one P
     // none runs until main yields.
