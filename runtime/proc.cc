@@ -430,12 +430,16 @@ static G* malg() {
 }
 
 // gfget returns a free G (refilling pp's list from the global ones), or a
-// new one; it may come with a stack. A stack on pp's list stays there when
-// it can: if the G taken has one and the next free G has none, the stack
-// moves to that G, the new head, for execute to take. Owner of pp, or pp
-// null (global lists only).
+// new one. A stack on pp's list stays there (for execute, see bindstack):
+// when the G taken has one, it moves to the next free G if that has none,
+// and the last free G with a stack is not handed out (a new G is made
+// instead); so a G gfget returns carries a stack only when pp's list holds
+// more than one. Owner of pp, or pp null (global lists only; the G may then
+// carry a stack).
 static G* gfget(P* pp) {
-  if (pp == nullptr || pp->gfree == nullptr) {
+  if (pp == nullptr || pp->gfree == nullptr ||
+      (pp->gfree->schedlink == nullptr && pp->gfree->stack_lo != nullptr)) {
+    G* const last = pp != nullptr ? pp->gfree : nullptr;
     G* got = nullptr;
     {
       LockGuard l(sched->gflock);
@@ -467,7 +471,15 @@ static G* gfget(P* pp) {
       }
     }
     if (pp == nullptr) return got != nullptr ? got : malg();
-    if (pp->gfree == nullptr) return malg();
+    if (pp->gfree == nullptr || pp->gfree == last) return malg();
+    G* head = pp->gfree;
+    if (last != nullptr && head->stack_lo == nullptr) {
+      // last (now the tail) holds the stack execute should take next.
+      head->stack_lo = last->stack_lo;
+      head->stack_size = last->stack_size;
+      last->stack_lo = nullptr;
+      last->stack_size = 0;
+    }
   }
   G* gp = pp->gfree;
   G* next = gp->schedlink;
