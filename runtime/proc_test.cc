@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -335,6 +336,37 @@ TEST(ProcStacks, GoroutineReusesFreedStack) {
   const uintptr_t dist = first > second ? first - second : second - first;
   EXPECT_LT(dist, internal::DefaultStackSize())
       << "second goroutine got a new stack";
+}
+
+// A goroutine parked in Chan::Recv uses at most half a default compact
+// stack: what lets compact stacks be one page (stack.h). Measured as the
+// high-water mark on a fresh (zeroed) stack.
+TEST(ProcStacks, ParkedGoroutineFitsHalfACompactStack) {
+  size_t used = 0, size = 0;
+  gmp::Run([&] {
+    gmp::Chan<int> c;
+    std::atomic<internal::G*> g{nullptr};
+    Go([&] {
+      g.store(internal::getg());
+      c.Recv();
+    });
+    WaitFor([&] {
+      internal::G* gp = g.load();
+      return gp != nullptr && gp->status.load() == internal::GStatus::kWaiting;
+    });
+    internal::G* gp = g.load();
+    size = gp->stack_size;
+    const auto* lo = static_cast<const uint64_t*>(gp->stack_lo) + 1;
+    const auto* hi = static_cast<const uint64_t*>(gp->stack_lo) + size / 8;
+    const uint64_t* w = lo;
+    while (w < hi && *w == 0) ++w;
+    used = static_cast<size_t>(hi - w) * 8;
+    c.Send(1);
+  }, Options{1, 0});
+  RecordProperty("parked_stack_bytes", static_cast<int>(used));
+  std::printf("parked goroutine used %zu of %zu stack bytes\n", used, size);
+  EXPECT_GT(used, 0u);
+  EXPECT_LE(used, internal::kCompactStackSize / 2);
 }
 
 // Goroutines that never ran are reclaimed when main returns, both brand-new

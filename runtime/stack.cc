@@ -5,8 +5,10 @@
 //   base                                                       base+bytes
 //   | guard | stack 0 | guard | stack 1 | ... | guard | stack n-1 |
 //
-// each guard installed with madvise(MADV_GUARD_INSTALL) as its stack is
-// carved. In mprotect mode every stack is its own mapping [guard | stack]
+// guards installed with MADV_GUARD_INSTALL kGuardBatch at a time, just
+// ahead of carving: one process_madvise(PIDFD_SELF, iovec[kGuardBatch])
+// call, or where the kernel refuses that (before Linux 6.13/6.14), one
+// madvise per guard. In mprotect mode every stack is its own mapping [guard | stack]
 // with the guard mprotect'ed to PROT_NONE (which splits it into two VMAs).
 // A compact slab is the stacks back to back, no guards; each stack's lowest
 // word is its canary.
@@ -17,6 +19,8 @@
 
 #include <errno.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cinttypes>
@@ -29,6 +33,12 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+// PIDFD_SELF_THREAD (Linux >= 6.14): the calling thread's process, with no
+// file descriptor to open, cache or inherit across fork.
+constexpr int kPidfdSelf = -10000;
 
 namespace gmp::internal {
 namespace {
@@ -110,6 +120,37 @@ long CountMappings() {
   for (int c; (c = std::fgetc(f)) != EOF;) n += c == '\n';
   std::fclose(f);
   return n;
+}
+
+// g_batch_guards: 1 while process_madvise(PIDFD_SELF, MADV_GUARD_INSTALL)
+// works, 0 once the kernel refused it (then every guard is one madvise).
+std::atomic<int> g_batch_guards{1};
+
+// InstallGuards puts MADV_GUARD_INSTALL on `n` (at most
+// StackPool::kGuardBatch) guards of `guard` bytes, `stride` apart, from
+// `first`. Returns 0 or an errno.
+int InstallGuards(char* first, size_t n, size_t stride, size_t guard) {
+  if (g_batch_guards.load(std::memory_order_relaxed) != 0) {
+    iovec iov[StackPool::kGuardBatch];
+    for (size_t i = 0; i < n; ++i) {
+      iov[i].iov_base = first + i * stride;
+      iov[i].iov_len = guard;
+    }
+    const long r = syscall(SYS_process_madvise, kPidfdSelf, iov, n,
+                           MADV_GUARD_INSTALL, 0);
+    if (r == static_cast<long>(n * guard)) return 0;
+    if (r >= 0 || (errno != EBADF && errno != EINVAL && errno != ENOSYS &&
+                   errno != EPERM)) {
+      return r >= 0 ? EAGAIN : errno;
+    }
+    g_batch_guards.store(0, std::memory_order_relaxed);  // old kernel
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (madvise(first + i * stride, guard, MADV_GUARD_INSTALL) != 0) {
+      return errno;
+    }
+  }
+  return 0;
 }
 
 }  // namespace
@@ -232,6 +273,16 @@ void StackPool::NewSlabLocked() {
   slabs_.push_back(Slab{base, bytes, record});
   carve_ = base;
   carve_end_ = base + bytes;
+  guarded_end_ = base;
+}
+
+void StackPool::InstallGuardsLocked() {
+  const size_t left = static_cast<size_t>(carve_end_ - guarded_end_) / stride_;
+  const size_t n = left < kGuardBatch ? left : kGuardBatch;
+  if (const int err = InstallGuards(guarded_end_, n, stride_, guard_bytes_)) {
+    OutOfMemory("madvise(MADV_GUARD_INSTALL)", err);
+  }
+  guarded_end_ += n * stride_;
 }
 
 void* StackPool::MapOneLocked() {
@@ -258,11 +309,7 @@ void* StackPool::CarveLocked() {
   if (carve_ == carve_end_) NewSlabLocked();
   char* p = carve_;
   carve_ += stride_;
-  if (kind_ == StackKind::kGuarded) {
-    if (madvise(p, guard_bytes_, MADV_GUARD_INSTALL) != 0) {
-      OutOfMemory("madvise(MADV_GUARD_INSTALL)", errno);
-    }
-  }
+  if (kind_ == StackKind::kGuarded && p == guarded_end_) InstallGuardsLocked();
   return p + guard_bytes_;
 }
 
