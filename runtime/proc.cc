@@ -6,7 +6,8 @@
 // ready-to-run goroutines over worker threads. The main concepts are:
 //
 //   G  a goroutine: a function, its own stack and saved machine context
-//      (runtime/g.h).
+//      (runtime/g.h). The stack is bound when the G first runs (execute),
+//      so a queued G that never ran holds none.
 //   M  an OS thread that runs goroutines (runtime/m.h). Each M has g0, a
 //      scheduler context on the thread's own stack. Goroutines switch to g0
 //      to park, yield or exit; g0 runs schedule() and switches to the next G.
