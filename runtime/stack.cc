@@ -6,12 +6,12 @@
 //   | guard | stack 0 | guard | stack 1 | ... | guard | stack n-1 |
 //
 // guards installed with MADV_GUARD_INSTALL kGuardBatch at a time, just
-// ahead of carving: one process_madvise(PIDFD_SELF, iovec[kGuardBatch])
-// call, or where the kernel refuses that (before Linux 6.13/6.14), one
-// madvise per guard. In mprotect mode every stack is its own mapping [guard | stack]
-// with the guard mprotect'ed to PROT_NONE (which splits it into two VMAs).
-// A compact slab is the stacks back to back, no guards; each stack's lowest
-// word is its canary.
+// ahead of carving (one-page compact stacks are prefaulted likewise): one
+// process_madvise(PIDFD_SELF, iovec[kGuardBatch]) call, or where the kernel
+// refuses that (before Linux 6.13/6.14), one madvise per guard. In mprotect
+// mode every stack is its own mapping [guard | stack] with the guard
+// mprotect'ed to PROT_NONE (which splits it into two VMAs). A compact slab is
+// the stacks back to back, no guards; each stack's lowest word is its canary.
 //
 // Every guarded mapping is also entered in a fixed registry that the SIGSEGV
 // handler searches (FindStackGuardHit) without locks or allocation.
@@ -32,6 +32,9 @@
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
 #endif
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
@@ -136,8 +139,8 @@ int InstallGuards(char* first, size_t n, size_t stride, size_t guard) {
       iov[i].iov_base = first + i * stride;
       iov[i].iov_len = guard;
     }
-    const long r = syscall(SYS_process_madvise, kPidfdSelf, iov, n,
-                           MADV_GUARD_INSTALL, 0);
+    const long r =
+        syscall(SYS_process_madvise, kPidfdSelf, iov, n, MADV_GUARD_INSTALL, 0);
     if (r == static_cast<long>(n * guard)) return 0;
     if (r >= 0 || (errno != EBADF && errno != EINVAL && errno != ENOSYS &&
                    errno != EPERM)) {
@@ -273,16 +276,23 @@ void StackPool::NewSlabLocked() {
   slabs_.push_back(Slab{base, bytes, record});
   carve_ = base;
   carve_end_ = base + bytes;
-  guarded_end_ = base;
+  prepared_end_ = base;
 }
 
-void StackPool::InstallGuardsLocked() {
-  const size_t left = static_cast<size_t>(carve_end_ - guarded_end_) / stride_;
+void StackPool::PrepareLocked() {
+  const size_t left = static_cast<size_t>(carve_end_ - prepared_end_) / stride_;
   const size_t n = left < kGuardBatch ? left : kGuardBatch;
-  if (const int err = InstallGuards(guarded_end_, n, stride_, guard_bytes_)) {
-    OutOfMemory("madvise(MADV_GUARD_INSTALL)", err);
+  if (kind_ == StackKind::kGuarded) {
+    if (const int err =
+            InstallGuards(prepared_end_, n, stride_, guard_bytes_)) {
+      OutOfMemory("madvise(MADV_GUARD_INSTALL)", err);
+    }
+  } else if (stride_ == kPageSize) {
+    // Advisory: where it fails (old kernel, no memory yet), the pages fault
+    // in one by one as before.
+    madvise(prepared_end_, n * stride_, MADV_POPULATE_WRITE);
   }
-  guarded_end_ += n * stride_;
+  prepared_end_ += n * stride_;
 }
 
 void* StackPool::MapOneLocked() {
@@ -309,7 +319,7 @@ void* StackPool::CarveLocked() {
   if (carve_ == carve_end_) NewSlabLocked();
   char* p = carve_;
   carve_ += stride_;
-  if (kind_ == StackKind::kGuarded && p == guarded_end_) InstallGuardsLocked();
+  if (p == prepared_end_) PrepareLocked();
   return p + guard_bytes_;
 }
 

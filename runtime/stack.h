@@ -35,9 +35,11 @@
 //     recursion, big locals, printf-heavy code) needs guarded stacks or
 //     Options.stack_size.
 //
-// Guarded slabs get their guards in batches (StackPool::kGuardBatch stacks
-// per process_madvise call, when the kernel supports it for the calling
-// process; else one madvise per stack).
+// Slabs are prepared StackPool::kGuardBatch stacks at a time, just ahead of
+// carving: guarded ones get their guards (one process_madvise call, when the
+// kernel supports it for the calling process; else one madvise per stack);
+// one-page compact ones are prefaulted (MADV_POPULATE_WRITE), since each of
+// their pages gets touched anyway, and one call is cheaper than 64 faults.
 //
 // A StackPool hands out stacks of one kind and size and keeps released ones
 // on a free list for reuse; it never returns memory to the OS while it lives.
@@ -148,9 +150,9 @@ class StackPool {
   // GuardMethod says how guarded stacks get their guard. kAuto uses
   // MADV_GUARD_INSTALL when the kernel has it, else mprotect.
   enum class GuardMethod { kAuto, kMadvise, kMprotect };
-  // kGuardBatch is how many guards of a slab kMadvise installs per system
-  // call (process_madvise) ahead of carving; the carved-ahead stacks cost
-  // address space and a page-table entry each, no memory.
+  // kGuardBatch is how many stacks of a slab are prepared at once ahead of
+  // carving: guards installed (guarded, kMadvise) or pages prefaulted
+  // (one-page compact stacks: up to 252 KiB ahead of use).
   static constexpr size_t kGuardBatch = 64;
 
   // The pool rounds `size` up (a page multiple for guarded stacks, 64 bytes
@@ -191,7 +193,7 @@ class StackPool {
 
   void* CarveLocked();
   void NewSlabLocked();
-  void InstallGuardsLocked();  // guards for the next kGuardBatch strides
+  void PrepareLocked();  // guards or pages for the next kGuardBatch strides
   void* MapOneLocked();  // mprotect mode: one mapping per stack
   [[noreturn]] void OutOfMemory(const char* what, int err);
 
@@ -206,7 +208,7 @@ class StackPool {
   std::vector<Slab> slabs_;  // every mapping (guarded by mu_)
   char* carve_ = nullptr;    // next unused stride in the newest slab (mu_)
   char* carve_end_ = nullptr;
-  char* guarded_end_ = nullptr;  // strides up to here have their guard (mu_)
+  char* prepared_end_ = nullptr;  // strides up to here are prepared (mu_)
   std::atomic<size_t> live_{0};
 };
 

@@ -1,6 +1,7 @@
 // runtime/stack_test.cc — tests of goroutine stacks and overflow detection.
 #include "runtime/stack.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -150,6 +151,19 @@ TEST(StackTest, CompactStacksArePages) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(s.lo) % 4096, 0u);
     EXPECT_EQ(s.size % 4096, 0u);
   }
+}
+
+// One-page compact stacks are prefaulted a batch ahead of carving: after the
+// first Acquire the next kGuardBatch - 1 stacks' pages are resident too.
+TEST(StackTest, OnePageCompactStacksArePrefaulted) {
+  StackPool pool(StackKind::kCompact, 4096);
+  Stack s = pool.Acquire();
+  unsigned char vec[StackPool::kGuardBatch];
+  ASSERT_EQ(mincore(s.lo, StackPool::kGuardBatch * 4096, vec), 0);
+  size_t resident = 0;
+  for (unsigned char v : vec) resident += v & 1;
+  EXPECT_EQ(resident, StackPool::kGuardBatch);
+  pool.Release(s);
 }
 
 // Guards are installed a batch ahead of carving: stacks across several
