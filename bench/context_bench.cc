@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
@@ -181,8 +182,9 @@ void BM_HoldMillionStacks(benchmark::State& state) {
     state.counters["live"] = static_cast<double>(pool.live());
     for (Stack s : stacks) pool.Release(s);
   }
-  state.SetLabel(kind == StackKind::kGuarded ? "guarded 64KiB"
-                                             : "compact 8KiB");
+  state.SetLabel(std::string(kind == StackKind::kGuarded ? "guarded "
+                                                         : "compact ") +
+                 std::to_string(StackSizeFor(kind) / 1024) + "KiB");
 }
 BENCHMARK(BM_HoldMillionStacks)
     ->Arg(static_cast<int>(StackKind::kCompact))

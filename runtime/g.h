@@ -2,7 +2,15 @@
 //
 // A G is a function with its own stack and saved machine context. G structs
 // are never freed while a runtime runs: a dead G goes onto a free list (its
-// P's, then the global one) and is reused, with its stack, by a later Go.
+// P's, then the global one) and is reused by a later Go.
+//
+// Stacks are bound lazily: gmp::Go only records the function (G.fresh). The
+// G gets a stack and its first context when an M first executes it: the
+// stack of the most recently freed G on that P (which then stays on the free
+// list without one), else one from the pool. So a G that is queued and never
+// ran holds no stack (unless it was reused with one, see gfget in proc.cc),
+// and a G that ran keeps its stack until it dies and past that, on the free
+// list, until a new G takes it.
 //
 // Ownership: a running G is owned by the M that runs it (G.m). A runnable G
 // is owned by the run queue it sits in; a waiting G by whatever will ready it
@@ -50,6 +58,8 @@ struct G {
                                      // (written by the G; read by dumps)
   uint32_t lockcount = 0;    // LockOSThread nesting depth (owner: the G)
   std::atomic<bool> preempt{false};  // sysmon asks it to yield (set: sysmon)
+  bool fresh = false;  // spawned, never run: execute binds a stack (if it has
+                       // none) and makes ctx before the first switch
   void* stack_lo = nullptr;          // its stack, or null when it has none
   size_t stack_size = 0;
   absl::AnyInvocable<void() &&> fn;  // what it runs (owner: the G)

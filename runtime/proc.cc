@@ -6,7 +6,8 @@
 // ready-to-run goroutines over worker threads. The main concepts are:
 //
 //   G  a goroutine: a function, its own stack and saved machine context
-//      (runtime/g.h).
+//      (runtime/g.h). The stack is bound when the G first runs (execute),
+//      so a queued G that never ran holds none.
 //   M  an OS thread that runs goroutines (runtime/m.h). Each M has g0, a
 //      scheduler context on the thread's own stack. Goroutines switch to g0
 //      to park, yield or exit; g0 runs schedule() and switches to the next G.
@@ -437,56 +438,81 @@ static G* runqget(P* pp, bool* inherit) {
 // ---------------------------------------------------------------------------
 // Free Gs.
 
-// gfput puts the dead gp (with its stack) on pp's free list, moving a batch
-// to the global lists when the local one is long. Owner of pp.
+// Stacks are bound lazily (see g.h): a G gets its stack when it first runs,
+// preferably the one the last G that died on this P left behind. So a G in
+// a run queue usually holds no stack, and a P that runs one short goroutine
+// after another keeps running them on the same, cache-hot stack.
+//
+// The free lists hold G structs, some of them with stacks: pp->gfree keeps
+// the most recently freed G (the one whose stack execute takes next) at its
+// head; sched.gfree_stack holds dead Gs that kept a stack, sched.gfree_nostack
+// those that gave it away (to execute) or never had one (never ran).
+
+// gfput puts the dead gp (with its stack, if any) on pp's free list, moving a
+// batch to the global lists when the local one is long; the head, whose stack
+// execute reuses next, stays. Owner of pp.
 static void gfput(P* pp, G* gp) {
   gp->schedlink = pp->gfree;
   pp->gfree = gp;
   if (++pp->gfree_count < kGfreeLocalMax) return;
+  G* keep = pp->gfree;
+  pp->gfree = keep->schedlink;
   LockGuard l(sched->gflock);
   while (pp->gfree_count > kGfreeLocalMax - kGfreeBatch) {
     G* g1 = pp->gfree;
     pp->gfree = g1->schedlink;
     --pp->gfree_count;
-    if (sched->ngfree_stack < kGfreeStackMax) {
+    if (g1->stack_lo != nullptr && sched->ngfree_stack >= kGfreeStackMax) {
+      sched->stacks->Release(StackOf(g1));
+      g1->stack_lo = nullptr;
+      g1->stack_size = 0;
+    }
+    if (g1->stack_lo != nullptr) {
       g1->schedlink = sched->gfree_stack;
       sched->gfree_stack = g1;
       ++sched->ngfree_stack;
     } else {
-      sched->stacks->Release(StackOf(g1));
-      g1->stack_lo = nullptr;
-      g1->stack_size = 0;
       g1->schedlink = sched->gfree_nostack;
       sched->gfree_nostack = g1;
       ++sched->ngfree_nostack;
     }
   }
+  keep->schedlink = pp->gfree;
+  pp->gfree = keep;
 }
 
-// malg allocates a new G with a stack and registers it in allgs.
+// malg allocates a new G, without a stack, and registers it in allgs.
 static G* malg() {
   auto* rec = new GRecord;
   G* gp = &rec->g;
   gp->ctx = &rec->ctx;
-  Stack s = sched->stacks->Acquire();
-  gp->stack_lo = s.lo;
-  gp->stack_size = s.size;
   LockGuard l(sched->allglock);
   sched->allgs.push_back(rec);
   return gp;
 }
 
-// gfget returns a free G with a stack for pp (refilling pp's list from the
-// global ones), or a new one. Owner of pp, or pp null (global lists only).
+// gfget returns a free G (refilling pp's list from the global ones), or a
+// new one. A stack on pp's list stays there (for execute, see bindstack):
+// when the G taken has one, it moves to the next free G if that has none,
+// and the last free G with a stack is not handed out (a new G is made
+// instead); so a G gfget returns carries a stack only when pp's list holds
+// more than one. Owner of pp, or pp null (global lists only; the G may then
+// carry a stack).
 static G* gfget(P* pp) {
-  if (pp == nullptr || pp->gfree == nullptr) {
+  if (pp == nullptr || pp->gfree == nullptr ||
+      (pp->gfree->schedlink == nullptr && pp->gfree->stack_lo != nullptr)) {
+    G* const last = pp != nullptr ? pp->gfree : nullptr;
     G* got = nullptr;
     {
       LockGuard l(sched->gflock);
       int32_t want = pp == nullptr ? 1 : kGfreeBatch;
       for (int32_t i = 0; i < want; ++i) {
         G* g1 = nullptr;
-        if (sched->gfree_stack != nullptr) {
+        if (pp == nullptr && sched->gfree_nostack != nullptr) {
+          g1 = sched->gfree_nostack;  // a lone G need not carry a stack
+          sched->gfree_nostack = g1->schedlink;
+          --sched->ngfree_nostack;
+        } else if (sched->gfree_stack != nullptr) {
           g1 = sched->gfree_stack;
           sched->gfree_stack = g1->schedlink;
           --sched->ngfree_stack;
@@ -506,26 +532,46 @@ static G* gfget(P* pp) {
         }
       }
     }
-    if (pp == nullptr) {
-      if (got == nullptr) return malg();
-      if (got->stack_lo == nullptr) {
-        Stack s = sched->stacks->Acquire();
-        got->stack_lo = s.lo;
-        got->stack_size = s.size;
-      }
-      return got;
+    if (pp == nullptr) return got != nullptr ? got : malg();
+    if (pp->gfree == nullptr || pp->gfree == last) return malg();
+    G* head = pp->gfree;
+    if (last != nullptr && head->stack_lo == nullptr) {
+      // last (now the tail) holds the stack execute should take next.
+      head->stack_lo = last->stack_lo;
+      head->stack_size = last->stack_size;
+      last->stack_lo = nullptr;
+      last->stack_size = 0;
     }
-    if (pp->gfree == nullptr) return malg();
   }
   G* gp = pp->gfree;
-  pp->gfree = gp->schedlink;
+  G* next = gp->schedlink;
+  pp->gfree = next;
   --pp->gfree_count;
-  if (gp->stack_lo == nullptr) {
-    Stack s = sched->stacks->Acquire();
-    gp->stack_lo = s.lo;
-    gp->stack_size = s.size;
+  if (gp->stack_lo != nullptr && next != nullptr && next->stack_lo == nullptr) {
+    next->stack_lo = gp->stack_lo;
+    next->stack_size = gp->stack_size;
+    gp->stack_lo = nullptr;
+    gp->stack_size = 0;
   }
   return gp;
+}
+
+// bindstack gives the fresh gp a stack, unless it has one: the stack of the
+// head of pp's free list (the G that died last on pp) when it has one, else
+// a new one from the pool. pp's holder, on g0.
+static void bindstack(P* pp, G* gp) {
+  if (gp->stack_lo != nullptr) return;
+  G* donor = pp->gfree;
+  if (donor != nullptr && donor->stack_lo != nullptr) {
+    gp->stack_lo = donor->stack_lo;
+    gp->stack_size = donor->stack_size;
+    donor->stack_lo = nullptr;
+    donor->stack_size = 0;
+    return;
+  }
+  Stack st = sched->stacks->Acquire();
+  gp->stack_lo = st.lo;
+  gp->stack_size = st.size;
 }
 
 static int64_t NewGoid(P* pp) {
@@ -540,7 +586,8 @@ static int64_t NewGoid(P* pp) {
   return pp->goid_next++;
 }
 
-// newproc1 makes a runnable G that will run fn. pp may be null.
+// newproc1 makes a runnable G that will run fn. It gets its stack and
+// context when it first runs (execute). pp may be null.
 static G* newproc1(P* pp, absl::AnyInvocable<void() &&> fn) {
   G* gp = gfget(pp);
   gp->fn = std::move(fn);
@@ -551,7 +598,7 @@ static G* newproc1(P* pp, absl::AnyInvocable<void() &&> fn) {
   gp->lockedm.store(nullptr, std::memory_order_relaxed);
   gp->lockcount = 0;
   gp->preempt.store(false, std::memory_order_relaxed);
-  MakeContext(gp->ctx, gp->stack_lo, gp->stack_size, &goroutine_entry, gp);
+  gp->fresh = true;
   gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
   return gp;
 }
@@ -1183,8 +1230,9 @@ top:
   return gp;
 }
 
-// execute runs gp on mp until it switches back to g0. `inherit`: gp
-// continues the current time slice (no schedtick). mp's g0, holding a P.
+// execute runs gp on mp until it switches back to g0; a fresh gp first gets
+// its stack (bindstack) and context. `inherit`: gp continues the current
+// time slice (no schedtick). mp's g0, holding a P.
 static void execute(M* mp, G* gp, bool inherit) {
   P* pp = mp->p;
 #if !defined(GMP_CANARY_LOCKED_FOREIGN)
@@ -1210,6 +1258,11 @@ static void execute(M* mp, G* gp, bool inherit) {
                     ? gp->lockedm.load(std::memory_order_relaxed)->id
                     : -1);
 #endif
+  if (gp->fresh) {
+    gp->fresh = false;
+    bindstack(pp, gp);
+    MakeContext(gp->ctx, gp->stack_lo, gp->stack_size, &goroutine_entry, gp);
+  }
   SwitchContextFast(&mp->g0, gp->ctx);
   mp->curg.store(nullptr, std::memory_order_relaxed);
   // A locked M re-arms its note before its G can be published (queued or

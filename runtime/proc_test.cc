@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "runtime/gmp.h"
 #include "runtime/test_util.h"
 #include "runtime/policy/config.h"
+#include "runtime/sched.h"
 #include "runtime/stw.h"
 
 namespace gmp {
@@ -278,6 +281,108 @@ TEST(ProcStats, StackSizeOption) {
     WaitFor([&] { return done.load(); });
   }, Options{2, 256 * 1024});
   EXPECT_EQ(sum.load(), 1);
+}
+
+// LiveStacks is the number of stacks the running runtime's pool has handed
+// out and not taken back (held by running, parked, queued or free Gs).
+size_t LiveStacks() { return internal::sched->stacks->live(); }
+
+// Stacks are bound when a goroutine first runs: 10,000 spawned goroutines
+// that have not run yet hold no stack, and run one after another on one P
+// they all use the stack the previous one left behind.
+TEST(ProcStacks, NeverRunGoroutinesHoldNoStacks) {
+  constexpr int kN = 10000;
+  size_t before = 0, queued = 0, after = 0;
+  std::atomic<int> ran{0};
+  std::string err;
+  gmp::Run([&] {
+    before = LiveStacks();  // main's own
+    for (int i = 0; i < kN; ++i) Go([&] { ran.fetch_add(1); });
+    queued = LiveStacks();
+    err = internal::CheckSchedInvariants();
+    WaitFor([&] { return ran.load() == kN; });
+    after = LiveStacks();
+  }, Options{1, 0});
+  EXPECT_EQ(err, "");
+  EXPECT_EQ(ran.load(), kN);
+  EXPECT_EQ(before, 1u);
+  // The spawns are not preemption points for the spawned Gs: none ran
+  // unless sysmon preempted main, and then one after another on one stack.
+  EXPECT_LE(queued, before + 1) << "never-run goroutines hold stacks";
+  EXPECT_LE(after, before + 1) << "finished goroutines' stacks not reused";
+}
+
+// A goroutine started after another finished on the same P runs on the
+// stack the first one left (pp->gfree's head).
+TEST(ProcStacks, GoroutineReusesFreedStack) {
+  uintptr_t first = 0, second = 0;
+  gmp::Run([&] {
+    std::atomic<bool> done{false};
+    Go([&] {
+      int local = 0;
+      first = reinterpret_cast<uintptr_t>(&local);
+      done.store(true);
+    });
+    WaitFor([&] { return done.load(); });
+    done.store(false);
+    Go([&] {
+      int local = 0;
+      second = reinterpret_cast<uintptr_t>(&local);
+      done.store(true);
+    });
+    WaitFor([&] { return done.load(); });
+  }, Options{1, 0});
+  ASSERT_NE(first, 0u);
+  const uintptr_t dist = first > second ? first - second : second - first;
+  EXPECT_LT(dist, internal::DefaultStackSize())
+      << "second goroutine got a new stack";
+}
+
+// A goroutine parked in Chan::Recv uses at most half a default compact
+// stack: what lets compact stacks be one page (stack.h). Measured as the
+// high-water mark on a fresh (zeroed) stack.
+TEST(ProcStacks, ParkedGoroutineFitsHalfACompactStack) {
+  size_t used = 0, size = 0;
+  gmp::Run([&] {
+    gmp::Chan<int> c;
+    std::atomic<internal::G*> g{nullptr};
+    Go([&] {
+      g.store(internal::getg());
+      c.Recv();
+    });
+    WaitFor([&] {
+      internal::G* gp = g.load();
+      return gp != nullptr && gp->status.load() == internal::GStatus::kWaiting;
+    });
+    internal::G* gp = g.load();
+    size = gp->stack_size;
+    const auto* lo = static_cast<const uint64_t*>(gp->stack_lo) + 1;
+    const auto* hi = static_cast<const uint64_t*>(gp->stack_lo) + size / 8;
+    const uint64_t* w = lo;
+    while (w < hi && *w == 0) ++w;
+    used = static_cast<size_t>(hi - w) * 8;
+    c.Send(1);
+  }, Options{1, 0});
+  RecordProperty("parked_stack_bytes", static_cast<int>(used));
+  std::printf("parked goroutine used %zu of %zu stack bytes\n", used, size);
+  EXPECT_GT(used, 0u);
+  EXPECT_LE(used, internal::kCompactStackSize / 2);
+}
+
+// Goroutines that never ran are reclaimed when main returns, both brand-new
+// ones and reused Gs whose contexts (and sanitizer fibers) ran before.
+TEST(ProcStacks, NeverRunGoroutinesReclaimedAtExit) {
+  for (int round = 0; round < 3; ++round) {
+    gmp::Run([&] {
+      std::atomic<int> ran{0};
+      for (int i = 0; i < 200; ++i) Go([&] { ran.fetch_add(1); });
+      WaitFor([&] { return ran.load() == 200; });
+      for (int i = 0; i < 5000; ++i) Go([] {});  // main returns first
+    }, Options{1, 0});
+    Stats st = ReadStats();
+    EXPECT_EQ(st.spawned, 5201);
+    EXPECT_EQ(st.completed + st.reclaimed, st.spawned);
+  }
 }
 
 using ProcDeathTest = ::testing::Test;

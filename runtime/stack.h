@@ -12,11 +12,34 @@
 //             stack is its own mmap plus an mprotect'ed guard (two mappings),
 //             which caps live guarded stacks near 32k; reaching that limit
 //             is one clear fatal error naming it.
-//   kCompact  (default 8 KiB) is carved from big slabs with no guard at all,
-//             for very many goroutines. Its lowest word holds a canary that
-//             the scheduler checks (CheckStackCanary) each time it switches
-//             a goroutine out; a breach is "fatal error: stack overflow
-//             (canary ...)". An overflow that skips the canary is not caught.
+//   kCompact  (default 4 KiB: one page) is carved from big slabs with no
+//             guard at all, for very many goroutines. Its lowest word holds
+//             a canary that the scheduler checks (CheckStackCanary) each time
+//             it switches a goroutine out; a breach is "fatal error: stack
+//             overflow (canary ...)". Stacks are page-aligned, so a default
+//             compact stack is one page: its canary shares the page with the
+//             frames, and a parked goroutine costs one page, not two.
+//
+// What overflow detection catches and misses:
+//   * guarded: any access up to kStackGuardSize (16 KiB) below the stack
+//     faults at once and is reported ("guard page hit"); a frame larger
+//     than the guard can jump over it into the stack below, undetected.
+//   * compact: an overflow is seen only when the goroutine is switched out
+//     (parks, yields, exits) with its canary word changed. Until then it
+//     has already written into the stack carved below it (another
+//     goroutine's frames, possibly running on another thread). An overflow
+//     that skips the canary word (a big uninitialised array), restores it,
+//     or ends in a crash before the next switch is not caught. Deep
+//     recursion, the usual case, writes return addresses through it and is
+//     caught. A goroutine that needs more than a few KiB of stack (deep
+//     recursion, big locals, printf-heavy code) needs guarded stacks or
+//     Options.stack_size.
+//
+// Slabs are prepared StackPool::kGuardBatch stacks at a time, just ahead of
+// carving: guarded ones get their guards (one process_madvise call, when the
+// kernel supports it for the calling process; else one madvise per stack);
+// one-page compact ones are prefaulted (MADV_POPULATE_WRITE), since each of
+// their pages gets touched anyway, and one call is cheaper than 64 faults.
 //
 // A StackPool hands out stacks of one kind and size and keeps released ones
 // on a free list for reuse; it never returns memory to the OS while it lives.
@@ -43,10 +66,15 @@ enum class StackKind { kGuarded, kCompact };
 
 // Default sizes (usable bytes, guard not included).
 inline constexpr size_t kGuardedStackSize = 64 * 1024;
+// kCompactStackSize is one page: a goroutine parked in Chan::Recv (Chan,
+// gopark, mcall, the switch frame) has used 832 bytes of it in the -O1 test
+// build (proc_test checks it stays under half), and the deepest goroutine of
+// the test suite about 3.5 KiB (bench_smoke_test), which is close: code with
+// deeper stacks needs guarded stacks or Options.stack_size.
 // Sanitizers grow every frame (ASan's redzones, TSan's shadow calls), so a
-// sanitized build gets 4x the compact size; the guarded size already has room.
+// sanitized build gets 32 KiB; the guarded size already has room.
 inline constexpr size_t kCompactStackSize =
-    (GMP_HAVE_ASAN || GMP_HAVE_TSAN ? 4 : 1) * 8 * 1024;
+    GMP_HAVE_ASAN || GMP_HAVE_TSAN ? 32 * 1024 : 4 * 1024;
 // kStackGuardSize is the guard region under every guarded stack. A bigger
 // guard costs only address space and catches frames larger than a page.
 inline constexpr size_t kStackGuardSize = 16 * 1024;
@@ -83,7 +111,8 @@ constexpr size_t DefaultStackSize() {
 
 // Stack is one goroutine stack: the usable bytes [lo, lo + size), 16-byte
 // aligned, to pass to MakeContext as they are. For kCompact the lowest 8
-// bytes are the canary.
+// bytes are the canary. (Compact stacks of a page-multiple size are
+// page-aligned.)
 struct Stack {
   void* lo = nullptr;
   size_t size = 0;
@@ -123,6 +152,10 @@ class StackPool {
   // GuardMethod says how guarded stacks get their guard. kAuto uses
   // MADV_GUARD_INSTALL when the kernel has it, else mprotect.
   enum class GuardMethod { kAuto, kMadvise, kMprotect };
+  // kGuardBatch is how many stacks of a slab are prepared at once ahead of
+  // carving: guards installed (guarded, kMadvise) or pages prefaulted
+  // (one-page compact stacks: up to 252 KiB ahead of use).
+  static constexpr size_t kGuardBatch = 64;
 
   // The pool rounds `size` up (a page multiple for guarded stacks, 64 bytes
   // for compact ones); a size under kMinStackSize is a fatal error.
@@ -162,6 +195,7 @@ class StackPool {
 
   void* CarveLocked();
   void NewSlabLocked();
+  void PrepareLocked();  // guards or pages for the next kGuardBatch strides
   void* MapOneLocked();  // mprotect mode: one mapping per stack
   [[noreturn]] void OutOfMemory(const char* what, int err);
 
@@ -176,6 +210,7 @@ class StackPool {
   std::vector<Slab> slabs_;  // every mapping (guarded by mu_)
   char* carve_ = nullptr;    // next unused stride in the newest slab (mu_)
   char* carve_end_ = nullptr;
+  char* prepared_end_ = nullptr;  // strides up to here are prepared (mu_)
   std::atomic<size_t> live_{0};
 };
 
