@@ -46,21 +46,23 @@ const char* GStatusString(GStatus s);
 
 struct G {
   // --- Fields the synchronisation layer may use. ---
-  int64_t goid = 0;                            // unique id, main is 1
+  int64_t goid = 0;                             // unique id, main is 1
   std::atomic<GStatus> status{GStatus::kIdle};  // see GStatus
-  WaitReason waitreason = WaitReason::kNone;   // why parked (kWaiting)
+  // why parked (kWaiting); atomic because the goroutine dump (SIGQUIT,
+  // checkdead) reads it from another thread
+  std::atomic<WaitReason> waitreason{WaitReason::kNone};
   void* param = nullptr;   // free for the owner of a waiting G (sudog, ...)
   G* schedlink = nullptr;  // intrusive link: run queues, wait lists, free lists
 
   // --- Scheduler-private fields. ---
-  M* m = nullptr;            // the M running it, while running (owner: that M)
+  M* m = nullptr;  // the M running it, while running (owner: that M)
   std::atomic<M*> lockedm{nullptr};  // the M it is wired to by LockOSThread
                                      // (written by the G; read by dumps)
-  uint32_t lockcount = 0;    // LockOSThread nesting depth (owner: the G)
+  uint32_t lockcount = 0;  // LockOSThread nesting depth (owner: the G)
   std::atomic<bool> preempt{false};  // sysmon asks it to yield (set: sysmon)
   bool fresh = false;  // spawned, never run: execute binds a stack (if it has
                        // none) and makes ctx before the first switch
-  void* stack_lo = nullptr;          // its stack, or null when it has none
+  void* stack_lo = nullptr;  // its stack, or null when it has none
   size_t stack_size = 0;
   absl::AnyInvocable<void() &&> fn;  // what it runs (owner: the G)
   int64_t waitsince_ns = 0;          // when it parked (for dumps)

@@ -170,7 +170,7 @@ constexpr int32_t kGfreeBatch = 32;     // moves between P and global
 // to the OS either, so dropping a stack only costs a later re-acquire; keep
 // them (up to a million) and spawn bursts after the first reuse both.
 constexpr int32_t kGfreeStackMax = 1 << 20;
-constexpr int64_t kGoidBatch = 16;         // goroutine ids cached per P
+constexpr int64_t kGoidBatch = 16;  // goroutine ids cached per P
 
 inline uint32_t FastRand(uint64_t* state) {
   // xorshift64*
@@ -592,14 +592,14 @@ static G* newproc1(P* pp, absl::AnyInvocable<void() &&> fn) {
   G* gp = gfget(pp);
   gp->fn = std::move(fn);
   gp->goid = NewGoid(pp);
-  gp->waitreason = WaitReason::kNone;
+  gp->waitreason.store(WaitReason::kNone, std::memory_order_relaxed);
   gp->param = nullptr;
   gp->schedlink = nullptr;
   gp->lockedm.store(nullptr, std::memory_order_relaxed);
   gp->lockcount = 0;
   gp->preempt.store(false, std::memory_order_relaxed);
   gp->fresh = true;
-  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  gp->status.store(GStatus::kRunnable, std::memory_order_release);
   return gp;
 }
 
@@ -1283,7 +1283,7 @@ static void goexit0(M* mp, G* gp) {
   gp->m = nullptr;
   gp->lockedm.store(nullptr, std::memory_order_relaxed);
   gp->lockcount = 0;
-  gp->waitreason = WaitReason::kNone;
+  gp->waitreason.store(WaitReason::kNone, std::memory_order_relaxed);
   gp->param = nullptr;
   gp->preempt.store(false, std::memory_order_relaxed);
   if (mp->lockedg == gp) mp->lockedg = nullptr;
@@ -1344,7 +1344,7 @@ static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
       mp->unlock_arg = nullptr;
       if (unlockf != nullptr && !unlockf(gp, arg)) {
         gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
-        gp->waitreason = WaitReason::kNone;
+        gp->waitreason.store(WaitReason::kNone, std::memory_order_relaxed);
         if (exiting) return nullptr;
         *inherit = true;
         return gp;
@@ -1481,10 +1481,10 @@ void gopark(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason) {
   }
   mp->unlockf = unlockf;
   mp->unlock_arg = arg;
-  gp->waitreason = reason;
+  gp->waitreason.store(reason, std::memory_order_relaxed);
   gp->waitsince_ns = 0;
   mcall(gp, After::kPark);
-  gp->waitreason = WaitReason::kNone;
+  gp->waitreason.store(WaitReason::kNone, std::memory_order_relaxed);
 }
 
 void goready(G* gp) {
@@ -1540,12 +1540,16 @@ void GoroutineDump() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   }
   for (GRecord* rec : s->allgs) {
     G* gp = &rec->g;
-    GStatus st = gp->status.load(std::memory_order_relaxed);
+    // Acquire: pairs with newproc1's release, so goid is the new life's.
+    GStatus st = gp->status.load(std::memory_order_acquire);
     if (st == GStatus::kDead || st == GStatus::kIdle) continue;
     std::fprintf(stderr, "\ngoroutine %lld [%s",
                  static_cast<long long>(gp->goid), GStatusString(st));
-    if (st == GStatus::kWaiting && gp->waitreason != WaitReason::kNone) {
-      std::fprintf(stderr, ", %s", WaitReasonString(gp->waitreason));
+    if (st == GStatus::kWaiting &&
+        gp->waitreason.load(std::memory_order_relaxed) != WaitReason::kNone) {
+      std::fprintf(
+          stderr, ", %s",
+          WaitReasonString(gp->waitreason.load(std::memory_order_relaxed)));
     }
     std::fprintf(stderr, "]:");
     if (M* lm = gp->lockedm.load(std::memory_order_relaxed)) {
@@ -1630,11 +1634,10 @@ void Run(absl::AnyInvocable<void() &&> main,
   }
   auto owned = std::make_unique<Sched>();
   Sched* s = owned.get();
-  const int nprocs =
-      options.procs > 0
-          ? (options.procs < internal::kMaxProcs ? options.procs
-                                                 : internal::kMaxProcs)
-          : internal::DefaultProcs();
+  const int nprocs = options.procs > 0 ? (options.procs < internal::kMaxProcs
+                                              ? options.procs
+                                              : internal::kMaxProcs)
+                                       : internal::DefaultProcs();
   if (const char* env = std::getenv("GMP_MAXTHREADS")) {
     int n = std::atoi(env);
     if (n > 0) s->maxmcount = n;
