@@ -5,12 +5,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +23,7 @@
 #include "fuzz/monitor.h"
 #include "runtime/gmp.h"
 #include "runtime/stw.h"
+#include "runtime/trace.h"
 
 namespace gmp_fuzz {
 namespace {
@@ -51,6 +56,97 @@ bool IsResizeQuotient(bool blocking, int q) {
 std::atomic<int64_t> g_programs{0};
 std::atomic<int64_t> g_resizes{0};          // Resize steps run
 std::atomic<int64_t> g_resizes_changed{0};  // ... that changed the size
+
+// ---------------------------------------------------------------------------
+// The hang watchdog. Every valid program terminates (program.h), so one
+// that runs for many seconds is hung, or starved by the machine. libFuzzer's
+// own -timeout only shows the main thread, waiting in gmp::Run; this
+// watchdog fires first and explains the hang: it prints the program and the
+// scheduler's state (gmp::internal::RequestSchedDump: every P, M and
+// goroutine) and fails the invariant "program finishes within N s", so a
+// campaign records a crash with that log.
+//
+// N is $GMP_FUZZ_WATCHDOG_S (seconds, fractions allowed; 0 turns the
+// watchdog off), 6 by default: below the campaigns' -timeout of 10 s. A tiny
+// N (0.001) makes it fire on an ordinary run, to see its report. One thread,
+// started at the first run, serves every run of the process; arming and
+// disarming cost a mutex and a notify.
+class Watchdog {
+ public:
+  // Get returns the process's watchdog (never destroyed: its thread may
+  // still wait when the process exits).
+  static Watchdog& Get() {
+    static Watchdog* w = new Watchdog();
+    return *w;
+  }
+
+  // Arm starts the clock for one run of `p`, which must stay alive until
+  // Disarm. The thread calling RunProgram, outside gmp::Run.
+  void Arm(const Program& p) {
+    if (seconds_ <= 0) return;
+    std::lock_guard<std::mutex> l(mu_);
+    if (!thread_started_) {
+      std::thread([this] { Loop(); }).detach();
+      thread_started_ = true;
+    }
+    program_ = &p;
+    deadline_ = std::chrono::steady_clock::now() +
+                std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::duration<double>(seconds_));
+    ++run_;
+    cv_.notify_one();
+  }
+
+  // Disarm stops the clock. Same thread, after gmp::Run returned.
+  void Disarm() {
+    if (seconds_ <= 0) return;
+    std::lock_guard<std::mutex> l(mu_);
+    program_ = nullptr;
+    cv_.notify_one();
+  }
+
+ private:
+  Watchdog() {
+    const char* e = std::getenv("GMP_FUZZ_WATCHDOG_S");
+    seconds_ = e != nullptr && e[0] != '\0' ? std::atof(e) : 6;
+  }
+
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [this] { return program_ != nullptr; });
+      const uint64_t run = run_;
+      bool done = cv_.wait_until(l, deadline_, [this, run] {
+        return program_ == nullptr || run_ != run;
+      });
+      if (done) continue;
+      Fire(*program_);  // does not return
+    }
+  }
+
+  [[noreturn]] void Fire(const Program& p) {
+    std::fprintf(stderr,
+                 "\ngmp_fuzz watchdog: the program has run for %g s "
+                 "($GMP_FUZZ_WATCHDOG_S); it is:\n%s\n",
+                 seconds_, DescribeProgram(p).c_str());
+    std::fflush(stderr);
+    if (!gmp::internal::RequestSchedDump()) {
+      std::fputs("gmp_fuzz watchdog: no scheduler dump within 5 s\n", stderr);
+    }
+    char name[64];
+    std::snprintf(name, sizeof(name), "program finishes within %g s", seconds_);
+    Fail(name, "procs %d, %zu goroutines, still running after %g s", p.procs,
+         p.nodes.size(), seconds_);
+  }
+
+  double seconds_ = 6;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool thread_started_ = false;
+  const Program* program_ = nullptr;  // armed while not null
+  uint64_t run_ = 0;                  // bumped by every Arm
+  std::chrono::steady_clock::time_point deadline_;
+};
 
 // ---------------------------------------------------------------------------
 // Decoding. Structure comes from the end of the input (ConsumeIntegral*),
@@ -574,7 +670,9 @@ void RunProgram(const Program& p) {
   BeginRun(p.choices);
   gmp::Options options;
   options.procs = p.procs;
+  Watchdog::Get().Arm(p);
   gmp::Run([&ctx] { Goroutine(ctx, 0).Run(nullptr, nullptr); }, options);
+  Watchdog::Get().Disarm();
   EndRun();
 
   for (size_t i = 0; i < p.nodes.size(); ++i) {

@@ -68,7 +68,10 @@
 // either the submitter sees nmspinning == 0 and wakes an M, or the
 // ex-spinner sees the new G and goes back to spinning with an idle P. The
 // barriers are the seq_cst fence in WakeIfNeeded and the fetch_sub in
-// findrunnable (a locked instruction on x86).
+// findrunnable (a locked instruction on x86). "Every run queue" includes
+// the global one: a submitter without a P (sysmon firing an overdue timer,
+// goready or Go inside a Syscall) queues there, possibly just after the
+// spinner's last look under sched.lock (fuzz/FINDINGS.md, F4).
 //
 // ## Blocking, time and the monitor
 //
@@ -1142,20 +1145,25 @@ top:
     if (sched->nmspinning.fetch_sub(1) - 1 < 0) {
       Throw("findrunnable: negative nmspinning");
     }
+    // The global queue too: a submitter without a P (sysmon firing an
+    // overdue timer, goready or Go inside a Syscall) queues there after our
+    // look under sched.lock above, sees nmspinning != 0 and relies on us.
     // No P held: a GOMAXPROCS(n) may run meanwhile; the Ps we look at stay
     // valid (AllP), and a destroyed one's queue was moved to the global one.
+    bool work = sched->runqsize.load(std::memory_order_relaxed) != 0;
     for (P* p2 : sched->allp) {
-      if (!p2->runq.Empty()) {
-        sched->lock.lock();
-        P* idle = pidleget();
-        sched->lock.unlock();
-        if (idle != nullptr) {
-          acquirep(mp, idle);
-          mp->spinning = true;
-          sched->nmspinning.fetch_add(1);
-          goto top;
-        }
-        break;
+      if (work) break;
+      work = !p2->runq.Empty();
+    }
+    if (work) {
+      sched->lock.lock();
+      P* idle = pidleget();
+      sched->lock.unlock();
+      if (idle != nullptr) {
+        acquirep(mp, idle);
+        mp->spinning = true;
+        sched->nmspinning.fetch_add(1);
+        goto top;
       }
     }
   }

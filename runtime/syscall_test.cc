@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -104,6 +105,48 @@ TEST(Syscall, PipePingPongPassesThePBetweenThreads) {
   EXPECT_EQ(st.syscalls, 4 * kRounds + 1);
   EXPECT_GE(st.syscall_steals, 1)
       << "no exitsyscall took the P from the other side's read";
+}
+
+// Go inside a Syscall has no P: the new goroutine goes to the global queue
+// and the caller wakes an M unless one is spinning (wakep). An M that stops
+// spinning must then look at the global queue too, or a goroutine queued
+// just after its last look under sched.lock is lost: it stays queued with
+// every P idle and no M awake (fuzz/FINDINGS.md, F4; there sysmon fired an
+// overdue timer). Here the call spawns one goroutine at a time and waits on
+// the OS for it to run; each one's M then spins and parks, and the next
+// spawn comes a little later each round, so some land in that window. Not
+// deterministic: without the fix it fails most runs on an idle machine.
+TEST(Syscall, GoInsideSyscallIsNotLostToAParkingSpinner) {
+  constexpr int kRounds = 20000;
+  int ran = 0;
+  bool lost = false;
+  gmp::Run(
+      [&] {
+        Syscall([&] {
+          for (int i = 0; i < kRounds && !lost; ++i) {
+            // Shared: a lost goroutine may still run after this round.
+            auto done = std::make_shared<std::atomic<bool>>(false);
+            Go([done] { done->store(true); });
+            auto deadline =
+                std::chrono::steady_clock::now() + std::chrono::seconds(20);
+            while (!done->load()) {
+              if (std::chrono::steady_clock::now() > deadline) {
+                lost = true;
+                break;
+              }
+            }
+            if (!lost) ++ran;
+            // The next Go comes 0..~2 us after this one's M went back to
+            // look for work.
+            for (volatile int k = 0, n = (i * 37) % 512; k < n; ++k) {
+            }
+          }
+        });
+      },
+      Options{2, 0});
+  EXPECT_FALSE(lost) << "a goroutine spawned inside a Syscall did not run "
+                        "within 20 s (round "
+                     << ran << ")";
 }
 
 TEST(Syscall, VoidCall) {

@@ -92,6 +92,9 @@ int64_t CheckTimers(int64_t now) {
   next = NextTimer();
   if (pp == nullptr) {
     sched->lock.unlock();
+    // The submitter's StoreLoad of the spinning protocol (proc.cc): the
+    // queued Gs before nmspinning, which wakep reads.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     wakep();
     return next;
   }

@@ -10,6 +10,12 @@
 // status, wait reason, locked thread), then exits with status 2, as a Go
 // program does. The signal handler only sets a flag and wakes the trace
 // thread, which does the printing outside the handler.
+//
+// RequestSchedDump (trace.h) has the trace thread print the whole scheduler
+// state (every P, M and goroutine) for hang reports such as the fuzz
+// targets' watchdog.
+#include "runtime/trace.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -21,6 +27,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/note.h"
+#include "runtime/proc.h"
 #include "runtime/sched.h"
 
 namespace gmp::internal {
@@ -63,6 +70,169 @@ void PrintSchedLine() {
   std::fflush(stderr);
 }
 
+// Racy reads a field that other threads write without synchronising with
+// the reader. DumpSchedState only: a best-effort dump of a runtime that may
+// be hung, so it must not wait for the writers; TSan would stop the process
+// at the first such read (halt_on_error) before the dump is out, so the
+// read is not instrumented. Scalars and pointers only.
+template <typename T>
+__attribute__((no_sanitize("thread"), noinline)) T Racy(const T& field) {
+  return field;
+}
+
+// TryLockFor takes `l` if it is free within about 100 ms. DumpSchedState.
+bool TryLockFor(Lock& l) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (int i = 0; i < 1000; ++i) {
+    if (l.try_lock()) return true;
+    usleep(100);
+  }
+  return false;
+}
+
+// Goid names a G for the dump: its id, or -1 for null.
+long long Goid(G* gp) {
+  return gp == nullptr ? -1 : static_cast<long long>(Racy(gp->goid));
+}
+
+const char* PStatusName(PStatus st) {
+  switch (st) {
+    case PStatus::kIdle:
+      return "idle";
+    case PStatus::kRunning:
+      return "running";
+    case PStatus::kSyscall:
+      return "syscall";
+    case PStatus::kStop:
+      return "stop";
+    case PStatus::kDead:
+      return "dead";
+  }
+  return "?";
+}
+
+std::atomic<bool> dump_request{false};  // RequestSchedDump asks
+Note dump_done;                         // the trace thread has dumped
+
+// DumpSchedState prints what RequestSchedDump (trace.h) promises. The trace
+// thread only: it was created after the Sched, and it takes sched.lock and
+// allglock, so ThreadSanitizer sees its reads ordered after the objects'
+// construction; a foreign thread (the fuzz watchdog) has no such order and
+// TSan would stop it at its first read.
+void DumpSchedState() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Sched* s = sched;
+  if (s == nullptr) {
+    std::fputs("sched dump: no runtime is running\n", stderr);
+    return;
+  }
+  FILE* out = stderr;
+  const int64_t now = NanoTime();
+  const bool locked = TryLockFor(s->lock);
+  std::fprintf(out, "sched dump at %lldms%s\n",
+               static_cast<long long>((now - trace_start) / 1000000),
+               locked ? "" : " (sched.lock busy: read without it)");
+  const int32_t nprocs = s->allp.size();
+  int32_t threads = static_cast<int32_t>(Racy(s->mnext)) - Racy(s->nmdead);
+  std::fprintf(
+      out,
+      "SCHED gomaxprocs=%d idleprocs=%d threads=%d spinningthreads=%d "
+      "idlethreads=%d runqueue=%d nmsyscall=%d gcwaiting=%d stopwait=%d "
+      "exiting=%d main_started=%d timer_sleeper=%d\n",
+      nprocs, s->npidle.load(), threads, s->nmspinning.load(), Racy(s->nmidle),
+      s->runqsize.load(), s->nmsyscall.load(), s->gcwaiting.load(),
+      s->stopwait.load(), s->exiting.load(), s->main_started.load(),
+      s->timer_sleeper.load());
+  int64_t next = NextTimer();
+  if (next == 0) {
+    std::fprintf(out, "timers: none pending\n");
+  } else {
+    std::fprintf(out, "timers: next in %lldus\n",
+                 static_cast<long long>((next - now) / 1000));
+  }
+  std::fprintf(out, "global runq:");
+  int shown = 0;
+  for (G* gp = Racy(s->runq_head); gp != nullptr && shown < 32;
+       gp = Racy(gp->schedlink), ++shown) {
+    std::fprintf(out, " %lld", Goid(gp));
+  }
+  std::fprintf(out, "%s\n", shown == 32 ? " ..." : "");
+  std::fprintf(out, "pidle:");
+  shown = 0;
+  for (P* pp = Racy(s->pidle); pp != nullptr && shown <= kMaxProcs;
+       pp = Racy(pp->link), ++shown) {
+    std::fprintf(out, " P%d", Racy(pp->id));
+  }
+  std::fprintf(out, "\n");
+  for (int32_t i = 0; i < s->allp.allocated(); ++i) {
+    P* pp = s->allp[i];
+    M* holder = Racy(pp->m);
+    M* sm = pp->syscall_m.load();
+    std::fprintf(
+        out,
+        "  P%d: status=%s m=%lld runq=%u runnext=%lld syscall_m=%lld "
+        "schedtick=%u syscalltick=%u%s\n",
+        i, PStatusName(pp->status.load()),
+        holder == nullptr ? -1LL : static_cast<long long>(Racy(holder->id)),
+        pp->runq.Size(), Goid(pp->runq.Runnext()),
+        sm == nullptr ? -1LL : static_cast<long long>(Racy(sm->id)),
+        pp->schedtick.load(), pp->syscalltick.load(),
+        i >= nprocs ? " (beyond GOMAXPROCS)" : "");
+  }
+  for (M* mp = Racy(s->allm); mp != nullptr; mp = Racy(mp->alllink)) {
+    bool idle = false;
+    int guard = 0;
+    for (M* q = Racy(s->midle); q != nullptr && guard < 100000;
+         q = Racy(q->schedlink), ++guard) {
+      if (q == mp) idle = true;
+    }
+    P* pp = Racy(mp->p);
+    P* nextp = mp->nextp.load();
+    P* oldp = Racy(mp->oldp);
+    std::fprintf(
+        out,
+        "  M%lld: tid=%lld p=%d nextp=%d oldp=%d curg=%lld lockedg=%lld "
+        "spinning=%d wake_spinning=%d in_syscall=%d idle=%d park=%s "
+        "dead=%d exited=%d exectick=%u\n",
+        static_cast<long long>(Racy(mp->id)),
+        static_cast<long long>(mp->tid.load()),
+        pp == nullptr ? -1 : Racy(pp->id),
+        nextp == nullptr ? -1 : Racy(nextp->id),
+        oldp == nullptr ? -1 : Racy(oldp->id), Goid(mp->curg.load()),
+        Goid(Racy(mp->lockedg)), Racy(mp->spinning), mp->wake_spinning.load(),
+        mp->in_syscall.load(), idle, mp->park.Woken() ? "woken" : "clear",
+        Racy(mp->dead), mp->exited.load(), mp->exectick.load());
+  }
+  if (locked) s->lock.unlock();
+  if (!TryLockFor(s->allglock)) {
+    std::fprintf(out, "(goroutine list skipped: allglock busy)\n");
+    std::fflush(out);
+    return;
+  }
+  for (GRecord* rec : s->allgs) {
+    G* gp = &rec->g;
+    GStatus st = gp->status.load(std::memory_order_relaxed);
+    if (st == GStatus::kDead || st == GStatus::kIdle) continue;
+    std::fprintf(out, "goroutine %lld [%s", Goid(gp), GStatusString(st));
+    WaitReason why = Racy(gp->waitreason);
+    if (st == GStatus::kWaiting && why != WaitReason::kNone) {
+      std::fprintf(out, ", %s", WaitReasonString(why));
+    }
+    std::fprintf(out, "]:");
+    if (M* m = Racy(gp->m)) {
+      std::fprintf(out, " m=M%lld", static_cast<long long>(Racy(m->id)));
+    }
+    if (M* lm = gp->lockedm.load(std::memory_order_relaxed)) {
+      std::fprintf(out, " locked to thread %lld (M%lld) lockcount=%u",
+                   static_cast<long long>(lm->tid.load()),
+                   static_cast<long long>(Racy(lm->id)), Racy(gp->lockcount));
+    }
+    if (gp->preempt.load()) std::fprintf(out, " preempt");
+    if (gp == s->main_g) std::fprintf(out, " (main)");
+    std::fprintf(out, "\n");
+  }
+  s->allglock.unlock();
+  std::fflush(out);
+}
+
 void* TraceMain(void* arg) {
   int64_t period_ns = *static_cast<int64_t*>(arg);
   delete static_cast<int64_t*>(arg);
@@ -71,6 +241,10 @@ void* TraceMain(void* arg) {
     int64_t wait = period_ns > 0 ? next - NanoTime() : 100 * 1000 * 1000;
     if (wait > 0) trace_note.SleepFor(wait);
     trace_note.Clear();
+    if (dump_request.exchange(false)) {
+      DumpSchedState();
+      dump_done.Wakeup();
+    }
     if (sigquit.load()) {
       std::fputs("SIGQUIT: quit\n", stderr);
       PrintSchedLine();
@@ -86,6 +260,13 @@ void* TraceMain(void* arg) {
 }
 
 }  // namespace
+
+bool RequestSchedDump() {
+  dump_done.Clear();
+  dump_request.store(true);
+  trace_note.Wakeup();
+  return dump_done.SleepFor(5ll * 1000 * 1000 * 1000);
+}
 
 void TraceStart() {
   int64_t period_ms = 0;
