@@ -212,7 +212,7 @@ void DumpSchedState() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     GStatus st = gp->status.load(std::memory_order_relaxed);
     if (st == GStatus::kDead || st == GStatus::kIdle) continue;
     std::fprintf(out, "goroutine %lld [%s", Goid(gp), GStatusString(st));
-    WaitReason why = Racy(gp->waitreason);
+    WaitReason why = gp->waitreason.load(std::memory_order_relaxed);
     if (st == GStatus::kWaiting && why != WaitReason::kNone) {
       std::fprintf(out, ", %s", WaitReasonString(why));
     }
