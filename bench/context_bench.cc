@@ -182,9 +182,9 @@ void BM_HoldMillionStacks(benchmark::State& state) {
     state.counters["live"] = static_cast<double>(pool.live());
     for (Stack s : stacks) pool.Release(s);
   }
-  state.SetLabel(std::string(kind == StackKind::kGuarded ? "guarded "
-                                                         : "compact ") +
-                 std::to_string(StackSizeFor(kind) / 1024) + "KiB");
+  state.SetLabel(
+      std::string(kind == StackKind::kGuarded ? "guarded " : "compact ") +
+      std::to_string(StackSizeFor(kind) / 1024) + "KiB");
 }
 BENCHMARK(BM_HoldMillionStacks)
     ->Arg(static_cast<int>(StackKind::kCompact))

@@ -29,7 +29,7 @@ namespace gmp_fuzz {
 namespace {
 
 // Size limits keep one input in the millisecond range even under TSan.
-constexpr int kMaxNodes = 40;       // goroutines besides main
+constexpr int kMaxNodes = 40;  // goroutines besides main
 constexpr int kMaxStepsTotal = 160;
 constexpr int kMaxStepsPerNode = 10;
 constexpr int kMaxDepth = 4;
@@ -372,8 +372,8 @@ class Goroutine {
                  node_.group, (unsigned long long)from, (long long)seq,
                  (long long)last[from]);
       last[from] = seq;
-      uint8_t dup = ctx_.seen[node_.group][from * (g.max_sends + 1) + seq]
-                        .fetch_add(1);
+      uint8_t dup =
+          ctx_.seen[node_.group][from * (g.max_sends + 1) + seq].fetch_add(1);
       FUZZ_CHECK(dup == 0, "every sent value received exactly once",
                  "group %d: value %llu/%lld received twice", node_.group,
                  (unsigned long long)from, (long long)seq);
@@ -423,10 +423,18 @@ class Goroutine {
     uint32_t op = arg & 0xff, count = (arg >> 8) & 0xff, param = arg >> 16;
     for (uint32_t i = 0; i < count; ++i) {
       switch (op) {
-        case 0: gmp::Gosched(); break;
-        case 1: gmp::Sleep(absl::Microseconds(param)); break;
-        case 2: Syscall(param); break;
-        default: Work(param * 20); break;
+        case 0:
+          gmp::Gosched();
+          break;
+        case 1:
+          gmp::Sleep(absl::Microseconds(param));
+          break;
+        case 2:
+          Syscall(param);
+          break;
+        default:
+          Work(param * 20);
+          break;
       }
       CheckThread();
     }
@@ -605,19 +613,32 @@ class Goroutine {
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kGosched: return "Gosched";
-    case Op::kLockThread: return "LockOSThread";
-    case Op::kUnlockThread: return "UnlockOSThread";
-    case Op::kWork: return "Work";
-    case Op::kSpawn: return "Go";
-    case Op::kCheckWorld: return "CheckWorld";
-    case Op::kSleep: return "Sleep";
-    case Op::kSyscall: return "Syscall";
-    case Op::kMutex: return "Mutex";
-    case Op::kTryMutex: return "TryMutex";
-    case Op::kChanGroup: return "ChanGroup";
-    case Op::kTryChan: return "TryChan";
-    case Op::kResize: return "Resize";
+    case Op::kGosched:
+      return "Gosched";
+    case Op::kLockThread:
+      return "LockOSThread";
+    case Op::kUnlockThread:
+      return "UnlockOSThread";
+    case Op::kWork:
+      return "Work";
+    case Op::kSpawn:
+      return "Go";
+    case Op::kCheckWorld:
+      return "CheckWorld";
+    case Op::kSleep:
+      return "Sleep";
+    case Op::kSyscall:
+      return "Syscall";
+    case Op::kMutex:
+      return "Mutex";
+    case Op::kTryMutex:
+      return "TryMutex";
+    case Op::kChanGroup:
+      return "ChanGroup";
+    case Op::kTryChan:
+      return "TryChan";
+    case Op::kResize:
+      return "Resize";
   }
   return "?";
 }

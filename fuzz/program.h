@@ -99,7 +99,7 @@ struct ChanGroup {
 
 struct Program {
   int procs = 1;
-  bool blocking = false;  // the op set: false = spawn_lock, true = block
+  bool blocking = false;         // the op set: false = spawn_lock, true = block
   std::vector<uint8_t> choices;  // steering bytes for the scheduler hooks
   bool parallel_probe = false;   // main first checks that a second P runs
   std::vector<Node> nodes;       // nodes[0] is main

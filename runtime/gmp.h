@@ -101,27 +101,27 @@ auto Syscall(F&& blocking_call) {
 // Stats are the runtime's counters, cumulative since the process started
 // (ReadStats inside Run) or over the last Run (after it returned).
 struct Stats {
-  int64_t spawned = 0;        // goroutines created by Go (and Run's main)
-  int64_t completed = 0;      // goroutines that returned
-  int64_t reclaimed = 0;      // goroutines still alive when Run returned
-  int64_t steals = 0;         // successful steal operations
-  int64_t stolen_gs = 0;      // goroutines moved by steals
-  int64_t spins = 0;          // times an M started spinning
-  int64_t parks = 0;          // times an M parked (stopm)
-  int64_t wakeups = 0;        // times a parked M was woken (startm/wakep)
-  int64_t handoffs = 0;       // P hand-offs (handoffp, syscall retake, locked)
-  int64_t global_puts = 0;    // goroutines put on the global run queue
-  int64_t global_gets = 0;    // goroutines taken from the global run queue
-  int64_t overflows = 0;      // local run queue overflows to the global queue
-  int64_t gopark = 0;         // goroutine parks (channels, mutex, sleep, ...)
-  int64_t goready = 0;        // goroutines readied
-  int64_t preempts = 0;       // preemption requests honoured
-  int64_t syscalls = 0;       // Syscall calls
-  int64_t retakes = 0;        // Ps retaken by sysmon from syscalls
-  int64_t syscall_steals = 0; // Ps taken back by exitsyscall from another
-                              // M's syscall
-  int64_t threads = 0;        // Ms created
-  std::string variant;        // the policy choices this runtime was built with
+  int64_t spawned = 0;         // goroutines created by Go (and Run's main)
+  int64_t completed = 0;       // goroutines that returned
+  int64_t reclaimed = 0;       // goroutines still alive when Run returned
+  int64_t steals = 0;          // successful steal operations
+  int64_t stolen_gs = 0;       // goroutines moved by steals
+  int64_t spins = 0;           // times an M started spinning
+  int64_t parks = 0;           // times an M parked (stopm)
+  int64_t wakeups = 0;         // times a parked M was woken (startm/wakep)
+  int64_t handoffs = 0;        // P hand-offs (handoffp, syscall retake, locked)
+  int64_t global_puts = 0;     // goroutines put on the global run queue
+  int64_t global_gets = 0;     // goroutines taken from the global run queue
+  int64_t overflows = 0;       // local run queue overflows to the global queue
+  int64_t gopark = 0;          // goroutine parks (channels, mutex, sleep, ...)
+  int64_t goready = 0;         // goroutines readied
+  int64_t preempts = 0;        // preemption requests honoured
+  int64_t syscalls = 0;        // Syscall calls
+  int64_t retakes = 0;         // Ps retaken by sysmon from syscalls
+  int64_t syscall_steals = 0;  // Ps taken back by exitsyscall from another
+                               // M's syscall
+  int64_t threads = 0;         // Ms created
+  std::string variant;         // the policy choices this runtime was built with
 };
 Stats ReadStats();
 

@@ -29,39 +29,39 @@ struct P;
 // After is what g0 does with the goroutine that just switched out.
 enum class After : uint32_t {
   kNone,
-  kPark,        // gopark: run unlockf, leave it waiting
-  kYield,       // Gosched: back on the local run queue's tail
-  kPreempt,     // preempted by sysmon / stop-the-world: global run queue
-  kExit,        // it returned: free it
-  kExitSyscall, // exitsyscall found no P: queue it globally and stop
-  kAbandon,     // the runtime is exiting: leave it where it is
+  kPark,         // gopark: run unlockf, leave it waiting
+  kYield,        // Gosched: back on the local run queue's tail
+  kPreempt,      // preempted by sysmon / stop-the-world: global run queue
+  kExit,         // it returned: free it
+  kExitSyscall,  // exitsyscall found no P: queue it globally and stop
+  kAbandon,      // the runtime is exiting: leave it where it is
 };
 
 struct M {
-  int64_t id = 0;             // 0, 1, ... in creation order
-  Context g0;                 // the scheduler context on the thread's stack
+  int64_t id = 0;                 // 0, 1, ... in creation order
+  Context g0;                     // the scheduler context on the thread's stack
   std::atomic<G*> curg{nullptr};  // the goroutine it runs, null on g0 (read
                                   // by getg and by mainexit/sysmon)
-  P* p = nullptr;             // the P it holds, or null
+  P* p = nullptr;                 // the P it holds, or null
   std::atomic<P*> nextp{nullptr};  // P handed over by startm/startlockedm
   std::atomic<bool> wake_spinning{false};  // startm: start spinning
-  P* oldp = nullptr;          // P it held before a Syscall
-  bool spinning = false;      // looking for work to steal (counted in
-                              // sched.nmspinning)
-  G* lockedg = nullptr;       // goroutine locked to this thread, or null
-  bool dead = false;          // the thread exits (a locked G exited on it)
-  After after = After::kNone;                       // set by the G, read by g0
-  bool (*unlockf)(G*, void*) = nullptr;             // gopark's, for g0
+  P* oldp = nullptr;                       // P it held before a Syscall
+  bool spinning = false;       // looking for work to steal (counted in
+                               // sched.nmspinning)
+  G* lockedg = nullptr;        // goroutine locked to this thread, or null
+  bool dead = false;           // the thread exits (a locked G exited on it)
+  After after = After::kNone;  // set by the G, read by g0
+  bool (*unlockf)(G*, void*) = nullptr;  // gopark's, for g0
   void* unlock_arg = nullptr;
-  Note park;                  // stopm / stoplockedm sleep here
+  Note park;                          // stopm / stoplockedm sleep here
   std::atomic<uint32_t> exectick{0};  // bumped when a new time slice
                                       // starts (execute); read by sysmon
-  uint32_t sysmon_tick = 0;   // exectick sysmon saw last (sysmon only)
-  int64_t sysmon_when = 0;    // when sysmon saw it change (sysmon only)
-  M* schedlink = nullptr;     // sched.midle list (owner: sched.lock)
-  M* alllink = nullptr;       // sched.allm list (owner: sched.lock)
-  std::atomic<int64_t> tid{0};  // OS thread id, once started
-  pthread_t thread{};           // for the final join
+  uint32_t sysmon_tick = 0;           // exectick sysmon saw last (sysmon only)
+  int64_t sysmon_when = 0;            // when sysmon saw it change (sysmon only)
+  M* schedlink = nullptr;             // sched.midle list (owner: sched.lock)
+  M* alllink = nullptr;               // sched.allm list (owner: sched.lock)
+  std::atomic<int64_t> tid{0};        // OS thread id, once started
+  pthread_t thread{};                 // for the final join
   std::atomic<bool> in_syscall{false};  // between entersyscall and exitsyscall
   std::atomic<bool> exited{false};      // the thread function returned
   uint32_t* steal_order = nullptr;      // scratch for the steal order

@@ -39,28 +39,28 @@ enum class PStatus : uint32_t {
 using LocalRunQueue = RunQueue<G, policy::kRunqSize>;
 
 struct P {
-  int32_t id = 0;                                // index in sched.allp
+  int32_t id = 0;                               // index in sched.allp
   std::atomic<PStatus> status{PStatus::kIdle};  // see PStatus
-  M* m = nullptr;                                // holder (owner: holder)
-  P* link = nullptr;            // sched.pidle list (owner: sched.lock)
+  M* m = nullptr;                               // holder (owner: holder)
+  P* link = nullptr;                   // sched.pidle list (owner: sched.lock)
   std::atomic<uint32_t> schedtick{0};  // bumped by every execute that does
                                        // not inherit a time slice (owner;
                                        // read by sysmon)
-  uint32_t lifo_runs = 0;       // consecutive runs from runnext (owner)
-  std::atomic<M*> syscall_m{nullptr};    // the M in a Syscall holding this
-                                         // P; whoever CASes it to null
-                                         // (that M, sysmon, stop-the-world)
-                                         // owns the P
+  uint32_t lifo_runs = 0;              // consecutive runs from runnext (owner)
+  std::atomic<M*> syscall_m{nullptr};  // the M in a Syscall holding this
+                                       // P; whoever CASes it to null
+                                       // (that M, sysmon, stop-the-world)
+                                       // owns the P
   std::atomic<uint32_t> syscalltick{0};  // bumped by each entersyscall
-  uint32_t sysmon_syscalltick = 0;  // syscalltick sysmon saw last (sysmon)
-  int64_t sysmon_syscallwhen = 0;   // when sysmon saw it change (sysmon)
-  G* gfree = nullptr;           // local free Gs with stacks (owner)
+  uint32_t sysmon_syscalltick = 0;       // syscalltick sysmon saw last (sysmon)
+  int64_t sysmon_syscallwhen = 0;        // when sysmon saw it change (sysmon)
+  G* gfree = nullptr;                    // local free Gs with stacks (owner)
   int32_t gfree_count = 0;
-  int64_t goid_next = 0;        // goroutine-id cache [next, end) (owner)
+  int64_t goid_next = 0;  // goroutine-id cache [next, end) (owner)
   int64_t goid_end = 0;
-  uint32_t rand_state = 0;      // fastrand for steal order (owner)
-  Counters counters;            // hot counters (Bump by owner)
-  LocalRunQueue runq;           // local run queue + runnext
+  uint32_t rand_state = 0;  // fastrand for steal order (owner)
+  Counters counters;        // hot counters (Bump by owner)
+  LocalRunQueue runq;       // local run queue + runnext
 };
 
 }  // namespace gmp::internal

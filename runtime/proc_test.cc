@@ -52,10 +52,12 @@ INSTANTIATE_TEST_SUITE_P(Procs, ProcTest, ::testing::Values(1, 2, 4, 8),
 TEST_P(ProcTest, RunRunsMainAsGoroutineOne) {
   int64_t id = -1;
   int procs = 0;
-  gmp::Run([&] {
-    id = GoroutineId();
-    procs = GOMAXPROCS();
-  }, opts());
+  gmp::Run(
+      [&] {
+        id = GoroutineId();
+        procs = GOMAXPROCS();
+      },
+      opts());
   EXPECT_EQ(id, 1);
   EXPECT_EQ(procs, GetParam());
   EXPECT_EQ(GoroutineId(), 0) << "outside a runtime";
@@ -73,15 +75,17 @@ TEST_P(ProcTest, HundredThousandSpawnsEachRunOnce) {
   auto ran = std::make_unique<std::atomic<uint8_t>[]>(kN);
   std::atomic<int> done{0};
   bool finished = false;
-  gmp::Run([&] {
-    for (int i = 0; i < kN; ++i) {
-      Go([&, i] {
-        ran[i].fetch_add(1, std::memory_order_relaxed);
-        done.fetch_add(1, std::memory_order_release);
-      });
-    }
-    finished = WaitFor([&] { return done.load() == kN; }, 60);
-  }, opts());
+  gmp::Run(
+      [&] {
+        for (int i = 0; i < kN; ++i) {
+          Go([&, i] {
+            ran[i].fetch_add(1, std::memory_order_relaxed);
+            done.fetch_add(1, std::memory_order_release);
+          });
+        }
+        finished = WaitFor([&] { return done.load() == kN; }, 60);
+      },
+      opts());
   ASSERT_TRUE(finished);
   for (int i = 0; i < kN; ++i) ASSERT_EQ(ran[i].load(), 1) << i;
   Stats st = ReadStats();
@@ -95,9 +99,22 @@ TEST_P(ProcTest, Parallelism) {
   std::atomic<int> started{0};
   std::atomic<int> failed{0};
   std::atomic<int> done{0};
-  gmp::Run([&] {
-    for (int i = 0; i < procs - 1; ++i) {
-      Go([&] {
+  gmp::Run(
+      [&] {
+        for (int i = 0; i < procs - 1; ++i) {
+          Go([&] {
+            started.fetch_add(1);
+            auto deadline =
+                std::chrono::steady_clock::now() + std::chrono::seconds(20);
+            while (started.load() < procs) {
+              if (std::chrono::steady_clock::now() > deadline) {
+                failed.fetch_add(1);
+                break;
+              }
+            }
+            done.fetch_add(1);
+          });
+        }
         started.fetch_add(1);
         auto deadline =
             std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -107,20 +124,11 @@ TEST_P(ProcTest, Parallelism) {
             break;
           }
         }
-        done.fetch_add(1);
-      });
-    }
-    started.fetch_add(1);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (started.load() < procs) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        failed.fetch_add(1);
-        break;
-      }
-    }
-    WaitFor([&] { return done.load() == procs - 1; });
-  }, opts());
-  EXPECT_EQ(failed.load(), 0) << "not all " << procs << " goroutines ran at once";
+        WaitFor([&] { return done.load() == procs - 1; });
+      },
+      opts());
+  EXPECT_EQ(failed.load(), 0)
+      << "not all " << procs << " goroutines ran at once";
 }
 
 // Yield progress: a goroutine yielding in a loop lets the others run, even
@@ -129,16 +137,18 @@ TEST_P(ProcTest, YieldProgress) {
   std::atomic<bool> flag{false};
   std::atomic<int> spins{0};
   bool ok = false;
-  gmp::Run([&] {
-    Go([&] {
-      for (int i = 0; i < 100; ++i) Gosched();
-      flag.store(true);
-    });
-    ok = WaitFor([&] {
-      spins++;
-      return flag.load();
-    });
-  }, opts());
+  gmp::Run(
+      [&] {
+        Go([&] {
+          for (int i = 0; i < 100; ++i) Gosched();
+          flag.store(true);
+        });
+        ok = WaitFor([&] {
+          spins++;
+          return flag.load();
+        });
+      },
+      opts());
   EXPECT_TRUE(ok);
 }
 
@@ -156,12 +166,14 @@ TEST_P(ProcTest, TreeOfSpawnsStatsAddUp) {
       Go([=] { Spawn(ran, depth - 1); });
     }
   };
-  gmp::Run([&] {
-    Go([&] { Tree::Spawn(&ran, kDepth); });
-    WaitFor([&] { return ran.load() == (1 << (kDepth + 1)) - 1; });
-    WaitFor([&] { return NumGoroutine() == 1; });
-    EXPECT_EQ(NumGoroutine(), 1);
-  }, opts());
+  gmp::Run(
+      [&] {
+        Go([&] { Tree::Spawn(&ran, kDepth); });
+        WaitFor([&] { return ran.load() == (1 << (kDepth + 1)) - 1; });
+        WaitFor([&] { return NumGoroutine() == 1; });
+        EXPECT_EQ(NumGoroutine(), 1);
+      },
+      opts());
   EXPECT_EQ(ran.load(), (1 << (kDepth + 1)) - 1);
   Stats st = ReadStats();
   EXPECT_EQ(st.spawned, (1 << (kDepth + 1)) + 0);  // tree + main
@@ -178,14 +190,16 @@ TEST_P(ProcTest, TreeOfSpawnsStatsAddUp) {
 // Goroutines still runnable or yielding when main returns are reclaimed.
 TEST_P(ProcTest, AliveAtExitAreReclaimed) {
   std::atomic<bool> stop{false};
-  gmp::Run([&] {
-    for (int i = 0; i < 50; ++i) {
-      Go([&] {
-        while (!stop.load()) Gosched();
-      });
-    }
-    for (int i = 0; i < 10; ++i) Gosched();
-  }, opts());
+  gmp::Run(
+      [&] {
+        for (int i = 0; i < 50; ++i) {
+          Go([&] {
+            while (!stop.load()) Gosched();
+          });
+        }
+        for (int i = 0; i < 10; ++i) Gosched();
+      },
+      opts());
   Stats st = ReadStats();
   EXPECT_EQ(st.spawned, 51);
   EXPECT_EQ(st.completed + st.reclaimed, st.spawned);
@@ -196,10 +210,12 @@ TEST_P(ProcTest, RunIsReentrantAndJoinsThreads) {
   int before = CountThreads();
   for (int round = 0; round < 20; ++round) {
     std::atomic<int> n{0};
-    gmp::Run([&] {
-      for (int i = 0; i < 100; ++i) Go([&] { n.fetch_add(1); });
-      WaitFor([&] { return n.load() == 100; });
-    }, opts());
+    gmp::Run(
+        [&] {
+          for (int i = 0; i < 100; ++i) Go([&] { n.fetch_add(1); });
+          WaitFor([&] { return n.load() == 100; });
+        },
+        opts());
     ASSERT_EQ(n.load(), 100);
     // A joined thread can linger in /proc/self/task for a moment after
     // pthread_join returns (the kernel reaps it after clearing its tid);
@@ -212,20 +228,22 @@ TEST_P(ProcTest, RunIsReentrantAndJoinsThreads) {
 TEST_P(ProcTest, InvariantsHoldUnderChurn) {
   std::atomic<int> n{0};
   std::string err;
-  gmp::Run([&] {
-    for (int i = 0; i < 200; ++i) {
-      Go([&] {
-        for (int k = 0; k < 20; ++k) Gosched();
-        n.fetch_add(1);
-      });
-    }
-    for (int k = 0; k < 5 && err.empty(); ++k) {
-      err = internal::CheckSchedInvariants();
-      Gosched();
-    }
-    WaitFor([&] { return n.load() == 200; });
-    if (err.empty()) err = internal::CheckSchedInvariants();
-  }, opts());
+  gmp::Run(
+      [&] {
+        for (int i = 0; i < 200; ++i) {
+          Go([&] {
+            for (int k = 0; k < 20; ++k) Gosched();
+            n.fetch_add(1);
+          });
+        }
+        for (int k = 0; k < 5 && err.empty(); ++k) {
+          err = internal::CheckSchedInvariants();
+          Gosched();
+        }
+        WaitFor([&] { return n.load() == 200; });
+        if (err.empty()) err = internal::CheckSchedInvariants();
+      },
+      opts());
   EXPECT_EQ(err, "");
 }
 
@@ -236,32 +254,36 @@ TEST_P(ProcTest, ConcurrentStopTheWorld) {
   std::atomic<int> done{0};
   std::atomic<int> bad{0};
   std::atomic<bool> stop{false};
-  gmp::Run([&] {
-    for (int i = 0; i < 4; ++i) {
-      Go([&] {
-        while (!stop.load()) Gosched();
-      });
-    }
-    for (int i = 0; i < 4; ++i) {
-      Go([&] {
-        for (int k = 0; k < 10; ++k) {
-          if (!internal::CheckSchedInvariants().empty()) bad++;
-          Gosched();
+  gmp::Run(
+      [&] {
+        for (int i = 0; i < 4; ++i) {
+          Go([&] {
+            while (!stop.load()) Gosched();
+          });
         }
-        done++;
-      });
-    }
-    WaitFor([&] { return done.load() == 4; });
-    stop.store(true);
-  }, opts());
+        for (int i = 0; i < 4; ++i) {
+          Go([&] {
+            for (int k = 0; k < 10; ++k) {
+              if (!internal::CheckSchedInvariants().empty()) bad++;
+              Gosched();
+            }
+            done++;
+          });
+        }
+        WaitFor([&] { return done.load() == 4; });
+        stop.store(true);
+      },
+      opts());
   EXPECT_EQ(done.load(), 4);
   EXPECT_EQ(bad.load(), 0);
 }
 
 TEST(ProcStats, ReadStatsOutsideRunIsTheLastRun) {
-  gmp::Run([] {
-    for (int i = 0; i < 7; ++i) Go([] {});
-  }, Options{2, 0});
+  gmp::Run(
+      [] {
+        for (int i = 0; i < 7; ++i) Go([] {});
+      },
+      Options{2, 0});
   Stats st = ReadStats();
   EXPECT_EQ(st.spawned, 8);
   EXPECT_EQ(st.completed + st.reclaimed, 8);
@@ -270,16 +292,18 @@ TEST(ProcStats, ReadStatsOutsideRunIsTheLastRun) {
 TEST(ProcStats, StackSizeOption) {
   // A goroutine may use most of a 256 KiB stack when asked for it.
   std::atomic<int> sum{0};
-  gmp::Run([&] {
-    std::atomic<bool> done{false};
-    Go([&] {
-      volatile char buf[200 * 1024];
-      for (size_t i = 0; i < sizeof(buf); i += 4096) buf[i] = 1;
-      sum.store(buf[4096]);
-      done.store(true);
-    });
-    WaitFor([&] { return done.load(); });
-  }, Options{2, 256 * 1024});
+  gmp::Run(
+      [&] {
+        std::atomic<bool> done{false};
+        Go([&] {
+          volatile char buf[200 * 1024];
+          for (size_t i = 0; i < sizeof(buf); i += 4096) buf[i] = 1;
+          sum.store(buf[4096]);
+          done.store(true);
+        });
+        WaitFor([&] { return done.load(); });
+      },
+      Options{2, 256 * 1024});
   EXPECT_EQ(sum.load(), 1);
 }
 
@@ -295,14 +319,16 @@ TEST(ProcStacks, NeverRunGoroutinesHoldNoStacks) {
   size_t before = 0, queued = 0, after = 0;
   std::atomic<int> ran{0};
   std::string err;
-  gmp::Run([&] {
-    before = LiveStacks();  // main's own
-    for (int i = 0; i < kN; ++i) Go([&] { ran.fetch_add(1); });
-    queued = LiveStacks();
-    err = internal::CheckSchedInvariants();
-    WaitFor([&] { return ran.load() == kN; });
-    after = LiveStacks();
-  }, Options{1, 0});
+  gmp::Run(
+      [&] {
+        before = LiveStacks();  // main's own
+        for (int i = 0; i < kN; ++i) Go([&] { ran.fetch_add(1); });
+        queued = LiveStacks();
+        err = internal::CheckSchedInvariants();
+        WaitFor([&] { return ran.load() == kN; });
+        after = LiveStacks();
+      },
+      Options{1, 0});
   EXPECT_EQ(err, "");
   EXPECT_EQ(ran.load(), kN);
   EXPECT_EQ(before, 1u);
@@ -316,22 +342,24 @@ TEST(ProcStacks, NeverRunGoroutinesHoldNoStacks) {
 // stack the first one left (pp->gfree's head).
 TEST(ProcStacks, GoroutineReusesFreedStack) {
   uintptr_t first = 0, second = 0;
-  gmp::Run([&] {
-    std::atomic<bool> done{false};
-    Go([&] {
-      int local = 0;
-      first = reinterpret_cast<uintptr_t>(&local);
-      done.store(true);
-    });
-    WaitFor([&] { return done.load(); });
-    done.store(false);
-    Go([&] {
-      int local = 0;
-      second = reinterpret_cast<uintptr_t>(&local);
-      done.store(true);
-    });
-    WaitFor([&] { return done.load(); });
-  }, Options{1, 0});
+  gmp::Run(
+      [&] {
+        std::atomic<bool> done{false};
+        Go([&] {
+          int local = 0;
+          first = reinterpret_cast<uintptr_t>(&local);
+          done.store(true);
+        });
+        WaitFor([&] { return done.load(); });
+        done.store(false);
+        Go([&] {
+          int local = 0;
+          second = reinterpret_cast<uintptr_t>(&local);
+          done.store(true);
+        });
+        WaitFor([&] { return done.load(); });
+      },
+      Options{1, 0});
   ASSERT_NE(first, 0u);
   const uintptr_t dist = first > second ? first - second : second - first;
   EXPECT_LT(dist, internal::DefaultStackSize())
@@ -343,26 +371,29 @@ TEST(ProcStacks, GoroutineReusesFreedStack) {
 // high-water mark on a fresh (zeroed) stack.
 TEST(ProcStacks, ParkedGoroutineFitsHalfACompactStack) {
   size_t used = 0, size = 0;
-  gmp::Run([&] {
-    gmp::Chan<int> c;
-    std::atomic<internal::G*> g{nullptr};
-    Go([&] {
-      g.store(internal::getg());
-      c.Recv();
-    });
-    WaitFor([&] {
-      internal::G* gp = g.load();
-      return gp != nullptr && gp->status.load() == internal::GStatus::kWaiting;
-    });
-    internal::G* gp = g.load();
-    size = gp->stack_size;
-    const auto* lo = static_cast<const uint64_t*>(gp->stack_lo) + 1;
-    const auto* hi = static_cast<const uint64_t*>(gp->stack_lo) + size / 8;
-    const uint64_t* w = lo;
-    while (w < hi && *w == 0) ++w;
-    used = static_cast<size_t>(hi - w) * 8;
-    c.Send(1);
-  }, Options{1, 0});
+  gmp::Run(
+      [&] {
+        gmp::Chan<int> c;
+        std::atomic<internal::G*> g{nullptr};
+        Go([&] {
+          g.store(internal::getg());
+          c.Recv();
+        });
+        WaitFor([&] {
+          internal::G* gp = g.load();
+          return gp != nullptr &&
+                 gp->status.load() == internal::GStatus::kWaiting;
+        });
+        internal::G* gp = g.load();
+        size = gp->stack_size;
+        const auto* lo = static_cast<const uint64_t*>(gp->stack_lo) + 1;
+        const auto* hi = static_cast<const uint64_t*>(gp->stack_lo) + size / 8;
+        const uint64_t* w = lo;
+        while (w < hi && *w == 0) ++w;
+        used = static_cast<size_t>(hi - w) * 8;
+        c.Send(1);
+      },
+      Options{1, 0});
   RecordProperty("parked_stack_bytes", static_cast<int>(used));
   std::printf("parked goroutine used %zu of %zu stack bytes\n", used, size);
   EXPECT_GT(used, 0u);
@@ -373,12 +404,14 @@ TEST(ProcStacks, ParkedGoroutineFitsHalfACompactStack) {
 // ones and reused Gs whose contexts (and sanitizer fibers) ran before.
 TEST(ProcStacks, NeverRunGoroutinesReclaimedAtExit) {
   for (int round = 0; round < 3; ++round) {
-    gmp::Run([&] {
-      std::atomic<int> ran{0};
-      for (int i = 0; i < 200; ++i) Go([&] { ran.fetch_add(1); });
-      WaitFor([&] { return ran.load() == 200; });
-      for (int i = 0; i < 5000; ++i) Go([] {});  // main returns first
-    }, Options{1, 0});
+    gmp::Run(
+        [&] {
+          std::atomic<int> ran{0};
+          for (int i = 0; i < 200; ++i) Go([&] { ran.fetch_add(1); });
+          WaitFor([&] { return ran.load() == 200; });
+          for (int i = 0; i < 5000; ++i) Go([] {});  // main returns first
+        },
+        Options{1, 0});
     Stats st = ReadStats();
     EXPECT_EQ(st.spawned, 5201);
     EXPECT_EQ(st.completed + st.reclaimed, st.spawned);
@@ -396,18 +429,22 @@ TEST(ProcDeathTest, GoschedOutsideRuntime) {
 }
 
 TEST(ProcDeathTest, RunInsideGoroutine) {
-  EXPECT_DEATH(gmp::Run([] {
-    Go([] { gmp::Run([] {}); });
-    for (;;) Gosched();
-  }, Options{2, 0}),
+  EXPECT_DEATH(gmp::Run(
+                   [] {
+                     Go([] { gmp::Run([] {}); });
+                     for (;;) Gosched();
+                   },
+                   Options{2, 0}),
                "fatal error: gmp::Run called from inside goroutine [0-9]+");
 }
 
 TEST(ProcDeathTest, ExceptionEscapingGoroutine) {
-  EXPECT_DEATH(gmp::Run([] {
-    Go([] { throw std::runtime_error("boom"); });
-    for (;;) Gosched();
-  }, Options{2, 0}),
+  EXPECT_DEATH(gmp::Run(
+                   [] {
+                     Go([] { throw std::runtime_error("boom"); });
+                     for (;;) Gosched();
+                   },
+                   Options{2, 0}),
                "fatal error: unhandled exception in goroutine 2: boom");
 }
 

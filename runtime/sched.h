@@ -103,10 +103,10 @@ struct Sched {
   Lock lock;
   M* midle ABSL_GUARDED_BY(lock) = nullptr;  // idle Ms waiting for work
   int32_t nmidle ABSL_GUARDED_BY(lock) = 0;
-  M* allm ABSL_GUARDED_BY(lock) = nullptr;   // every M ever created
-  int64_t mnext ABSL_GUARDED_BY(lock) = 0;   // next M id = Ms created
-  int32_t nmdead ABSL_GUARDED_BY(lock) = 0;  // Ms whose thread exited
-  P* pidle ABSL_GUARDED_BY(lock) = nullptr;  // idle Ps
+  M* allm ABSL_GUARDED_BY(lock) = nullptr;       // every M ever created
+  int64_t mnext ABSL_GUARDED_BY(lock) = 0;       // next M id = Ms created
+  int32_t nmdead ABSL_GUARDED_BY(lock) = 0;      // Ms whose thread exited
+  P* pidle ABSL_GUARDED_BY(lock) = nullptr;      // idle Ps
   G* runq_head ABSL_GUARDED_BY(lock) = nullptr;  // global run queue
   G* runq_tail ABSL_GUARDED_BY(lock) = nullptr;
   // --- Atomics, read without lock, written under lock unless noted. ---
@@ -116,7 +116,7 @@ struct Sched {
   std::atomic<int32_t> nmsyscall{0};   // Ms inside a Syscall
   // --- Free Gs, guarded by gflock. ---
   Lock gflock;
-  G* gfree_stack ABSL_GUARDED_BY(gflock) = nullptr;    // dead Gs, stacks kept
+  G* gfree_stack ABSL_GUARDED_BY(gflock) = nullptr;  // dead Gs, stacks kept
   int32_t ngfree_stack ABSL_GUARDED_BY(gflock) = 0;
   G* gfree_nostack ABSL_GUARDED_BY(gflock) = nullptr;  // dead Gs, no stack
   int32_t ngfree_nostack ABSL_GUARDED_BY(gflock) = 0;
@@ -124,25 +124,25 @@ struct Sched {
   Lock allglock;
   std::vector<GRecord*> allgs ABSL_GUARDED_BY(allglock);
   // --- Changed only with the world stopped (procresize, stw.cc). ---
-  AllP allp;    // the Ps; allp.size() is GOMAXPROCS (see AllP)
+  AllP allp;  // the Ps; allp.size() is GOMAXPROCS (see AllP)
   std::unique_ptr<policy::StealOrder> steal_order;  // for allp.size() Ps;
                                                     // read by Ms holding a P
   // --- Fixed at start. ---
   std::unique_ptr<StackPool> stacks;
-  int32_t maxmcount = 10000;   // thread cap ($GMP_MAXTHREADS)
+  int32_t maxmcount = 10000;  // thread cap ($GMP_MAXTHREADS)
   // --- Lifecycle. ---
-  std::atomic<int64_t> goidgen{0};      // last goroutine id handed out
-  std::atomic<bool> exiting{false};     // main returned; everyone leaves
-  Note main_done;                       // Run's thread waits here
+  std::atomic<int64_t> goidgen{0};   // last goroutine id handed out
+  std::atomic<bool> exiting{false};  // main returned; everyone leaves
+  Note main_done;                    // Run's thread waits here
   std::atomic<bool> main_started{false};
-  G* main_g = nullptr;                  // the main goroutine (fixed)
+  G* main_g = nullptr;                     // the main goroutine (fixed)
   std::atomic<bool> timer_sleeper{false};  // an idle M sleeps until the
                                            // next timer
   // --- Stop the world (stw.cc). ---
-  std::atomic<bool> gcwaiting{false};   // a stop-the-world is in progress
-  std::atomic<int32_t> stopwait{0};     // Ps still to stop
-  Note stopnote;                        // the stopper waits here
-  Lock stwlock;                         // one stop-the-world at a time
+  std::atomic<bool> gcwaiting{false};  // a stop-the-world is in progress
+  std::atomic<int32_t> stopwait{0};    // Ps still to stop
+  Note stopnote;                       // the stopper waits here
+  Lock stwlock;                        // one stop-the-world at a time
   // --- Counters bumped without a P. ---
   Counters counters;
 };
@@ -155,38 +155,39 @@ extern Sched* sched;
 M* CurrentM();
 
 // --- proc.cc ---
-int64_t LiveGoroutines();  // spawned - completed; snapshot
-void runqput(P* pp, G* gp, bool next);            // owner of pp
+int64_t LiveGoroutines();               // spawned - completed; snapshot
+void runqput(P* pp, G* gp, bool next);  // owner of pp
 void globrunqput(G* gp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 void globrunqputbatch(G** batch, uint32_t n)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
-void wakep();                                     // any thread
-void startm(P* pp, bool spinning);                // any M or thread
-void stopm(M* mp);                                // mp's g0
-void handoffp(P* pp);                             // holder of pp
-void acquirep(M* mp, P* pp);                      // mp's thread
-P* releasep(M* mp);                               // mp's thread
+void wakep();                       // any thread
+void startm(P* pp, bool spinning);  // any M or thread
+void stopm(M* mp);                  // mp's g0
+void handoffp(P* pp);               // holder of pp
+void acquirep(M* mp, P* pp);        // mp's thread
+P* releasep(M* mp);                 // mp's thread
 void pidleput(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 P* pidleget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
-bool TakeIdleP(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);  // pp off pidle
-void mcall(G* gp, After after);                   // gp, on its own stack
-void GoroutineDump();                             // best effort, stderr
-int64_t NanoTime();                               // CLOCK_MONOTONIC ns
+bool TakeIdleP(P* pp)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);  // pp off pidle
+void mcall(G* gp, After after);                  // gp, on its own stack
+void GoroutineDump();                            // best effort, stderr
+int64_t NanoTime();                              // CLOCK_MONOTONIC ns
 void procresize(int32_t n);  // world stopped by the caller: n Ps (GOMAXPROCS)
 
 // --- lockosthread.cc ---
-void stoplockedm(M* mp);   // mp's g0: park until its locked G is runnable
+void stoplockedm(M* mp);  // mp's g0: park until its locked G is runnable
 void startlockedm(M* mp, G* gp);  // mp's g0: hand our P to gp's M, stop
 
 // --- stw.cc ---
-void gcstopm(M* mp);       // mp's g0: park for a stop-the-world
+void gcstopm(M* mp);  // mp's g0: park for a stop-the-world
 
 // --- time.cc ---
 // CheckTimers fires due timers (readying their goroutines); returns the
 // next deadline in ns or 0 when no timer is pending. Any M with a P.
 int64_t CheckTimers(int64_t now);
-int64_t NextTimer();       // the next deadline, or 0; any thread
-void TimersReset();        // Run's thread, at start and end
+int64_t NextTimer();  // the next deadline, or 0; any thread
+void TimersReset();   // Run's thread, at start and end
 
 // --- syscall.cc ---
 int RetakeSyscallPs(int64_t now);  // sysmon; how many Ps it retook

@@ -149,8 +149,8 @@ std::string CheckSchedInvariantsStopped() {
     int32_t n = 0;
     for (G* gp = pp->gfree; gp != nullptr; gp = gp->schedlink) ++n;
     if (n != pp->gfree_count) {
-      fail(absl::StrCat("P", pp->id, ": gfree_count ", pp->gfree_count,
-                        " but ", n, " linked"));
+      fail(absl::StrCat("P", pp->id, ": gfree_count ", pp->gfree_count, " but ",
+                        n, " linked"));
     }
   }
   // Ps destroyed by GOMAXPROCS(n): dead, unheld, with nothing queued or
@@ -195,8 +195,8 @@ std::string CheckSchedInvariantsStopped() {
                       " on free lists"));
   }
   if (live != LiveGoroutines()) {
-    fail(absl::StrCat(live, " live goroutines but spawned - completed = ",
-                      LiveGoroutines()));
+    fail(absl::StrCat(
+        live, " live goroutines but spawned - completed = ", LiveGoroutines()));
   }
   return err;
 }

@@ -7,9 +7,9 @@
 // (RetakeSyscallPs) and hands it off, so other goroutines run on it while
 // this M blocks. exitsyscall then takes the old P back if it is idle or
 // sits in another M's syscall (that M finds it gone when its own call
-// returns: a syscall steal), else any idle P; failing both it switches to g0, which queues the goroutine
-// globally and stops the M (exitsyscall0 in proc.cc). A goroutine locked to
-// its thread stays on it throughout.
+// returns: a syscall steal), else any idle P; failing both it switches to g0,
+// which queues the goroutine globally and stops the M (exitsyscall0 in
+// proc.cc). A goroutine locked to its thread stays on it throughout.
 #include "absl/strings/str_cat.h"
 #include "runtime/fatal.h"
 #include "runtime/gmp.h"
