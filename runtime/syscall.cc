@@ -57,36 +57,31 @@ void exitsyscall() {
   mp->in_syscall.store(false, std::memory_order_relaxed);
   P* oldp = mp->oldp;
   mp->oldp = nullptr;
-  // Fast path: our P was not retaken. (A CAS on the M, not on the status:
-  // the P may have been retaken, run elsewhere and be in another M's
-  // syscall by now.)
-  M* expected = mp;
-  if (oldp != nullptr && oldp->syscall_m.compare_exchange_strong(
-                             expected, nullptr, std::memory_order_acq_rel)) {
+  // Fast path, one CAS on P.syscall_m (on the M, not on the status: the P
+  // may have been retaken, run elsewhere and be in another M's syscall by
+  // now):
+  //   * our P was not retaken: syscall_m is still mp;
+  //   * or it sits in another M's syscall (that M took it after ours was
+  //     retaken). A P in a syscall is as good as idle, so take it from that
+  //     M, which finds it gone when its own call returns: two goroutines
+  //     that ping-pong through blocking calls on one P pass the P between
+  //     their threads directly, without waiting for sysmon. Not while a
+  //     stop-the-world is collecting the Ps.
+  M* holder = oldp != nullptr ? oldp->syscall_m.load(std::memory_order_acquire)
+                              : nullptr;
+  if (holder != nullptr &&
+      (holder == mp || !sched->gcwaiting.load(std::memory_order_acquire)) &&
+      oldp->syscall_m.compare_exchange_strong(holder, nullptr,
+                                              std::memory_order_acq_rel)) {
+    if (holder != mp) {
+      oldp->m = mp;
+      oldp->counters.Bump(kSyscallSteals);
+    }
     oldp->status.store(PStatus::kRunning, std::memory_order_relaxed);
-    mp->p = oldp;  // oldp->m is still mp
+    mp->p = oldp;
     sched->nmsyscall.fetch_sub(1);
     gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
     return;
-  }
-  // Still fast: our old P sits in another M's syscall (that M took it after
-  // ours was retaken). A P in a syscall is as good as idle, so take it from
-  // that M, which finds it gone when its own call returns. Two goroutines
-  // that ping-pong through blocking calls on one P thus pass the P between
-  // their threads directly, without waiting for sysmon. Not while a
-  // stop-the-world is collecting the Ps.
-  if (oldp != nullptr && !sched->gcwaiting.load(std::memory_order_acquire)) {
-    M* holder = oldp->syscall_m.load(std::memory_order_acquire);
-    if (holder != nullptr && oldp->syscall_m.compare_exchange_strong(
-                                 holder, nullptr, std::memory_order_acq_rel)) {
-      oldp->m = mp;
-      oldp->status.store(PStatus::kRunning, std::memory_order_relaxed);
-      mp->p = oldp;
-      sched->nmsyscall.fetch_sub(1);
-      oldp->counters.Bump(kSyscallSteals);
-      gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
-      return;
-    }
   }
   P* pp = nullptr;
   sched->lock.lock();
