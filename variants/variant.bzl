@@ -44,6 +44,8 @@ def gmp_variant(
         context = "asm",
         canary = "",
         asan = False,
+        bench_only = False,
+        layout_pad = 0,
         tags = []):
     """Declares one runtime variant with its tests, benchmark and fuzzers.
 
@@ -66,6 +68,11 @@ def gmp_variant(
       canary: the name of a deliberately planted bug, or "". Canary variants
         are tagged manual: `bazel test //...` never runs them.
       asan: whether this variant's tests also run under the asan config.
+      bench_only: declare only the library and the benchmark binaries (no
+        test suite, fuzzers or smoke test): for a variant whose code is
+        another's, such as the A/A control.
+      layout_pad: bytes of padding linked first into the benchmark binaries
+        (see bench/defs.bzl); only the A/A control uses it.
       tags: extra tags for every generated target.
     """
     if runq_size < 4 or runq_size > 4096 or (runq_size & (runq_size - 1)) != 0:
@@ -118,6 +125,16 @@ def gmp_variant(
         visibility = ["//visibility:public"],
     )
 
+    if bench_only:
+        gmp_variant_benchmarks(
+            name = name,
+            lib = ":" + name,
+            tags = tags,
+            layout_pad = layout_pad,
+            smoke_test = False,
+        )
+        return
+
     for test in RUNTIME_TESTS:
         per_variant = test.get("per_variant", False)
         native.cc_test(
@@ -134,5 +151,10 @@ def gmp_variant(
             tags = test_tags + test.get("tags", []),
         )
 
-    gmp_variant_benchmarks(name = name, lib = ":" + name, tags = test_tags)
+    gmp_variant_benchmarks(
+        name = name,
+        lib = ":" + name,
+        tags = test_tags,
+        layout_pad = layout_pad,
+    )
     gmp_variant_fuzzers(name = name, lib = ":" + name, tags = test_tags)

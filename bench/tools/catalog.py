@@ -21,10 +21,25 @@ WORKLOADS = [
     ("SkewedLoad", "sweep"),
     ("LockOSThreadPingPong", "sweep"),
     ("Syscall", "sweep"),
+    ("WakeupLatency", "sweep"),
     ("MillionParked", "default"),
 ]
 WORKLOAD_NAMES = [w for w, _ in WORKLOADS]
 MODE = dict(WORKLOADS)
+
+# Workloads whose processes report a latency distribution (counters p50_ns,
+# p90_ns, p99_ns, p999_ns, max_ns, and raw samples in GMPLAB_LATENCY_OUT).
+LATENCY = ["WakeupLatency"]
+
+
+def procs_for(workload, procs):
+    """The procs values a workload runs at, given the report's list."""
+    mode = MODE.get(workload, "sweep")
+    if mode == "one":
+        return [1]
+    if workload == "WakeupParallelSpinning":
+        return [p for p in procs if p >= 2]
+    return list(procs)
 
 # The workloads the issues ask to see gmplab's go_default beside Go for.
 HEADLINE = [
@@ -55,6 +70,7 @@ NOT_IN_PEER = {
         "WakeupParallelSpinning": _NO_YIELD,
         "LockOSThreadPingPong": _NO_YIELD,
         "Syscall": _NO_YIELD,
+        "WakeupLatency": _NO_YIELD + " (nothing to wake)",
         "MillionParked": "a TBB task cannot park",
     },
     "boost_fiber": {

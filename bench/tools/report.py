@@ -1,34 +1,51 @@
 """bench/tools/report.py — writes REPORT.md, its CSV/JSON tables and plots.
 
-Input is the uniform samples of parse.py plus what the runner noted. Every
-markdown table is also written as <name>.csv beside REPORT.md.
+Input is the uniform samples of parse.py, each tagged by runner.py with its
+block, layout copy, phase and process record. Comparisons are paired within
+blocks (stats.Paired); every table is one family of tests with a named
+multiplicity correction; every comparison of every table is also a row of
+verdicts.csv, which `--compare` reads. Every markdown table is also written
+as <name>.csv beside REPORT.md.
 """
 
 import csv
 import json
-import math
 import os
 import re
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 
 import catalog
+import plots
 import stats
 
 BASE = "go_default"
 GO = "go"
+AA = "aa_control"
+METRICS = (("wall", "wall time"), ("cpu", "CPU time"))
+# Variants whose policies differ from go_default's only in stealing, which a
+# single P never does: at procs 1 they run go_default's paths.
+STEAL_ONLY = ("steal_sequential", "steal_random_start", "steal_random_victim", "steal_longest",
+              "steal_one")
 
 
 class Cell:
-    """The samples of one (system, workload, procs)."""
+    """The samples of one (system, workload, procs) in one phase."""
 
     def __init__(self, samples):
         self.samples = samples
         self.real = [s["real_ns"] for s in samples]
         self.cpu = [s["cpu_ns"] for s in samples if s.get("cpu_ns") is not None]
+        self.by_block = {"wall": {}, "cpu": {}}
+        for i, s in enumerate(samples):
+            b = s.get("block", i)
+            self.by_block["wall"][b] = s["real_ns"]
+            if s.get("cpu_ns") is not None:
+                self.by_block["cpu"][b] = s["cpu_ns"]
         counters = defaultdict(list)
         for s in samples:
             for k, v in s.get("counters", {}).items():
                 counters[k].append(v)
+        self.counter_values = dict(counters)
         self.counters = {k: stats.median(v) for k, v in counters.items()}
 
     def values(self, metric):
@@ -52,28 +69,41 @@ def key_label(key):
     return "%s/procs:%d" % key
 
 
+def _index(samples):
+    cells = defaultdict(list)
+    for s in samples:
+        cells[(s["system"], s["workload"], s["procs"])].append(s)
+    return {k: Cell(v) for k, v in cells.items()}
+
+
 class Analysis:
     def __init__(self, samples, variants, peers):
-        cells = defaultdict(list)
-        for s in samples:
-            cells[(s["system"], s["workload"], s["procs"])].append(s)
-        self.cells = {k: Cell(v) for k, v in cells.items()}
+        main = [s for s in samples if s.get("phase", "main") in ("main", "million")]
+        self.cells = _index(main)
+        self.confirm_cells = _index([s for s in samples if s.get("phase") == "confirm"])
         present = {s for s, _, _ in self.cells}
         self.variants = [v for v in variants if v in present]
         self.peers = [p for p in peers if p in present]
         self.systems = self.variants + self.peers
         self.keys = sorted({(w, p) for _, w, p in self.cells}, key=_key_order)
+        self.families = []  # (name, method, [(row dict, Paired)])
 
-    def cell(self, system, key):
-        return self.cells.get((system, key[0], key[1]))
+    def cell(self, system, key, confirm=False):
+        return (self.confirm_cells if confirm else self.cells).get((system, key[0], key[1]))
 
-    def compare(self, system, base, key, metric):
-        """Returns (ratio, p) of system against base for one key."""
-        a, b = self.cell(system, key), self.cell(base, key)
-        if a is None or b is None or not a.values(metric) or not b.values(metric):
-            return None, None
-        r = stats.ratio(a.median(metric), b.median(metric))
-        return r, stats.mann_whitney_p(a.values(metric), b.values(metric))
+    def paired(self, system, base, key, metric, confirm=False):
+        a, b = self.cell(system, key, confirm), self.cell(base, key, confirm)
+        if a is None or b is None:
+            return None
+        c = stats.Paired(a.by_block[metric], b.by_block[metric])
+        return c if c.n else None
+
+    def family(self, name, method, rows):
+        """Registers a family: rows of (dict, Paired); adjusts its p-values."""
+        rows = [(r, c) for r, c in rows if c is not None]
+        stats.adjust([c for _, c in rows], method)
+        self.families.append((name, method, rows))
+        return rows
 
 
 def fmt_cell(cell, metric):
@@ -120,72 +150,221 @@ def _num(x, fmt="%.4g"):
     return "" if x is None else fmt % x
 
 
-def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None):
+# --- the A/A control ----------------------------------------------------------
+
+def aa_result(an):
+    """The A/A family (aa_control vs go_default, every cell, wall and CPU)."""
+    rows = []
+    for key in an.keys:
+        for metric, _ in METRICS:
+            c = an.paired(AA, BASE, key, metric)
+            rows.append(({"system": AA, "baseline": BASE, "workload": key[0], "procs": key[1],
+                          "metric": metric}, c))
+    rows = an.family("aa_control", "holm", rows)
+    comparisons = [c for _, c in rows if c.p is not None]
+    flagged = sum(1 for c in comparisons if c.p < stats.ALPHA)
+    flagged_corr = sum(1 for c in comparisons if c.p_adj is not None and c.p_adj < stats.ALPHA)
+    return {"comparisons": len(comparisons), "flagged": flagged,
+            "flagged_corrected": flagged_corr, "alpha": stats.ALPHA,
+            "flagged_rate": (flagged / len(comparisons)) if comparisons else None,
+            "correction": "holm",
+            "test": "two-sided Wilcoxon signed-rank over per-block log-ratios",
+            "min_possible_p": (stats.min_signed_rank_p(min(c.n for c in comparisons))
+                               if comparisons else None)}, rows
+
+
+def _binom_sf(k, n, p):
+    """P(X >= k) for X ~ Binomial(n, p)."""
+    from scipy.stats import binom
+    return float(binom.sf(k - 1, n, p))
+
+
+def _aa_section(w, an, aa, rows, meta):
+    w.p("## A/A control: is this report's significance honest?")
+    w.p()
+    if aa["comparisons"] == 0:
+        w.p("**No A/A control in this run** (`%s` was not measured beside `%s`): nothing "
+            "calibrates this report's verdicts; read them as unverified." % (AA, BASE))
+        w.p()
+        return
+    w.p("`%s` is go_default's code at another layout (a pad linked first, other layout-copy "
+        "seeds): any difference from go_default is noise. It is compared with go_default in "
+        "every cell like any variant: %d comparisons (wall and CPU). At α = %.2f about %.0f%% "
+        "should be flagged by chance."
+        % (AA, aa["comparisons"], aa["alpha"], 100 * aa["alpha"]))
+    w.p()
+    w.p("- flagged at p < %.2f before correction: **%d of %d (%.1f%%)**; the chance of that "
+        "many or more if every p-value were honest: %.3f"
+        % (aa["alpha"], aa["flagged"], aa["comparisons"], 100 * aa["flagged_rate"],
+           _binom_sf(aa["flagged"], aa["comparisons"], aa["alpha"])))
+    w.p("- flagged after Holm–Bonferroni over the family: **%d**" % aa["flagged_corrected"])
+    w.p()
+    flagged = [(r, c) for r, c in rows if c.p is not None and c.p < stats.ALPHA]
+    if flagged:
+        w.p("Flagged cells: " + "; ".join("%s/procs:%d %s %s (p=%s)" % (
+            r["workload"], r["procs"], r["metric"], stats.verdict(c), stats.format_p(c.p))
+            for r, c in flagged))
+        w.p()
+    w.table("aa_control", ["workload", "metric", "aa_control/go_default [95% CI]", "p",
+                           "p (Holm)", "blocks"],
+            [[key_label((r["workload"], r["procs"])), r["metric"], stats.verdict(c),
+              stats.format_p(c.p), stats.format_p(c.p_adj), c.n] for r, c in rows])
+
+
+def _verdict_banner(w, aa, meta, contended):
+    if aa["comparisons"] == 0:
+        w.p("> **Uncalibrated:** no A/A control was measured in this run.")
+        w.p()
+        return
+    rate = aa["flagged_rate"]
+    if rate > aa["alpha"] or aa["flagged_corrected"] > 0:
+        w.p("> **Verdicts unreliable on this machine:** the A/A control flagged %d of %d "
+            "(%.1f%%) comparisons at p < %.2f, above the nominal %.0f%%%s. Differences "
+            "this report calls significant may be noise." % (
+                aa["flagged"], aa["comparisons"], 100 * rate, aa["alpha"], 100 * aa["alpha"],
+                ", and %d after correction" % aa["flagged_corrected"]
+                if aa["flagged_corrected"] else ""))
+    else:
+        w.p("> **A/A control passed:** %d of %d (%.1f%%) comparisons flagged at p < %.2f "
+            "before correction (nominal %.0f%%), %d after." % (
+                aa["flagged"], aa["comparisons"], 100 * rate, aa["alpha"], 100 * aa["alpha"],
+                aa["flagged_corrected"]))
+    w.p()
+    if meta.get("allow_load"):
+        w.p("> **Measured with --allow-load:** the machine was busy when this run started.")
+        w.p()
+    if contended["total"]:
+        share = contended["contended"] / contended["total"]
+        if share > 0.05:
+            w.p("> **Contention:** %d of %d samples (%.0f%%) ran while other processes used "
+                "more than %.2f CPUs." % (contended["contended"], contended["total"],
+                                           100 * share, meta.get("contention_cpus", 0.25)))
+            w.p()
+
+
+# --- tables -----------------------------------------------------------------
+
+def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None, latency=None):
     """Writes the whole report into out_dir. meta: dict (see run_report.py)."""
     os.makedirs(out_dir, exist_ok=True)
+    # Raw latency records from a run, or the histograms of a samples.json.
+    hist = latency if isinstance(latency, dict) else _latency_histograms(latency or [])
     an = Analysis(samples, meta["variants"], meta["peers"])
     w = Writer(out_dir)
     with open(os.path.join(out_dir, "samples.json"), "w") as f:
         json.dump({"samples": samples, "errors": errors, "notes": notes,
-                   "meta": meta}, f, indent=1, default=str)
+                   "meta": meta, "latency": hist}, f, indent=None,
+                  separators=(",", ":"), default=str)
+
+    aa, aa_rows = aa_result(an)
+    with open(os.path.join(out_dir, "aa_control.json"), "w") as f:
+        json.dump({k: aa[k] for k in ("comparisons", "flagged", "flagged_corrected", "alpha",
+                                      "flagged_rate", "correction", "test", "min_possible_p")},
+                  f, indent=1)
+        f.write("\n")
+    contended = _contention(samples)
 
     w.p("# gmplab benchmark report — %s" % meta.get("title", ""))
     w.p()
+    _verdict_banner(w, aa, meta, contended)
     w.p("Command: `%s`" % meta.get("command", ""))
     w.p()
-    w.p("%d repetitions per cell (MillionParked: %d of %s goroutines, one cold process "
-        "each, on go_default's stack-policy variants only: %s), "
-        "min time %gs per repetition, procs %s. Times are per op: the **median ± "
-        "half-width of its 95%% confidence interval** (order statistics; with fewer "
-        "than 6 samples the interval is min–max and covers less than 95%%). Ratios "
-        "are medians divided by the baseline's; the p-value is a two-sided "
-        "Mann–Whitney U test, and `~` marks p > %.2f (no significant difference)."
-        % (meta["reps"], meta["million_reps"], "{:,}".format(meta.get("million", 1000000)),
-           meta.get("million_variants", "go_default"), meta["min_time"], meta["procs"],
-           stats.ALPHA))
-    if meta["reps"] < 4:
-        w.p()
-        w.p("**Note:** with %d samples per side the smallest possible U-test p-value is "
-            "%.2f, so no difference can be significant at %.2f: read the ratios, not the "
-            "verdicts. Run without `--quick` for tests that can decide."
-            % (meta["reps"], stats.min_possible_p(meta["reps"], meta["reps"]), stats.ALPHA))
-    if meta.get("interrupted"):
-        w.p()
-        w.p("**Interrupted (Ctrl-C): this report holds only what was measured before.**")
+    blocks = meta.get("blocks", meta.get("reps"))
+    w.p("**Method.** Every sample is one process. %s randomized blocks: block k runs every "
+        "system once per workload, in a fresh random order, each gmplab variant in a layout "
+        "copy (its functions shuffled by another lld seed) that no other block of that "
+        "workload uses; blocks of all workloads are interleaved over the whole run "
+        "(MillionParked: %d blocks of one cold process per system, %s goroutines). Each "
+        "process runs a benchmark for at least %gs at every procs value (%s) and reports one "
+        "value per benchmark. Two systems are compared within blocks: the ratio is "
+        "exp(Hodges–Lehmann) of the per-block log-ratios with its exact 95%% CI, "
+        "`[low–high]`; the test is the two-sided Wilcoxon signed-rank test. `*` marks a "
+        "ratio significant after the table's multiplicity correction (named under each "
+        "table); `~` marks one that is not. Per-system times are medians ± the half-width of "
+        "their order-statistic 95%% CI. Seed %s."
+        % (blocks, meta.get("million_reps", 0), "{:,}".format(meta.get("million", 0)),
+           meta.get("min_time", 0), meta.get("procs", ""), meta.get("seed", "?")))
     w.p()
-    w.p("Contents: [headline](#headline-gmplab-go_default-vs-go) · "
-        "[peers](#wall-time-gmplab-and-peers) · [variants](#variants-against-go_default-wall-time) · "
-        "[best policy](#best-policy-per-workload) · [counters](#scheduler-counters-per-op-go_default) · "
-        "[slower than Go](#where-go_default-is-slower-than-go) · [failures](#failures-and-missing-cells) · "
-        "[policies](#variants-and-their-policies) · [machine](#machine) · [fuzzing](#fuzz-campaign)")
+    if blocks is not None and blocks < 6:
+        w.p("**Note:** with %d blocks the smallest possible signed-rank p-value is %.3f, so "
+            "no comparison can be significant at %.2f." % (
+                blocks, stats.min_signed_rank_p(blocks), stats.ALPHA))
+        w.p()
+    if meta.get("interrupted"):
+        w.p("**Interrupted (Ctrl-C): this report holds only what was measured before.**")
+        w.p()
+    w.p("Contents: [A/A control](#aa-control-is-this-reports-significance-honest) · "
+        "[headline](#headline-gmplab-go_default-vs-go) · [peers](#wall-time-gmplab-and-peers) · "
+        "[variants](#variants-against-go_default-wall-time) · "
+        "[best policy](#best-policy-per-workload-confirmed) · [latency](#wake-up-latency) · "
+        "[counters](#scheduler-counters-per-op-go_default) · "
+        "[slower than Go](#where-go_default-is-slower-than-go) · "
+        "[load](#load-while-measuring) · [failures](#failures-and-missing-cells) · "
+        "[policies](#variants-and-their-policies) · [machine](#machine) · "
+        "[fuzzing](#fuzz-campaign) · [plots](#plots)")
     w.p()
 
+    _aa_section(w, an, aa, aa_rows, meta)
+    _steal_at_one(w, an)
     _headline(w, an)
-    for metric, title in (("wall", "Wall time"), ("cpu", "CPU time")):
+    for metric, title in METRICS:
         _peer_table(w, an, metric, title)
     _cpu_wall(w, an)
-    for metric, title in (("wall", "wall time"), ("cpu", "CPU time")):
+    for metric, title in METRICS:
         _variant_table(w, an, metric, title)
-    _best_policy(w, an)
+    _best_policy(w, an, meta)
+    _latency(w, an)
     _counters(w, an)
     _slower_than_go(w, an)
+    _load(w, samples, meta, contended)
     _failures(w, errors, notes, an)
     _peer_coverage(w, meta)
     _policies(w, meta)
     _machine(w, meta)
     _fuzz(w, fuzz_summary, meta)
     _summary_csv(out_dir, an)
-    plots = _plots(out_dir, an)
-    if plots:
-        w.p("## Plots")
+    _verdicts_csv(out_dir, an)
+    figs = plots.make_all(out_dir, an, errors, hist, meta)
+    w.p("## Plots")
+    w.p()
+    if not figs:
+        w.p("matplotlib is not available: no plots.")
         w.p()
-        for title, path in plots:
-            w.p("### %s" % title)
-            w.p()
-            w.p("![%s](%s)" % (title, path))
-            w.p()
+    for title, path in figs:
+        w.p("### %s" % title)
+        w.p()
+        w.p("![%s](%s)" % (title, path))
+        w.p()
     w.save()
     return an
+
+
+def _steal_at_one(w, an):
+    """A second, built-in A/A: steal-only policies at procs 1."""
+    rows = []
+    for v in STEAL_ONLY:
+        if v not in an.variants:
+            continue
+        for key in an.keys:
+            if key[1] != 1:
+                continue
+            for metric, _ in METRICS:
+                rows.append(({"system": v, "baseline": BASE, "workload": key[0],
+                              "procs": key[1], "metric": metric},
+                             an.paired(v, BASE, key, metric)))
+    rows = an.family("steal_at_procs1", "holm", rows)
+    if not rows:
+        return
+    ps = [c.p for _, c in rows if c.p is not None]
+    flagged = sum(1 for p in ps if p < stats.ALPHA)
+    w.p("A second check of the same kind: at procs 1 the steal-only variants (%s) never "
+        "steal, yet their code is compiled differently (inlining, sizes), so their binaries "
+        "differ beyond layout. Of their %d comparisons with go_default at procs 1, %d "
+        "(%.1f%%) are flagged at p < %.2f before correction and %d after Holm–Bonferroni."
+        % (", ".join(v for v in STEAL_ONLY if v in an.variants), len(ps), flagged,
+           100.0 * flagged / len(ps) if ps else 0, stats.ALPHA,
+           sum(1 for _, c in rows if c.p_adj is not None and c.p_adj < stats.ALPHA)))
+    w.p()
 
 
 def _headline(w, an):
@@ -195,26 +374,41 @@ def _headline(w, an):
         w.p("Needs both go_default and the Go peer; one of them has no data.")
         w.p()
         return
-    rows, csv_rows = [], [["workload", "procs", "go_default_wall_ns", "go_wall_ns",
-                           "ratio", "p", "go_default_cpu_ns", "go_cpu_ns", "cpu_ratio", "cpu_p"]]
+    fam = []
     for key in an.keys:
-        if key[0].split("/")[0] not in catalog.HEADLINE:
+        if key[0].split("/")[0] not in catalog.HEADLINE or key[0] == "MillionParked":
+            continue
+        for metric, _ in METRICS:
+            fam.append(({"system": BASE, "baseline": GO, "workload": key[0], "procs": key[1],
+                         "metric": metric}, an.paired(BASE, GO, key, metric)))
+    fam = an.family("headline", "holm", fam)
+    got = {(r["workload"], r["procs"], r["metric"]): c for r, c in fam}
+    rows, csv_rows = [], [["workload", "procs", "go_default_wall_ns", "go_wall_ns", "ratio",
+                           "ci_lo", "ci_hi", "p", "p_holm", "go_default_cpu_ns", "go_cpu_ns",
+                           "cpu_ratio", "cpu_ci_lo", "cpu_ci_hi", "cpu_p", "cpu_p_holm"]]
+    for key in an.keys:
+        cw, cc = got.get((key[0], key[1], "wall")), got.get((key[0], key[1], "cpu"))
+        if cw is None and cc is None:
             continue
         a, g = an.cell(BASE, key), an.cell(GO, key)
-        if a is None or g is None:
-            continue
-        r, p = an.compare(BASE, GO, key, "wall")
-        rc, pc = an.compare(BASE, GO, key, "cpu")
         rows.append([key_label(key), fmt_cell(a, "wall"), fmt_cell(g, "wall"),
-                     stats.verdict(r, p), fmt_cell(a, "cpu"), fmt_cell(g, "cpu"),
-                     stats.verdict(rc, pc)])
-        csv_rows.append([key[0], key[1], a.median("wall"), g.median("wall"), r, p,
-                         a.median("cpu"), g.median("cpu"), rc, pc])
+                     stats.verdict(cw), fmt_cell(a, "cpu"), fmt_cell(g, "cpu"),
+                     stats.verdict(cc)])
+        row = [key[0], key[1], a.median("wall"), g.median("wall")]
+        for c in (cw,):
+            row += [c and c.ratio, c and c.low, c and c.high, c and c.p, c and c.p_adj]
+        row += [a.median("cpu"), g.median("cpu")]
+        for c in (cc,):
+            row += [c and c.ratio, c and c.low, c and c.high, c and c.p, c and c.p_adj]
+        csv_rows.append(row)
     w.table("headline", ["workload", "go_default wall", "Go wall", "go_default/Go",
                          "go_default CPU", "Go CPU", "CPU go_default/Go"], rows, csv_rows)
+    w.p("Family: this table's %d tests, wall and CPU; correction: %s."
+        % (len(fam), stats.CORRECTION_NAMES["holm"]))
+    w.p()
     mp = [k for k in an.keys if k[0] == "MillionParked"]
     if mp:
-        rows, csv_rows = [], [["system", "procs", "goroutines", "spawn_s", "release_s",
+        rows, csv_rows = [], [["system", "procs", "n", "goroutines", "spawn_s", "release_s",
                                "rss_mb", "rss_bytes_per_g"]]
         for key in mp:
             for s in an.systems:
@@ -222,34 +416,41 @@ def _headline(w, an):
                 if c is None:
                     continue
                 cnt = c.counters
-                rows.append([s, key[1], _num(cnt.get("goroutines"), "%.0f"),
+                rows.append([s, key[1], len(c.real), _num(cnt.get("goroutines"), "%.0f"),
                              _num(cnt.get("spawn_s"), "%.3f"), _num(cnt.get("release_s"), "%.3f"),
                              _num(cnt.get("rss_mb"), "%.0f"),
                              _num(cnt.get("rss_bytes_per_g"), "%.0f")])
-                csv_rows.append([s, key[1], cnt.get("goroutines"), cnt.get("spawn_s"),
-                                 cnt.get("release_s"), cnt.get("rss_mb"),
+                csv_rows.append([s, key[1], len(c.real), cnt.get("goroutines"),
+                                 cnt.get("spawn_s"), cnt.get("release_s"), cnt.get("rss_mb"),
                                  cnt.get("rss_bytes_per_g")])
-        w.p("MillionParked (medians over repetitions; RSS is the whole process's, read "
-            "from /proc/self/statm while every goroutine is parked):")
+        w.p("MillionParked (medians over its blocks, one cold process each; RSS is the whole "
+            "process's, read from /proc/self/statm while every goroutine is parked):")
         w.p()
-        w.table("million_parked", ["system", "procs", "goroutines", "spawn s", "release s",
-                                   "RSS MB", "RSS bytes/G"], rows, csv_rows)
+        w.table("million_parked", ["system", "procs", "processes", "goroutines", "spawn s",
+                                   "release s", "RSS MB", "RSS bytes/G"], rows, csv_rows)
 
 
 def _peer_table(w, an, metric, title):
     systems = ([BASE] if BASE in an.systems else []) + an.peers
-    w.p("## %s: gmplab and peers" % title)
+    w.p("## %s: gmplab and peers" % title.capitalize().replace("Cpu", "CPU"))
     w.p()
     if not systems:
         w.p("No data.")
         w.p()
         return
-    header = ["workload"] + systems
-    if BASE in an.systems and GO in an.systems:
-        header.append("go_default/Go")
+    others = [p for p in an.peers]
+    fam = []
+    for key in an.keys:
+        for p in others:
+            fam.append(({"system": BASE, "baseline": p, "workload": key[0], "procs": key[1],
+                         "metric": metric}, an.paired(BASE, p, key, metric)))
+    fam = an.family("peers_" + metric, "bh", fam)
+    got = {(r["baseline"], r["workload"], r["procs"]): c for r, c in fam}
+    header = ["workload"] + systems + ["go_default/%s" % p for p in others]
     rows, csv_rows = [], [["workload", "procs"] + sum(
-        [[s + "_median_ns", s + "_ci_lo", s + "_ci_hi", s + "_n"] for s in systems], [])
-        + ["ratio_go_default_go", "p"]]
+        [[s + "_median_ns", s + "_ci_lo", s + "_ci_hi", s + "_n"] for s in systems], []) +
+        sum([["ratio_" + p, "ci_lo_" + p, "ci_hi_" + p, "p_" + p, "p_bh_" + p] for p in others],
+            [])]
     for key in an.keys:
         row = [key_label(key)]
         crow = [key[0], key[1]]
@@ -261,20 +462,23 @@ def _peer_table(w, an, metric, title):
                 crow += [m, lo, hi, len(c.values(metric))]
             else:
                 crow += ["", "", "", 0]
-        if len(header) > len(systems) + 1:
-            r, p = an.compare(BASE, GO, key, metric)
-            row.append(stats.verdict(r, p))
-            crow += [r, p]
+        for p in others:
+            c = got.get((p, key[0], key[1]))
+            row.append(stats.verdict(c))
+            crow += [c and c.ratio, c and c.low, c and c.high, c and c.p, c and c.p_adj]
         if any(row[1:]):
             rows.append(row)
             csv_rows.append(crow)
     w.table("%s_peers" % metric, header, rows, csv_rows)
+    w.p("Family: the %d go_default/peer ratios of this table; correction: %s."
+        % (len(fam), stats.CORRECTION_NAMES["bh"]))
+    w.p()
 
 
 def _cpu_wall(w, an):
     w.p("## CPU time / wall time")
     w.p()
-    w.p("Whole-process CPU per op divided by wall time per op: 1.0 is one busy "
+    w.p("Whole-process CPU per op divided by wall time per op (medians): 1.0 is one busy "
         "thread; above the useful parallelism it shows spinning or idle-worker cost.")
     w.p()
     rows = []
@@ -296,63 +500,213 @@ def _variant_table(w, an, metric, title):
         w.p("Needs go_default and at least one other variant.")
         w.p()
         return
-    w.p("Each cell: the variant's median / go_default's median (U-test p). "
-        "Geomean rows take every workload both have, significant or not.")
+    fam = []
+    for key in an.keys:
+        for v in others:
+            fam.append(({"system": v, "baseline": BASE, "workload": key[0], "procs": key[1],
+                         "metric": metric}, an.paired(v, BASE, key, metric)))
+    fam = an.family("variants_" + metric, "bh", fam)
+    got = {(r["system"], r["workload"], r["procs"]): c for r, c in fam}
+    w.p("Each cell: the variant / go_default %s ratio with its 95%% CI. Family: the %d "
+        "comparisons of this table; correction: %s. Geomean rows take every cell both have, "
+        "significant or not. The heatmap under [plots](#plots) shows the same."
+        % (title, len(fam), stats.CORRECTION_NAMES["bh"]))
     w.p()
     rows = []
-    csv_rows = [["workload", "procs", "variant", "median_ns", "ratio_go_default", "p_go_default",
-                 "ratio_go", "p_go"]]
+    csv_rows = [["workload", "procs", "variant", "median_ns", "n", "ratio_go_default", "ci_lo",
+                 "ci_hi", "p", "p_bh", "ratio_go", "ci_lo_go", "ci_hi_go"]]
     ratios = defaultdict(list)
     ratios_go = defaultdict(list)
     for key in an.keys:
         row = [key_label(key), fmt_cell(an.cell(BASE, key), metric)]
         for v in others:
-            r, p = an.compare(v, BASE, key, metric)
-            rg, pg = an.compare(v, GO, key, metric)
-            row.append(stats.verdict(r, p))
-            if r is not None:
-                ratios[v].append(r)
-                c = an.cell(v, key)
-                csv_rows.append([key[0], key[1], v, c.median(metric), r, p, rg, pg])
-            if rg is not None:
-                ratios_go[v].append(rg)
+            c = got.get((v, key[0], key[1]))
+            row.append(stats.verdict(c))
+            cg = an.paired(v, GO, key, metric) if GO in an.systems else None
+            if c is not None:
+                ratios[v].append(c.ratio)
+                cell = an.cell(v, key)
+                csv_rows.append([key[0], key[1], v, cell.median(metric), c.n, c.ratio, c.low,
+                                 c.high, c.p, c.p_adj, cg and cg.ratio, cg and cg.low,
+                                 cg and cg.high])
+            if cg is not None and cg.ratio is not None:
+                ratios_go[v].append(cg.ratio)
         rows.append(row)
     rows.append(["**geomean vs go_default**", ""] +
-                ["×%.3f" % stats.geomean(ratios[v]) if ratios[v] else "" for v in others])
+                ["×%.3f" % stats.geomean(ratios[v]) if stats.geomean(ratios[v]) else ""
+                 for v in others])
     if GO in an.systems:
-        base_go = [an.compare(BASE, GO, k, metric)[0] for k in an.keys]
+        base_go = [c.ratio for c in (an.paired(BASE, GO, k, metric) for k in an.keys)
+                   if c is not None and c.ratio is not None]
         rows.append(["**geomean vs Go**",
                      "×%.3f" % stats.geomean(base_go) if stats.geomean(base_go) else ""] +
-                    ["×%.3f" % stats.geomean(ratios_go[v]) if ratios_go[v] else "" for v in others])
+                    ["×%.3f" % stats.geomean(ratios_go[v]) if ratios_go[v] else ""
+                     for v in others])
     w.table("%s_variants" % metric, ["workload", "go_default"] + others, rows, csv_rows)
 
 
-def _best_policy(w, an):
-    w.p("## Best policy per workload")
-    w.p()
-    w.p("The variant with the lowest median wall time per workload; it counts as "
-        "better only when the U-test against go_default says so.")
-    w.p()
-    rows = []
-    for key in an.keys:
-        cands = [(an.cell(v, key).median("wall"), v) for v in an.variants
-                 if an.cell(v, key) is not None and an.cell(v, key).real]
-        if not cands:
-            continue
-        best_ns, best = min(cands)
-        if best == BASE:
-            rows.append([key_label(key), BASE, stats.format_ns(best_ns), "", "baseline is fastest"])
-            continue
-        r, p = an.compare(best, BASE, key, "wall")
-        rc, pc = an.compare(best, BASE, key, "cpu")
-        sig = p is not None and p <= stats.ALPHA
-        rows.append([key_label(key), best, stats.format_ns(best_ns), stats.verdict(r, p),
-                     ("significantly faster than go_default" if sig else
-                      "not significantly different from go_default") +
-                     ("; CPU %s" % stats.verdict(rc, pc) if rc else "")])
-    w.table("best_policy", ["workload", "fastest variant", "median wall", "vs go_default",
-                            "verdict"], rows)
+# --- best policy ----------------------------------------------------------------
 
+def choose_candidates(samples, variants):
+    """From the main blocks: per workload, the variants that are fastest (lowest
+    paired wall ratio against go_default, below 1) at some procs value.
+    Returns {workload: [variant]}; aa_control is never a candidate."""
+    an = Analysis(samples, variants, [])
+    out = defaultdict(list)
+    for key in an.keys:
+        if key[0] == "MillionParked":
+            continue
+        best = None
+        for v in an.variants:
+            if v in (BASE, AA):
+                continue
+            c = an.paired(v, BASE, key, "wall")
+            if c is None or c.ratio is None or c.ratio >= 1.0:
+                continue
+            if best is None or c.ratio < best[0]:
+                best = (c.ratio, v)
+        if best and best[1] not in out[key[0].split("/")[0]]:
+            out[key[0].split("/")[0]].append(best[1])
+    return dict(out)
+
+
+def _best_policy(w, an, meta):
+    w.p("## Best policy per workload, confirmed")
+    w.p()
+    w.p("A policy wins a cell only twice over: it is chosen on the main blocks (the lowest "
+        "paired wall ratio against go_default, below 1), then re-measured beside go_default "
+        "in a confirmation round of %d fresh blocks, and the one-sided signed-rank test of "
+        "*that* data (Holm–Bonferroni over every confirmed cell) must say it is faster."
+        % meta.get("confirm_blocks", 0))
+    w.p()
+    rows, fam = [], []
+    for key in an.keys:
+        if key[0] == "MillionParked":
+            continue
+        best = None
+        for v in an.variants:
+            if v in (BASE, AA):
+                continue
+            c = an.paired(v, BASE, key, "wall")
+            if c is None or c.ratio is None:
+                continue
+            if best is None or c.ratio < best[0].ratio:
+                best = (c, v)
+        if best is None:
+            continue
+        c, v = best
+        conf = an.paired(v, BASE, key, "wall", confirm=True) if c.ratio < 1 else None
+        if conf is not None and conf.d:
+            conf.p = stats.wilcoxon_p(conf.d, alternative="less")
+        fam.append(({"system": v, "baseline": BASE, "workload": key[0], "procs": key[1],
+                     "metric": "wall", "stage": "explore"}, c, conf))
+    conf_rows = an.family("best_policy_confirm", "holm",
+                          [(dict(r, stage="confirm"), cf) for r, _, cf in fam if cf is not None])
+    confirmed = {(r["workload"], r["procs"]): cf for r, cf in conf_rows}
+    csv_rows = [["workload", "procs", "candidate", "explore_ratio", "explore_lo", "explore_hi",
+                 "confirm_ratio", "confirm_lo", "confirm_hi", "confirm_p_one_sided",
+                 "confirm_p_holm", "verdict"]]
+    for r, c, _ in fam:
+        key = (r["workload"], r["procs"])
+        cf = confirmed.get(key)
+        if c.ratio >= 1:
+            verdict = "go_default is fastest"
+        elif cf is None:
+            verdict = "not confirmed (no confirmation data)"
+        elif cf.p_adj is not None and cf.p_adj < stats.ALPHA:
+            verdict = "**confirmed faster than go_default**"
+        else:
+            verdict = "not confirmed"
+        rows.append([key_label(key), r["system"] if c.ratio < 1 else BASE,
+                     stats.verdict(c) if c.ratio < 1 else "",
+                     stats.verdict(cf) if cf else "",
+                     stats.format_p(cf.p_adj) if cf else "", verdict])
+        csv_rows.append([key[0], key[1], r["system"], c.ratio, c.low, c.high,
+                         cf and cf.ratio, cf and cf.low, cf and cf.high, cf and cf.p,
+                         cf and cf.p_adj, verdict.strip("*")])
+    w.table("best_policy", ["workload", "candidate", "main blocks: vs go_default",
+                            "confirmation: vs go_default", "p (one-sided, Holm)", "verdict"],
+            rows, csv_rows)
+
+
+# --- latency ----------------------------------------------------------------
+
+_PCTS = [("p50_ns", "p50"), ("p90_ns", "p90"), ("p99_ns", "p99"), ("p999_ns", "p99.9"),
+         ("max_ns", "max")]
+
+
+def _latency(w, an):
+    w.p("## Wake-up latency")
+    w.p()
+    keys = [k for k in an.keys if k[0].split("/")[0] in catalog.LATENCY]
+    if not keys:
+        w.p("Not measured in this run.")
+        w.p()
+        return
+    w.p("WakeupLatency: the time from a channel send to a parked goroutine until that "
+        "goroutine runs. Each process reports its own percentiles; the table gives their "
+        "medians over blocks ± CI, and the p99 ratio against go_default, paired within "
+        "blocks (correction: %s over the table). The CDF plot pools the raw samples."
+        % stats.CORRECTION_NAMES["bh"])
+    w.p()
+    fam = []
+    for key in keys:
+        for s in an.systems:
+            if s == BASE:
+                continue
+            a, b = an.cell(s, key), an.cell(BASE, key)
+            if a is None or b is None:
+                continue
+            ca = {blk: v for blk, v in zip([x.get("block", i) for i, x in enumerate(a.samples)],
+                                           a.counter_values.get("p99_ns", []))}
+            cb = {blk: v for blk, v in zip([x.get("block", i) for i, x in enumerate(b.samples)],
+                                           b.counter_values.get("p99_ns", []))}
+            c = stats.Paired(ca, cb) if ca and cb else None
+            fam.append(({"system": s, "baseline": BASE, "workload": key[0], "procs": key[1],
+                         "metric": "p99"}, c if c is not None and c.n else None))
+    fam = an.family("latency_p99", "bh", fam)
+    got = {(r["system"], r["workload"], r["procs"]): c for r, c in fam}
+    rows = []
+    csv_rows = [["system", "workload", "procs", "n"] + [n for n, _ in _PCTS] +
+                ["p99_ratio_go_default", "ci_lo", "ci_hi", "p", "p_bh"]]
+    for key in keys:
+        for s in an.systems:
+            c = an.cell(s, key)
+            if c is None:
+                continue
+            vals = []
+            for name, _ in _PCTS:
+                v = c.counter_values.get(name)
+                vals.append(stats.median(v) if v else None)
+            cmp = got.get((s, key[0], key[1]))
+            rows.append([key_label(key), s, len(c.samples)] +
+                        [stats.format_ns(v) for v in vals] + [stats.verdict(cmp)])
+            csv_rows.append([s, key[0], key[1], len(c.samples)] + vals +
+                            [cmp and cmp.ratio, cmp and cmp.low, cmp and cmp.high,
+                             cmp and cmp.p, cmp and cmp.p_adj])
+    w.table("latency", ["cell", "system", "processes"] + [l for _, l in _PCTS] +
+            ["p99 / go_default's"], rows, csv_rows)
+
+
+def _latency_histograms(latency):
+    """Pools raw latency samples into log-spaced histograms per (system,
+    workload, procs): small enough to keep in samples.json."""
+    import math
+    edges = [10 * 10 ** (i / 20.0) for i in range(0, 141)]  # 10 ns .. 1 s, 20 per decade
+    out = {}
+    for rec in latency:
+        key = "%s|%s|%d" % (rec["system"], rec["workload"], rec["procs"])
+        h = out.setdefault(key, [0] * (len(edges) + 1))
+        for x in rec["samples_ns"]:
+            if x <= 0:
+                i = 0
+            else:
+                i = min(len(edges), max(0, int(math.floor(20 * math.log10(x / 10.0))) + 1))
+            h[i] += 1
+    return {"edges_ns": edges, "histograms": out}
+
+
+# --- counters, slower-than-Go, load, failures ----------------------------------
 
 _COUNTERS = ["steals", "stolen_gs", "spins", "parks", "wakeups", "handoffs", "gopark",
              "preempts", "global_puts", "ms_created"]
@@ -361,7 +715,7 @@ _COUNTERS = ["steals", "stolen_gs", "spins", "parks", "wakeups", "handoffs", "go
 def _counters(w, an):
     w.p("## Scheduler counters per op (go_default)")
     w.p()
-    w.p("Medians over repetitions of gmp::ReadStats() deltas divided by ops "
+    w.p("Medians over processes of gmp::ReadStats() deltas divided by ops "
         "(`ms_created` is the total Ms the run created). Every variant's counters are in "
         "[`counters.csv`](counters.csv).")
     w.p()
@@ -385,32 +739,30 @@ def _counters(w, an):
 def _slower_than_go(w, an):
     w.p("## Where go_default is slower than Go")
     w.p()
-    if BASE not in an.systems or GO not in an.systems:
+    fam = [(r, c) for name, _, rows in an.families if name == "headline" for r, c in rows]
+    rows = []
+    for r, c in fam:
+        if r["metric"] != "wall" or c.ratio is None or c.ratio <= 1.0:
+            continue
+        key = (r["workload"], r["procs"])
+        cell = an.cell(BASE, key)
+        cnt = ", ".join("%s %.3g" % (k, cell.counters[k]) for k in
+                        ("steals", "spins", "parks", "wakeups", "handoffs", "gopark")
+                        if cell.counters.get(k))
+        rows.append([key_label(key), stats.verdict(c), "yes" if c.significant else "no", cnt,
+                     likely_cause(key[0], cell.counters)])
+    if not fam:
         w.p("Needs both go_default and Go.")
         w.p()
-        return
-    rows = []
-    for key in an.keys:
-        r, p = an.compare(BASE, GO, key, "wall")
-        if r is None or r <= 1.0:
-            continue
-        c = an.cell(BASE, key)
-        cnt = ", ".join("%s %.3g" % (k, c.counters[k]) for k in
-                        ("steals", "spins", "parks", "wakeups", "handoffs", "gopark")
-                        if c.counters.get(k))
-        rows.append([key_label(key), stats.verdict(r, p),
-                     "yes" if p is not None and p <= stats.ALPHA else "no", cnt,
-                     likely_cause(key[0], c.counters)])
-    if rows:
-        w.p("Every cell where go_default's median wall time is above Go's, with its "
-            "counters per op (the cause is discussed in the closing notes of the "
-            "issues; the counters show where the time goes: parks/wakeups are thread "
-            "sleeps and wake-ups, spins are Ms looking for work).")
+    elif rows:
+        w.p("Every headline cell where go_default's wall-time ratio to Go is above 1, "
+            "significant (after Holm) or not, with its counters per op: parks/wakeups are "
+            "thread sleeps and wake-ups, spins are Ms looking for work.")
         w.p()
-        w.table("slower_than_go", ["workload", "go_default/Go", "significant",
+        w.table("slower_than_go", ["workload", "go_default/Go", "significant (Holm)",
                                    "go_default counters/op", "what the counters point at"], rows)
     else:
-        w.p("None: go_default's median is at or below Go's everywhere both ran.")
+        w.p("None: go_default's ratio to Go is at or below 1 everywhere both ran.")
         w.p()
 
 
@@ -434,6 +786,66 @@ def likely_cause(workload, counters):
             return "no scheduler events: the cost is in creating Gs (stack allocation, first switch)"
         return "no scheduler events per op: the cost is on the fast path (switches, channel locks)"
     return "; ".join(causes)
+
+
+def _contention(samples):
+    seen = {}
+    for s in samples:
+        p = s.get("process")
+        if not p:
+            continue
+        seen[(p.get("start"), s["system"])] = (s["system"], p)
+    total = len(seen)
+    cont = sum(1 for _, p in seen.values() if p.get("contended"))
+    per = defaultdict(lambda: [0, 0])
+    for sysname, p in seen.values():
+        per[sysname][0] += 1
+        per[sysname][1] += 1 if p.get("contended") else 0
+    return {"total": total, "contended": cont, "per_system": dict(per),
+            "records": [p for _, p in seen.values()]}
+
+
+def _load(w, samples, meta, contended):
+    w.p("## Load while measuring")
+    w.p()
+    if not contended["total"]:
+        w.p("No per-process load records (a report from an older harness).")
+        w.p()
+        return
+    recs = contended["records"]
+
+    def med(k):
+        v = [r[k] for r in recs if r.get(k) is not None]
+        return stats.median(v) if v else None
+
+    def mx(k):
+        v = [r[k] for r in recs if r.get(k) is not None]
+        return max(v) if v else None
+
+    qb, qa = meta.get("quiet_before") or {}, meta.get("quiet_after") or {}
+    w.p("Each process records its start, wall and CPU time, the 1-minute load average at its "
+        "start, CPU pressure (`/proc/pressure/cpu`: avg10 at the start and the share of its "
+        "run with some task waiting, which includes the benchmark's own threads beyond the "
+        "cores), and the CPUs used meanwhile by everything else (`/proc/stat` busy time less "
+        "the process's and the runner's) and stolen by the hypervisor. A sample is "
+        "*contended* when others or steal took more than %.2f CPUs."
+        % meta.get("contention_cpus", 0.25))
+    w.p()
+    w.p("- before the build: others used %s CPUs, load average %s; after it: %s CPUs, %s"
+        % (_num(qb.get("busy_cpus"), "%.2f"), qb.get("loadavg", "?"),
+           _num(qa.get("busy_cpus"), "%.2f"), qa.get("loadavg", "?")))
+    w.p("- processes: %d; contended: **%d (%.1f%%)**" % (
+        contended["total"], contended["contended"],
+        100.0 * contended["contended"] / contended["total"]))
+    w.p("- others' CPUs per process: median %s, max %s; steal: median %s, max %s"
+        % (_num(med("foreign_cpus"), "%.3f"), _num(mx("foreign_cpus"), "%.2f"),
+           _num(med("steal_cpus"), "%.3f"), _num(mx("steal_cpus"), "%.2f")))
+    w.p("- load average at process start: median %s, max %s; PSI some avg10: median %s%%"
+        % (_num(med("load1"), "%.2f"), _num(mx("load1"), "%.2f"),
+           _num(med("psi_some_avg10"), "%.1f")))
+    w.p()
+    rows = [[s, n, c] for s, (n, c) in sorted(contended["per_system"].items())]
+    w.table("contention", ["system", "processes", "contended"], rows)
 
 
 def _failures(w, errors, notes, an):
@@ -477,8 +889,10 @@ def _policies(w, meta):
     for v in meta["variants"]:
         rows.append([v, meta.get("describe", {}).get(v, "").replace("|", "\\|").replace("\n", " "),
                      " ".join(d for d in meta.get("defines", {}).get(v, [])
-                              if d.startswith("GMP_") and not d.startswith("GMP_VARIANT_NAME"))])
-    w.table("policies", ["variant", "--describe (gmp::ReadStats().variant)", "build defines"], rows)
+                              if d.startswith("GMP_") and not d.startswith("GMP_VARIANT_NAME")),
+                     meta.get("layout_copies", {}).get(v, "")])
+    w.table("policies", ["variant", "--describe (gmp::ReadStats().variant)", "build defines",
+                         "layout copies"], rows)
 
 
 def _machine(w, meta):
@@ -496,85 +910,43 @@ def _fuzz(w, summary, meta):
         w.p("No fuzz summary found (looked for `%s`)." % meta.get("fuzz_path", "reports/fuzz-summary.json"))
         w.p()
         return
-    w.p("From `%s`." % meta.get("fuzz_path"))
+    w.p("From `%s`, written by `./harness fuzz`." % meta.get("fuzz_path"))
     w.p()
-    known = ("campaigns", "canaries")
-    if not isinstance(summary, dict) or not any(
-            isinstance(summary.get(k), list) for k in known):
-        _render_json(w, summary, 0)  # a summary of some other shape: show it as it is
+    if not isinstance(summary, dict):
+        w.p("(unreadable summary)")
         w.p()
         return
     for k, v in summary.items():
-        if k not in known and not isinstance(v, (dict, list)):
+        if not isinstance(v, (dict, list)):
             w.p("- **%s**: %s" % (k, v))
     w.p()
     campaigns = [c for c in summary.get("campaigns") or [] if isinstance(c, dict)]
     if campaigns:
         w.p("### Campaigns")
         w.p()
-        w.table("fuzz_campaigns", ["target", "variant", "sanitizer", "time (s)", "executions", "exec/s",
-                 "coverage", "features", "corpus", "findings"],
+        w.table("fuzz_campaigns", ["target", "variant", "sanitizer", "time (s)", "executions",
+                                   "exec/s", "coverage", "features", "corpus", "findings"],
                 [[c.get("target", ""), c.get("variant", ""), c.get("sanitizer", ""),
                   c.get("time_s", ""), c.get("executions", ""), c.get("exec_per_sec", ""),
                   c.get("coverage", ""), c.get("features", ""), c.get("corpus_size", ""),
                   len(c.get("findings") or [])] for c in campaigns])
-        found = [(c, f) for c in campaigns for f in c.get("findings") or []
-                 if isinstance(f, dict)]
-        if found:
-            w.p("Findings (artifacts stay on the machine that ran the campaign; "
-                "`fuzz/FINDINGS.md` says what each became):")
-            w.p()
-            for c, f in found:
-                w.p("- %s/%s/%s: %s `%s` — %s" % (
-                    c.get("target", "?"), c.get("variant", "?"), c.get("sanitizer", "?"),
-                    f.get("kind", "finding"), os.path.basename(str(f.get("artifact", ""))),
-                    f.get("reason", "")))
-            w.p()
     canaries = [c for c in summary.get("canaries") or [] if isinstance(c, dict)]
     if canaries:
         w.p("### Planted-bug canaries")
         w.p()
-        w.table("fuzz_canaries", ["canary", "caught", "seconds to detection", "target", "cap (s)",
-                 "what the fuzzer reported", "control"],
+        w.table("fuzz_canaries", ["canary", "caught", "seconds to detection", "target",
+                                  "cap (s)", "what the fuzzer reported", "control"],
                 [[c.get("canary", c.get("variant", "")), c.get("caught", ""),
                   c.get("time_to_detection_s", ""), c.get("target", ""), c.get("cap_s", ""),
                   str(c.get("reason", "")).replace("|", "/"), c.get("control", "")]
                  for c in canaries])
 
 
-def _render_json(w, obj, depth):
-    if isinstance(obj, dict):
-        scalars = [(k, v) for k, v in obj.items() if not isinstance(v, (dict, list))]
-        for k, v in scalars:
-            w.p("- **%s**: %s" % (k, v))
-        for k, v in obj.items():
-            if isinstance(v, (dict, list)):
-                w.p()
-                w.p("%s %s" % ("#" * min(6, 3 + depth), k))
-                w.p()
-                _render_json(w, v, depth + 1)
-    elif isinstance(obj, list):
-        if obj and all(isinstance(x, dict) for x in obj):
-            cols = list(OrderedDict((k, None) for x in obj for k in x))
-            w.lines.append("| " + " | ".join(cols) + " |")
-            w.lines.append("|" + "|".join("---" for _ in cols) + "|")
-            for x in obj:
-                w.lines.append("| " + " | ".join(
-                    json.dumps(x.get(c)) if isinstance(x.get(c), (dict, list)) else str(x.get(c, ""))
-                    for c in cols) + " |")
-            w.p()
-        else:
-            for x in obj:
-                w.p("- %s" % (x,))
-
-
 def _summary_csv(out_dir, an):
     with open(os.path.join(out_dir, "summary.csv"), "w", newline="") as f:
         cw = csv.writer(f)
         cw.writerow(["system", "workload", "procs", "n", "wall_median_ns", "wall_ci_lo",
-                     "wall_ci_hi", "cpu_median_ns", "cpu_ci_lo", "cpu_ci_hi", "cpu_per_wall",
-                     "wall_ratio_go_default", "wall_p_go_default", "wall_ratio_go", "wall_p_go",
-                     "cpu_ratio_go_default", "cpu_p_go_default", "cpu_ratio_go", "cpu_p_go"])
+                     "wall_ci_hi", "cpu_median_ns", "cpu_ci_lo", "cpu_ci_hi", "cpu_per_wall"])
         for s in an.systems:
             for key in an.keys:
                 c = an.cell(s, key)
@@ -584,99 +956,21 @@ def _summary_csv(out_dir, an):
                 cm = clo = chi = None
                 if c.cpu:
                     cm, clo, chi, _ = stats.median_ci(c.cpu)
-                row = [s, key[0], key[1], len(c.real), m, lo, hi, cm, clo, chi,
-                       cm / m if cm is not None and m else None]
-                for metric in ("wall", "cpu"):
-                    for base in (BASE, GO):
-                        r, p = an.compare(s, base, key, metric) if s != base else (None, None)
-                        row += [r, p]
-                cw.writerow(row)
+                cw.writerow([s, key[0], key[1], len(c.real), m, lo, hi, cm, clo, chi,
+                             cm / m if cm is not None and m else None])
 
 
-def _safe(name):
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+VERDICT_FIELDS = ["family", "correction", "system", "baseline", "workload", "procs", "metric",
+                  "n", "ratio", "ci_lo", "ci_hi", "p", "p_adj", "verdict"]
 
 
-def _plots(out_dir, an):
-    """Per-workload bars with CI whiskers, and scaling over procs."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return []
-    plot_dir = os.path.join(out_dir, "plots")
-    os.makedirs(plot_dir, exist_ok=True)
-    out = []
-    workloads = []
-    for wl, _ in an.keys:
-        if wl not in workloads:
-            workloads.append(wl)
-    colors = {}
-    cmap = plt.get_cmap("tab20")
-    for i, s in enumerate(an.systems):
-        colors[s] = cmap(i % 20)
-    for wl in workloads:
-        procs = sorted({p for w2, p in an.keys if w2 == wl})
-        systems = [s for s in an.systems if any(an.cell(s, (wl, p)) for p in procs)]
-        if not systems:
-            continue
-        fig, ax = plt.subplots(figsize=(max(6, 1.0 + 0.35 * len(systems) * len(procs)), 4))
-        width = 0.8 / len(systems)
-        for i, s in enumerate(systems):
-            xs, ys, lo, hi = [], [], [], []
-            for j, p in enumerate(procs):
-                c = an.cell(s, (wl, p))
-                if c is None or not c.real:
-                    continue
-                m, l, h, _ = stats.median_ci(c.real)
-                xs.append(j + i * width)
-                ys.append(m)
-                lo.append(m - l)
-                hi.append(h - m)
-            if xs:
-                ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label=s, color=colors[s])
-        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(procs))])
-        ax.set_xticklabels(["procs=%d" % p for p in procs])
-        ax.set_yscale("log")
-        ax.set_ylabel("wall ns/op (median, 95% CI)")
-        ax.set_title(wl)
-        ax.legend(fontsize=6, ncol=max(1, len(systems) // 10 + 1), loc="best")
-        fig.tight_layout()
-        path = os.path.join("plots", "bars_%s.png" % _safe(wl))
-        fig.savefig(os.path.join(out_dir, path), dpi=80)
-        plt.close(fig)
-        out.append((wl, path))
-    sweep = [wl for wl in workloads if len({p for w2, p in an.keys if w2 == wl}) > 1]
-    if sweep:
-        cols = 3
-        rows_n = int(math.ceil(len(sweep) / cols))
-        fig, axes = plt.subplots(rows_n, cols, figsize=(5 * cols, 3.2 * rows_n), squeeze=False)
-        for idx, wl in enumerate(sweep):
-            ax = axes[idx // cols][idx % cols]
-            procs = sorted({p for w2, p in an.keys if w2 == wl})
-            for s in an.systems:
-                pts = [(p, an.cell(s, (wl, p)).median("wall")) for p in procs
-                       if an.cell(s, (wl, p)) and an.cell(s, (wl, p)).real]
-                if len(pts) >= 2:
-                    style = "-" if s in (BASE, GO) or s in an.peers else ":"
-                    ax.plot([p for p, _ in pts], [m for _, m in pts], style, marker="o",
-                            markersize=3, label=s, color=colors[s],
-                            linewidth=2 if s in (BASE, GO) else 1)
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(procs)
-            ax.set_xticklabels([str(p) for p in procs])
-            ax.set_yscale("log")
-            ax.set_title(wl, fontsize=9)
-            ax.set_xlabel("procs")
-            ax.set_ylabel("wall ns/op")
-        for idx in range(len(sweep), rows_n * cols):
-            axes[idx // cols][idx % cols].axis("off")
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=min(8, max(1, len(labels))), fontsize=7)
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
-        path = os.path.join("plots", "scaling.png")
-        fig.savefig(os.path.join(out_dir, path), dpi=70)
-        plt.close(fig)
-        out.insert(0, ("Scaling over procs (wall ns/op, median)", path))
-    return out
+def _verdicts_csv(out_dir, an):
+    """Every test of every family, one row each: what `--compare` reads."""
+    with open(os.path.join(out_dir, "verdicts.csv"), "w", newline="") as f:
+        cw = csv.writer(f)
+        cw.writerow(VERDICT_FIELDS)
+        for name, method, rows in an.families:
+            for r, c in rows:
+                cw.writerow([name, method, r["system"], r["baseline"], r["workload"],
+                             r["procs"], r["metric"], c.n, c.ratio, c.low, c.high, c.p,
+                             c.p_adj, c.direction()])

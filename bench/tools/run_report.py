@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """bench/tools/run_report.py — `./harness report`: build, benchmark, compare.
 
-Builds the selected variants' benchmark binaries and the peers with
---config=opt, runs every workload with repetitions, and writes
+Builds the selected variants' benchmark binaries (each in its layout copies)
+and the peers with --config=opt, checks that the machine is quiet, runs the
+workloads as randomized interleaved blocks of one-process samples (see
+design.py), confirms the best policies in a second round, and writes
 reports/<date>-<host>/REPORT.md with its CSV/JSON tables and PNG plots.
-Progress goes to stdout; a failed benchmark or a missing peer is noted in the
+`--compare A B` lists the verdicts two reports disagree on.
+Progress goes to stdout; a failed process or a missing peer is noted in the
 report; Ctrl-C stops measuring and still writes the report.
 """
 
@@ -24,36 +27,53 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import catalog  # noqa: E402
+import compare  # noqa: E402
+import design  # noqa: E402
 import report  # noqa: E402
 import runner  # noqa: E402
 
 USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,boost_fiber,tbb,thread|none]
-                       [--procs=1,2,4] [--workloads=A,B] [--out DIR] [--reps N]
-                       [--min-time SECONDS] [--million N] [--million-reps N]
-                       [--million-variants=a,b] [--fuzz-summary PATH]
-                       [--timeout SECONDS] [--bazel-output-base DIR] [--no-build]
-                       [--from-json DIR/samples.json]
+                       [--procs=1,2,4] [--workloads=A,B] [--out DIR] [--blocks N]
+                       [--confirm-blocks N] [--min-time SECONDS] [--million N]
+                       [--million-reps N] [--million-variants=a,b|none] [--seed N]
+                       [--allow-load] [--fuzz-summary PATH] [--timeout SECONDS]
+                       [--bazel-output-base DIR] [--no-build] [--from-json DIR/samples.json]
+       ./harness report --compare DIR_A DIR_B
 
-  --quick          3 repetitions, procs 1 and the CPUs, MillionParked with 200,000
-                   goroutines: a few minutes here
-  --variants=LIST  gmplab variants, or none (default: every non-canary variant in variants/)
+  Every sample is one process. Block k runs every system once per workload, in a
+  fresh random order, each gmplab variant in a layout copy of its own; systems are
+  compared within blocks (Hodges-Lehmann ratio, exact 95% CI, Wilcoxon signed-rank
+  test, Holm or Benjamini-Hochberg per table). An A/A control (aa_control: go_default
+  at another code layout) calibrates every report.
+
+  --quick          go_default and aa_control against every peer, 8 blocks, procs 1 and
+                   the CPUs, MillionParked with 200,000 goroutines: about 5 minutes here
+  --variants=LIST  gmplab variants, or none (default: every non-canary variant in
+                   variants/; --quick: go_default,aa_control)
   --peers=LIST     peers among go,boost_fiber,tbb,thread, or none (default: all)
   --procs=LIST     processor counts, e.g. 1,2,4 (default: 1,2,4,... up to 2x the CPUs;
                    1 and the CPUs with --quick)
   --workloads=LIST only these workloads (default: all; see bench/README.md)
   --out DIR        output directory (default: reports/<date>-<host>)
-  --reps N         repetitions per cell (default 10; 3 with --quick)
-  --min-time S     minimum seconds per repetition (default 0.05; 0.01 with --quick)
+  --blocks N       randomized blocks, i.e. samples per cell (default 10; 8 with --quick;
+                   --reps is the same flag)
+  --confirm-blocks N  blocks of the best-policy confirmation round (default 8; 0 skips it)
+  --min-time S     minimum seconds each benchmark runs inside its process (default 0.03;
+                   0.02 with --quick)
   --million N      goroutines in MillionParked (default 1000000; 200000 with --quick)
-  --million-reps N MillionParked repetitions, one cold process each (default 3; 1 with --quick)
-  --million-variants=LIST  variants that run MillionParked (default go_default,compact_stacks,
-                   go_default only with --quick: the stack policy is what changes its
-                   memory, and each run takes ~20 s here)
+  --million-reps N MillionParked blocks, one cold process per system each (default 3)
+  --million-variants=LIST  variants that run MillionParked (default go_default,compact_stacks;
+                   go_default with --quick), or none
+  --seed N         seed of the randomization (default: from the clock; the report records it)
+  --allow-load     measure even when other processes keep the machine busy (the report
+                   says so at the top); without it a busy machine is refused
   --fuzz-summary P fuzz campaign summary to include (default reports/fuzz-summary.json)
-  --timeout S      per-process limit in seconds (default 300; 120 with --quick)
+  --timeout S      per-process limit in seconds, at least 1 (default 120)
   --bazel-output-base DIR  Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)
   --no-build       use the binaries already built with --config=opt (the report says so)
   --from-json F    rewrite a report from its samples.json without measuring again
+  --compare A B    list every cell whose verdict differs between reports A and B
+                   (significant in one only, or opposite directions); writes nothing
 """
 
 
@@ -106,18 +126,22 @@ def parse_args(argv):
     ap.add_argument("--procs")
     ap.add_argument("--workloads")
     ap.add_argument("--out")
-    ap.add_argument("--reps", type=int)
+    ap.add_argument("--blocks", "--reps", type=int, dest="blocks")
+    ap.add_argument("--confirm-blocks", type=int)
     ap.add_argument("--min-time", type=float)
     ap.add_argument("--million", type=int)
     ap.add_argument("--million-reps", type=int)
     ap.add_argument("--million-variants")
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--allow-load", action="store_true")
     ap.add_argument("--fuzz-summary")
     ap.add_argument("--timeout", type=int)
     ap.add_argument("--bazel-output-base")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--from-json")
+    ap.add_argument("--compare", nargs=2, metavar=("DIR_A", "DIR_B"))
     a = ap.parse_args(argv)
-    if a.help:
+    if a.help or a.compare:
         return a
     if a.procs is not None:
         a.procs = parse_procs(a.procs)
@@ -146,12 +170,18 @@ def parse_args(argv):
         a.variants = []
     elif a.variants is not None:
         a.variants = parse_list(a.variants, "--variants")
-    if a.reps is None:
-        a.reps = 3 if a.quick else 10
-    if a.reps < 1:
-        raise UsageError("--reps must be at least 1")
+    elif a.quick:
+        a.variants = [report.BASE, report.AA]
+    if a.blocks is None:
+        a.blocks = 8 if a.quick else 10
+    if a.blocks < 1:
+        raise UsageError("--blocks must be at least 1")
+    if a.confirm_blocks is None:
+        a.confirm_blocks = 8
+    if a.confirm_blocks < 0:
+        raise UsageError("--confirm-blocks must be 0 or more")
     if a.min_time is None:
-        a.min_time = 0.01 if a.quick else 0.05
+        a.min_time = 0.02 if a.quick else 0.03
     if a.min_time <= 0:
         raise UsageError("--min-time must be positive")
     if a.million is None:
@@ -159,17 +189,21 @@ def parse_args(argv):
     if a.million < 1:
         raise UsageError("--million must be positive")
     if a.million_reps is None:
-        a.million_reps = 1 if a.quick else 3
+        a.million_reps = 3
     if a.million_reps < 1:
         raise UsageError("--million-reps must be at least 1")
     if a.million_variants is None:
-        a.million_variants = ["go_default"] if a.quick else ["go_default", "compact_stacks"]
+        a.million_variants = [report.BASE] if a.quick else [report.BASE, "compact_stacks"]
     elif a.million_variants == "none":
         a.million_variants = []
     else:
         a.million_variants = parse_list(a.million_variants, "--million-variants")
     if a.timeout is None:
-        a.timeout = 120 if a.quick else 300
+        a.timeout = 120
+    if a.timeout < 1:
+        raise UsageError("--timeout must be at least 1 second (got %d)" % a.timeout)
+    if a.seed is None:
+        a.seed = int(time.time() * 1000) % (2 ** 31)
     return a
 
 
@@ -217,14 +251,6 @@ def machine_context(bazel_ctx):
     return ctx
 
 
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
-
-
 def _terminate(signum, frame):
     raise KeyboardInterrupt()
 
@@ -241,6 +267,33 @@ def main(argv):
         return 130
 
 
+def _fmt_s(s):
+    s = int(s)
+    return "%dm%02ds" % (s // 60, s % 60)
+
+
+def _run_jobs(jobs, work, state, what):
+    """Runs jobs in order; appends to state. Returns False if interrupted."""
+    t0 = time.time()
+    for i, job in enumerate(jobs, 1):
+        try:
+            s, e, ctx, extra = runner.run_job(job, work, i, len(jobs))
+        except runner.Interrupted:
+            state["notes"].append("interrupted by Ctrl-C at %s job %d of %d (%s %s); later jobs "
+                                  "not run" % (what, i, len(jobs), job.system, job.label))
+            return False
+        state["samples"] += s
+        state["errors"] += e
+        state["latency"] += extra
+        if ctx and (job.system == report.BASE or not state["gbench_ctx"]):
+            state["gbench_ctx"] = state["gbench_ctx"] or ctx
+        if i % 50 == 0:
+            el = time.time() - t0
+            runner.log("  %s: %d/%d processes, %s elapsed, about %s left"
+                       % (what, i, len(jobs), _fmt_s(el), _fmt_s(el / i * (len(jobs) - i))))
+    return True
+
+
 def _main(argv):
     try:
         a = parse_args(argv)
@@ -250,6 +303,8 @@ def _main(argv):
     if a.help:
         sys.stdout.write(USAGE)
         return 0
+    if a.compare:
+        return compare.main(a.compare[0], a.compare[1])
     if a.from_json:
         with open(a.from_json) as f:
             d = json.load(f)
@@ -261,10 +316,25 @@ def _main(argv):
                 fuzz = json.load(f)
         d["meta"]["fuzz_path"] = os.path.relpath(fuzz_path, runner.ROOT)
         report.write_report(out_dir, d["samples"], [tuple(e) for e in d["errors"]], d["notes"],
-                            d["meta"], fuzz)
+                            d["meta"], fuzz, d.get("latency", []))
         runner.log("report rewritten: %s" % os.path.join(out_dir, "REPORT.md"))
         return 0
     t_start = time.time()
+    notes = []
+    busy, steal, load1 = runner.quiet_check()
+    runner.log("machine before the build: others use %.2f CPUs, steal %.2f, load average %s"
+               % (busy, steal, runner.loadavg()))
+    quiet_before = {"busy_cpus": busy, "steal_cpus": steal, "loadavg": runner.loadavg()}
+    if busy > runner.CONTENTION_CPUS or steal > runner.CONTENTION_CPUS:
+        if not a.allow_load:
+            sys.stderr.write(
+                "run_report: the machine is busy: other processes use %.2f CPUs (steal %.2f; "
+                "load average %s). Measurements taken beside them are not worth reporting. "
+                "Stop them, or pass --allow-load to measure anyway (the report will say so).\n"
+                % (busy, steal, runner.loadavg()))
+            return 3
+        notes.append("measured with --allow-load on a busy machine (others used %.2f CPUs "
+                     "before the build)" % busy)
     bazel = runner.Bazel(a.bazel_output_base or os.environ.get("GMPLAB_BAZEL_OUTPUT_BASE"))
     try:
         known, canaries = runner.variant_names(bazel)
@@ -273,28 +343,43 @@ def _main(argv):
         return 1
     if a.variants is None:
         a.variants = known
-    else:
-        bad = [v for v in a.variants if v not in known and v not in canaries]
+    for flag, names in (("--variants", a.variants), ("--million-variants", a.million_variants)):
+        bad = [v for v in names if v not in known and v not in canaries]
         if bad:
-            sys.stderr.write("run_report: unknown variant(s) %s; known: %s\n"
-                             % (", ".join(bad), ",".join(known + canaries)))
+            sys.stderr.write("run_report: %s: unknown variant(s) %s; known: %s\n"
+                             % (flag, ", ".join(bad), ",".join(known + canaries)))
             return 2
+    missing = [v for v in a.million_variants if v not in a.variants]
+    if missing and "MillionParked" in a.workloads:
+        notes.append("--million-variants names %s, not among --variants: not measured"
+                     % ", ".join(missing))
     host = socket.gethostname().split(".")[0]
     out_dir = a.out or os.path.join(
         runner.ROOT, "reports", "%s-%s" % (datetime.datetime.utcnow().strftime("%Y-%m-%d"), host))
     os.makedirs(out_dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="gmplab_report_")
-    runner.log("report: variants=%s peers=%s procs=%s reps=%d min_time=%gs -> %s"
+    runner.log("report: variants=%s peers=%s procs=%s blocks=%d min_time=%gs seed=%d -> %s"
                % (",".join(a.variants), ",".join(a.peers) or "none",
-                  ",".join(map(str, a.procs)), a.reps, a.min_time, out_dir))
+                  ",".join(map(str, a.procs)), a.blocks, a.min_time, a.seed, out_dir))
 
-    notes, errors, samples = [], [], []
-    load_start = loadavg()
-    targets = ["//variants:%s_bench" % v for v in a.variants]
+    copies = {}
+    try:
+        out = bazel.query("attr(name, '_bench_layout[0-9]+$', //variants:*)")
+        for line in out.splitlines():
+            m = re.match(r"^//variants:(\w+)_bench_layout(\d+)$", line.strip())
+            if m:
+                copies.setdefault(m.group(1), []).append(int(m.group(2)))
+    except RuntimeError as e:
+        notes.append("layout copies unavailable (%s); variants run their default binary" % e)
+    targets = []
+    for v in a.variants:
+        targets.append("//variants:%s_bench" % v)
+        targets += ["//variants:%s_bench_layout%d" % (v, i) for i in sorted(copies.get(v, []))]
     peer_targets = {"boost_fiber": "//bench:boost_fiber_bench", "tbb": "//bench:tbb_bench",
                     "thread": "//bench:thread_bench"}
     targets += [peer_targets[p] for p in a.peers if p in peer_targets]
     bin_dir = bazel.bin_dir()
+    t_build = time.time()
     if a.no_build:
         built = {}
         for t in targets:
@@ -309,14 +394,19 @@ def _main(argv):
         pkg, name = target[2:].split(":")
         return os.path.join(bin_dir, pkg, name)
 
-    systems = []  # (system, kind, binary)
+    systems = []
     describe = {}
     for v in a.variants:
         t = "//variants:%s_bench" % v
         if not built.get(t):
             notes.append("variant **%s**: build of %s failed; not measured" % (v, t))
             continue
-        systems.append((v, "variant", binary(t)))
+        layouts = [(i, binary("//variants:%s_bench_layout%d" % (v, i)))
+                   for i in sorted(copies.get(v, []))
+                   if built.get("//variants:%s_bench_layout%d" % (v, i))]
+        if not layouts:
+            notes.append("variant **%s**: no layout copies; every block runs its one binary" % v)
+        systems.append(design.System(v, "variant", binary(t), layouts))
         describe[v] = runner.describe(binary(t))
     for p in a.peers:
         if p == "go":
@@ -324,62 +414,59 @@ def _main(argv):
             if err:
                 notes.append("peer **go** missing: %s" % err)
                 continue
-            systems.append(("go", "go", gobin))
+            systems.append(design.System("go", "go", gobin))
             describe["go"] = runner.go_version()
         else:
             t = peer_targets[p]
             if not built.get(t):
                 notes.append("peer **%s** missing: build of %s failed" % (p, t))
                 continue
-            systems.append((p, "peer", binary(t)))
+            systems.append(design.System(p, "peer", binary(t)))
             describe[p] = runner.describe(binary(t))
+    build_s = time.time() - t_build
 
-    settings = {"reps": a.reps, "min_time": a.min_time, "million": a.million,
-                "million_reps": a.million_reps, "timeout": a.timeout}
-    jobs = []
+    busy, steal, load1 = runner.wait_quiet()
+    runner.log("machine after the build: others use %.2f CPUs, steal %.2f, load average %s"
+               % (busy, steal, runner.loadavg()))
+    quiet_after = {"busy_cpus": busy, "steal_cpus": steal, "loadavg": runner.loadavg()}
+    if (busy > runner.CONTENTION_CPUS or steal > runner.CONTENTION_CPUS) and not a.allow_load:
+        sys.stderr.write("run_report: the machine stayed busy after the build (others use %.2f "
+                         "CPUs); pass --allow-load to measure anyway\n" % busy)
+        return 3
+
+    settings = {"blocks": a.blocks, "confirm_blocks": a.confirm_blocks, "min_time": a.min_time,
+                "million": a.million, "million_reps": a.million_reps, "timeout": a.timeout,
+                "million_variants": a.million_variants, "hog_ops": 100000}
     hw = os.cpu_count() or 1
-    for system, kind, path in systems:
-        if kind == "go":
-            jobs += runner.plan_go(path, a.workloads, a.procs, settings, hw)
-        else:
-            wl = a.workloads
-            if kind == "variant" and system not in a.million_variants:
-                wl = [w for w in wl if w != "MillionParked"]
-            if kind == "peer":
-                wl = [w for w in wl if catalog.peer_supports(system, w)[0]]
-            jobs += runner.plan_gbench(system, path, wl, a.procs, settings,
-                                       peer=system if kind == "peer" else None)
-    # Interleave: each workload runs on every system before the next workload,
-    # so a burst of outside load hits the systems compared alike.
-    order = {w: i for i, w in enumerate(catalog.WORKLOAD_NAMES)}
-    def rep_of(job):
-        m = re.search(r" rep (\d+)/", job.label)
-        return int(m.group(1)) if m else 0
+    rng = design.new_rng(a.seed)
+    jobs = design.plan_main(systems, a.workloads, a.procs, settings, hw, rng)
+    runner.log("measuring: %d processes in %d blocks (+%d MillionParked blocks)"
+               % (len(jobs), a.blocks, a.million_reps if "MillionParked" in a.workloads else 0))
+    state = {"samples": [], "errors": [], "latency": [], "notes": notes, "gbench_ctx": {}}
+    t_measure = time.time()
+    finished = _run_jobs(jobs, work, state, "main")
+    confirm_info = {}
+    if finished and a.confirm_blocks > 0:
+        cands = report.choose_candidates(state["samples"], [s.name for s in systems
+                                                            if s.kind == "variant"])
+        by_name = {s.name: s for s in systems}
+        cand_systems = {w: [by_name[v] for v in vs if v in by_name] for w, vs in cands.items()}
+        cand_systems = {w: vs for w, vs in cand_systems.items() if vs}
+        if cand_systems and report.BASE in by_name:
+            cjobs = design.plan_confirm(cand_systems, by_name[report.BASE], a.procs, settings,
+                                        hw, rng, first_block=a.blocks)
+            runner.log("confirmation round: %d processes, %d blocks, candidates %s"
+                       % (len(cjobs), a.confirm_blocks,
+                          "; ".join("%s: %s" % (w, ",".join(s.name for s in vs))
+                                    for w, vs in sorted(cand_systems.items()))))
+            finished = _run_jobs(cjobs, work, state, "confirm")
+            confirm_info = {w: [s.name for s in vs] for w, vs in cand_systems.items()}
+    measure_s = time.time() - t_measure
 
-    jobs = [j for _, j in sorted(enumerate(jobs), key=lambda ij: (
-        order.get(ij[1].workload, len(order)), rep_of(ij[1]), ij[0]))]
-    interrupted = False
-    gbench_ctx = {}
-    for i, job in enumerate(jobs, 1):
-        try:
-            s, e, ctx = runner.run_job(job, work, i, len(jobs))
-        except runner.Interrupted:
-            interrupted = True
-            notes.append("interrupted by Ctrl-C at job %d of %d (%s %s); later jobs not run"
-                         % (i, len(jobs), job.system, job.label))
-            break
-        samples += s
-        errors += e
-        if ctx and job.system == "go_default" and not gbench_ctx:
-            gbench_ctx = ctx
-        elif ctx and not gbench_ctx:
-            gbench_ctx = ctx
-
-    machine = machine_context(gbench_ctx)
-    machine["load average (start / end)"] = "%s / %s" % (load_start, loadavg())
-    machine["elapsed"] = "%.0f s" % (time.time() - t_start)
-    machine["note"] = ("a shared 2-core VM: other processes (builds, fuzzers) may run "
-                       "beside the benchmarks; see the load average") if hw <= 2 else ""
+    machine = machine_context(state["gbench_ctx"])
+    machine["load average (end)"] = runner.loadavg()
+    machine["elapsed"] = "%.0f s (build %.0f s, measuring %.0f s)" % (
+        time.time() - t_start, build_s, measure_s)
     fuzz_path = a.fuzz_summary or os.path.join(runner.ROOT, "reports", "fuzz-summary.json")
     fuzz = None
     if os.path.exists(fuzz_path):
@@ -393,25 +480,31 @@ def _main(argv):
     meta = {
         "title": "%s, %s" % (machine["date (UTC)"], machine["host"]),
         "command": "./harness report " + " ".join(argv),
-        "variants": [s for s, k, _ in systems if k == "variant"] or a.variants,
+        "variants": [s.name for s in systems if s.kind == "variant"] or a.variants,
         "peers": a.peers,
         "procs": ",".join(map(str, a.procs)),
-        "reps": a.reps, "million_reps": a.million_reps,
+        "blocks": a.blocks, "confirm_blocks": a.confirm_blocks,
+        "million_reps": a.million_reps,
         "million_variants": ",".join(a.million_variants), "min_time": a.min_time,
-        "million": a.million, "describe": describe,
+        "million": a.million, "seed": a.seed, "describe": describe,
+        "layout_copies": {s.name: len(s.layouts) for s in systems if s.kind == "variant"},
         "defines": runner.variant_defines(bazel, a.variants),
-        "machine": machine, "interrupted": interrupted,
+        "machine": machine, "interrupted": not finished,
+        "allow_load": a.allow_load, "quiet_before": quiet_before, "quiet_after": quiet_after,
+        "contention_cpus": runner.CONTENTION_CPUS, "confirm": confirm_info,
+        "hardware_threads": hw,
         "fuzz_path": os.path.relpath(fuzz_path, runner.ROOT),
     }
     try:
-        report.write_report(out_dir, samples, errors, notes, meta, fuzz)
+        report.write_report(out_dir, state["samples"], state["errors"], notes, meta, fuzz,
+                            state["latency"])
     except KeyboardInterrupt:
         sys.stderr.write("run_report: interrupted while writing; partial report in %s\n" % out_dir)
         return 130
     runner.log("report written: %s (%d samples, %d problems, %.0fs)"
-               % (os.path.join(out_dir, "REPORT.md"), len(samples), len(errors) + len(notes),
-                  time.time() - t_start))
-    return 130 if interrupted else 0
+               % (os.path.join(out_dir, "REPORT.md"), len(state["samples"]),
+                  len(state["errors"]) + len(notes), time.time() - t_start))
+    return 0 if finished else 130
 
 
 if __name__ == "__main__":

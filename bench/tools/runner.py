@@ -1,13 +1,16 @@
 """bench/tools/runner.py — builds the benchmark binaries and runs them.
 
-Every (system, workload) pair is one process with its own timeout, so a
-crash, a hang or Ctrl-C loses at most that one cell. MillionParked runs one
-process per repetition, so no repetition reuses a warm free list.
+The sample is a process: every job is one process that measures one workload
+(at every procs value it runs) once, with its iterations aggregated into one
+value per benchmark. A crash, a hang or Ctrl-C loses at most that one
+process. Each job records what the machine was doing while it ran (see
+`machine_load`), so a sample taken under contention is known and counted.
 """
 
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -19,6 +22,14 @@ import catalog
 import parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# A sample is "contended" when processes other than the benchmark used more
+# than this many CPUs on average while it ran (or the hypervisor stole that
+# much): the machine was not quiet for it.
+CONTENTION_CPUS = 0.25
+
+# Raw latency samples kept per process (they only feed the pooled CDF).
+LATENCY_KEEP = 5000
 
 
 def log(msg):
@@ -90,8 +101,14 @@ def variant_names(bazel):
         return res
     normal = names("kind(cc_binary, //variants:*) except attr(tags, canary, //variants:*)")
     canary = names("kind(cc_binary, attr(tags, canary, //variants:*))")
-    normal.sort(key=lambda v: (v != "go_default", v))
+    normal.sort(key=lambda v: (v != "go_default", v != "aa_control", v))
     return normal, sorted(canary)
+
+
+def layout_copies(bazel, variant):
+    """The number of layout copies //variants:<variant>_bench_layout<i> has."""
+    out = bazel.query("attr(name, '^%s_bench_layout[0-9]+$', //variants:*)" % variant)
+    return len([l for l in out.splitlines() if l.strip()])
 
 
 def variant_defines(bazel, variants):
@@ -110,9 +127,10 @@ def variant_defines(bazel, variants):
 
 
 class Job:
-    """One process to run: a system's workload (or one repetition of it)."""
+    """One process to run: one system's workload, once."""
 
-    def __init__(self, system, workload, argv, fmt, env=None, timeout=300, label=""):
+    def __init__(self, system, workload, argv, fmt, env=None, timeout=300, label="",
+                 block=None, layout=None, phase="main"):
         self.system = system
         self.workload = workload
         self.argv = argv
@@ -120,18 +138,138 @@ class Job:
         self.env = env
         self.timeout = timeout
         self.label = label or workload
+        self.block = block      # the block this process belongs to
+        self.layout = layout    # the layout copy (gmplab variants), else None
+        self.phase = phase      # "main", "confirm" or "million"
 
 
 class Interrupted(Exception):
     pass
 
 
+# --- what the machine does --------------------------------------------------
+
+def _proc_stat():
+    """(busy, steal) CPU seconds summed over all CPUs since boot."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return None
+    v = [int(x) for x in fields]
+    hz = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal ...
+    busy = v[0] + v[1] + v[2] + v[5] + v[6]
+    steal = v[7] if len(v) > 7 else 0
+    return busy / hz, steal / hz
+
+
+def _psi_cpu():
+    """(some avg10 in %, some total in s) from /proc/pressure/cpu, or (None, None)."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            line = f.readline()
+    except OSError:
+        return None, None
+    m = re.search(r"avg10=([0-9.]+).*total=(\d+)", line)
+    return (float(m.group(1)), int(m.group(2)) / 1e6) if m else (None, None)
+
+
+def loadavg1():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def _self_cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+class LoadProbe:
+    """Measures, over an interval, the CPU that others used: the machine's
+    busy time less what this runner and its waited-for children used."""
+
+    def __init__(self):
+        self.t0 = time.time()
+        self.mono0 = time.monotonic()
+        self.stat0 = _proc_stat()
+        self.self0 = _self_cpu()
+        self.child0 = _children_cpu()
+        self.load1 = loadavg1()
+        self.psi_avg10, self.psi0 = _psi_cpu()
+
+    def finish(self):
+        wall = time.monotonic() - self.mono0
+        stat1 = _proc_stat()
+        child = _children_cpu() - self.child0
+        own = _self_cpu() - self.self0
+        _, psi1 = _psi_cpu()
+        rec = {"start": round(self.t0, 3), "wall_s": round(wall, 4),
+               "cpu_s": round(child, 4), "load1": self.load1,
+               "psi_some_avg10": self.psi_avg10}
+        if self.stat0 and stat1 and wall > 0:
+            busy = stat1[0] - self.stat0[0]
+            rec["foreign_cpus"] = round(max(0.0, busy - child - own) / wall, 3)
+            rec["steal_cpus"] = round(max(0.0, stat1[1] - self.stat0[1]) / wall, 3)
+        if self.psi0 is not None and psi1 is not None and wall > 0:
+            rec["psi_some_frac"] = round((psi1 - self.psi0) / wall, 3)
+        rec["contended"] = (rec.get("foreign_cpus", 0) > CONTENTION_CPUS or
+                            rec.get("steal_cpus", 0) > CONTENTION_CPUS)
+        return rec
+
+
+def quiet_check(seconds=3.0):
+    """Watches the machine for `seconds` with nothing of ours running.
+    Returns (busy_cpus, steal_cpus, load1)."""
+    p = LoadProbe()
+    time.sleep(seconds)
+    r = p.finish()
+    return r.get("foreign_cpus", 0.0), r.get("steal_cpus", 0.0), loadavg1()
+
+
+def wait_quiet(max_wait=60, seconds=2.0):
+    """After a build: waits (up to max_wait s) until others use under
+    CONTENTION_CPUS. Returns the last (busy, steal, load1)."""
+    deadline = time.time() + max_wait
+    while True:
+        busy, steal, load1 = quiet_check(seconds)
+        if (busy <= CONTENTION_CPUS and steal <= CONTENTION_CPUS) or time.time() > deadline:
+            return busy, steal, load1
+
+
+# --- running one process ----------------------------------------------------
+
 def run_job(job, out_dir, index, total):
-    """Runs one job. Returns (samples, errors, context). Raises Interrupted."""
-    tag = "[%d/%d] %-12s %s" % (index, total, job.system, job.label)
+    """Runs one job. Returns (samples, errors, context, extra). Raises Interrupted.
+
+    Every sample gets the job's block, layout and phase, and a `process`
+    record: start time, wall and CPU seconds of the process, the 1-minute load
+    average, CPU pressure, the CPUs others used meanwhile, and whether that
+    makes it contended. `extra` holds any raw latency samples it wrote.
+    """
+    tag = "[%d/%d] %-18s %s" % (index, total, job.system +
+                                 ("#%d" % job.layout if job.layout else ""), job.label)
     sys.stdout.write(tag + " ... ")
     sys.stdout.flush()
     fd, json_out = tempfile.mkstemp(prefix="bench_", suffix=".json", dir=out_dir)
+    os.close(fd)
+    fd, lat_out = tempfile.mkstemp(prefix="latency_", suffix=".jsonl", dir=out_dir)
     os.close(fd)
     argv = list(job.argv)
     if job.fmt == "gbench":
@@ -139,24 +277,30 @@ def run_job(job, out_dir, index, total):
                  "--benchmark_format=console"]
     env = dict(os.environ)
     env.update(job.env or {})
-    t0 = time.time()
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=job.timeout)
-        rc = proc.returncode
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        out, _ = proc.communicate()
-        rc, timed_out = -1, True
-    except KeyboardInterrupt:
-        _kill(proc)
-        proc.communicate()
-        os.unlink(json_out)
-        print("interrupted")
-        raise Interrupted()
-    dt = time.time() - t0
+    env["GMPLAB_LATENCY_OUT"] = lat_out
+    fd, out_path = tempfile.mkstemp(prefix="stdout_", dir=out_dir)
+    probe = LoadProbe()
+    with os.fdopen(fd, "w+") as out_file:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, text=True, stdout=out_file,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            rc = proc.wait(timeout=job.timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill(proc)
+            proc.wait()
+            rc, timed_out = -1, True
+        except KeyboardInterrupt:
+            _kill(proc)
+            proc.wait()
+            for p in (json_out, lat_out, out_path):
+                _unlink(p)
+            print("interrupted")
+            raise Interrupted()
+        process = probe.finish()
+        out_file.seek(0)
+        out = out_file.read()
+    _unlink(out_path)
     samples, errors, context = [], [], {}
     try:
         if job.fmt == "gbench":
@@ -178,8 +322,9 @@ def run_job(job, out_dir, index, total):
         if rc == 0 and not timed_out:
             errors.append((job.system, job.workload, None, "unreadable output: %s" % e))
     finally:
-        if os.path.exists(json_out):
-            os.unlink(json_out)
+        _unlink(json_out)
+    extra = _read_latency(lat_out, job.system)
+    _unlink(lat_out)
     if timed_out:
         errors.append((job.system, job.workload, None,
                        "timed out after %ds (%s)" % (job.timeout, job.label)))
@@ -188,12 +333,51 @@ def run_job(job, out_dir, index, total):
                        "exit status %d (%s): %s" % (rc, job.label, _last_line(out))))
     if not samples and not timed_out and rc == 0 and not errors:
         errors.append((job.system, job.workload, None, "no samples (%s)" % job.label))
+    for s in samples:
+        s["block"] = job.block
+        s["layout"] = job.layout
+        s["phase"] = job.phase
+        s["process"] = process
     status = "ok" if samples and not errors else ("PARTIAL" if samples else "FAILED")
-    print("%s, %d sample(s), %.1fs" % (status, len(samples), dt), flush=True)
+    print("%s, %d sample(s), %.2fs%s" % (status, len(samples), process["wall_s"],
+                                        ", CONTENDED" if process["contended"] else ""),
+          flush=True)
     if status != "ok":
         for e in errors[-3:]:
             print("    %s" % (e[3],), flush=True)
-    return samples, errors, context
+    return samples, errors, context, extra
+
+
+def _read_latency(path, system):
+    """Raw latency samples a process appended to GMPLAB_LATENCY_OUT."""
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    d = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(d, dict) and isinstance(d.get("samples_ns"), list):
+                    vals = [int(x) for x in d["samples_ns"] if isinstance(x, (int, float))]
+                    if len(vals) > LATENCY_KEEP:  # an even stride keeps the shape
+                        step = len(vals) / float(LATENCY_KEEP)
+                        vals = [vals[int(i * step)] for i in range(LATENCY_KEEP)]
+                    out.append({"system": system, "workload": d.get("workload", "?"),
+                                "procs": int(d.get("procs", 1)), "samples_ns": vals})
+    except OSError:
+        pass
+    return out
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _last_line(text):
@@ -212,6 +396,8 @@ def _kill(proc):
     except ProcessLookupError:
         pass
 
+
+# --- the peers' binaries ----------------------------------------------------
 
 def go_test_binary(work_dir):
     """Compiles bench/go into a test binary. Returns (path, error)."""
@@ -238,66 +424,37 @@ def go_version():
         return "go not found"
 
 
-def plan_gbench(system, binary, workloads, procs, settings, peer=None):
-    """Jobs for a Google Benchmark binary (a gmplab variant or a C++ peer)."""
-    jobs = []
-    common = ["--benchmark_min_time=%g" % settings["min_time"]]
-    per_proc_process = peer == "boost_fiber"
-    for w in workloads:
-        mode = catalog.MODE.get(w, "sweep")
-        filt = "--benchmark_filter=^%s(/|$)" % re.escape(w)
-        if mode == "default":
-            for rep in range(settings["million_reps"]):
-                jobs.append(Job(system, w, [binary, filt, "--benchmark_repetitions=1",
-                                            "--million=%d" % settings["million"]] + common,
-                                "gbench", timeout=settings["timeout"],
-                                label="%s rep %d/%d" % (w, rep + 1, settings["million_reps"])))
-            continue
-        reps = ["--benchmark_repetitions=%d" % settings["reps"]]
-        if per_proc_process:
-            plist = [1] if mode == "one" else list(procs)
-            if w == "WakeupParallelSpinning":
-                plist = [p for p in plist if p >= 2]
-            for p in plist:
-                jobs.append(Job(system, w, [binary, filt, "--procs=%d" % p] + reps + common,
-                                "gbench", timeout=settings["timeout"],
-                                label="%s procs=%d" % (w, p)))
-        else:
-            if w == "WakeupParallelSpinning" and not any(p >= 2 for p in procs):
-                continue
-            plist = [1] if mode == "one" else procs
-            jobs.append(Job(system, w, [binary, filt, "--procs=" + ",".join(map(str, plist))]
-                            + reps + common, "gbench", timeout=settings["timeout"]))
-    return jobs
+# --- one process per (system, workload) ---------------------------------------
+
+def gbench_argvs(binary, workload, procs, settings, peer=None):
+    """The argv lists of one sample of a workload on a Google Benchmark binary
+    (one process, or one per procs value for peers that need it)."""
+    common = ["--benchmark_min_time=%g" % settings["min_time"], "--benchmark_repetitions=1"]
+    mode = catalog.MODE.get(workload, "sweep")
+    filt = "--benchmark_filter=^%s(/|$)" % re.escape(workload)
+    if mode == "default":
+        return [[binary, filt, "--million=%d" % settings["million"]] + common]
+    plist = catalog.procs_for(workload, procs)
+    if not plist:
+        return []
+    if peer == "boost_fiber":  # its scheduler is set up once per thread: a process per procs
+        return [[binary, filt, "--procs=%d" % p] + common for p in plist]
+    return [[binary, filt, "--procs=" + ",".join(map(str, plist))] + common]
 
 
-def plan_go(binary, workloads, procs, settings, hardware_threads):
-    """Jobs for the Go test binary."""
-    jobs = []
-    base = [binary, "-test.run", "^$"]
-    benchtime = "%dms" % max(1, int(settings["min_time"] * 1000))
-    for w in workloads:
-        mode = catalog.MODE.get(w, "sweep")
-        bench = ["-test.bench", "^Benchmark%s$" % w]
-        if mode == "default":
-            for rep in range(settings["million_reps"]):
-                jobs.append(Job("go", w, base + bench + [
-                    "-test.benchtime", "1x", "-test.count", "1",
-                    "-test.cpu", str(hardware_threads)], "go",
-                    env={"GMPLAB_MILLION": str(settings["million"])},
-                    timeout=settings["timeout"],
-                    label="%s rep %d/%d" % (w, rep + 1, settings["million_reps"])))
-            continue
-        bt = "100000x" if w == "PingPongHog" else benchtime
-        cpus = "1" if mode == "one" else ",".join(map(str, procs))
-        if w == "WakeupParallelSpinning":
-            cpus = ",".join(str(p) for p in procs if p >= 2)
-            if not cpus:
-                continue
-        jobs.append(Job("go", w, base + bench + [
-            "-test.benchtime", bt, "-test.count", str(settings["reps"]), "-test.cpu", cpus],
-            "go", timeout=settings["timeout"]))
-    return jobs
+def go_argvs(binary, workload, procs, settings, hardware_threads):
+    """The argv lists of one sample of a workload on the Go test binary."""
+    base = [binary, "-test.run", "^$", "-test.bench", "^Benchmark%s$" % workload,
+            "-test.count", "1"]
+    mode = catalog.MODE.get(workload, "sweep")
+    if mode == "default":
+        return [base + ["-test.benchtime", "1x", "-test.cpu", str(hardware_threads)]]
+    plist = catalog.procs_for(workload, procs)
+    if not plist:
+        return []
+    bt = ("%dx" % settings["hog_ops"] if workload == "PingPongHog"
+          else "%dms" % max(1, int(settings["min_time"] * 1000)))
+    return [base + ["-test.benchtime", bt, "-test.cpu", ",".join(map(str, plist))]]
 
 
 def describe(binary):

@@ -1,13 +1,30 @@
 """bench/tools/stats.py — the statistics behind gmplab's reports.
 
-Small, dependency-light helpers (scipy only for the U-test), in the spirit of
-benchstat: a distribution-free confidence interval for the median, the
-Mann-Whitney U test, ratios and geometric means.
+A report's samples come from randomized interleaved blocks: block k runs
+every compared system once, in a fresh random order, each in its own process
+(and, for a gmplab variant, in a layout copy no other block of that workload
+uses). Two systems are therefore compared *within* blocks:
+
+- the per-block log-ratio d_k = ln(a_k) - ln(b_k) removes whatever load the
+  block shared;
+- the ratio's point estimate is exp(Hodges-Lehmann estimate of the d_k), the
+  median of their Walsh averages;
+- its 95% confidence interval is the exact one that inverts the Wilcoxon
+  signed-rank test (order statistics of the Walsh averages), so a CI that
+  excludes 1 and a p < 0.05 say the same thing;
+- the p-value is scipy's two-sided Wilcoxon signed-rank test of the d_k.
+
+Multiplicity: every table is one family; `holm` (family-wise error) and
+`benjamini_hochberg` (false discovery rate) adjust its p-values. scipy 1.10
+(Debian 12) has neither, so both are written here; each is a few lines.
+
+Per-system summaries (a cell's median and its distribution-free CI) keep the
+order-statistic interval benchstat uses.
 """
 
 import math
 
-ALPHA = 0.05  # significance level for the U-test verdicts
+ALPHA = 0.05  # significance level of every verdict
 
 
 def median(xs):
@@ -64,31 +81,150 @@ def ci_percent(xs, confidence=0.95):
     return 100.0 * max(m - lo, hi - m) / abs(m)
 
 
-def mann_whitney_p(a, b):
-    """Two-sided Mann-Whitney U p-value, or None when a test is impossible."""
-    if len(a) < 2 or len(b) < 2:
+def _signed_rank_cdf(n):
+    """The exact null distribution of the Wilcoxon signed-rank statistic T+
+    for n untied pairs: returns cdf with cdf[t] = P(T+ <= t)."""
+    top = n * (n + 1) // 2
+    counts = [1] + [0] * top
+    for r in range(1, n + 1):
+        for t in range(top, r - 1, -1):
+            counts[t] += counts[t - r]
+    total = 2.0 ** n
+    cdf, acc = [], 0
+    for c in counts:
+        acc += c
+        cdf.append(acc / total)
+    return cdf
+
+
+def walsh_averages(d):
+    """All (d_i + d_j) / 2 for i <= j, sorted."""
+    n = len(d)
+    return sorted((d[i] + d[j]) / 2.0 for i in range(n) for j in range(i, n))
+
+
+def hodges_lehmann(d, confidence=0.95):
+    """Returns (estimate, low, high, coverage) of the pseudo-median of d.
+
+    The interval is [W_(c), W_(M-1-c)] of the M sorted Walsh averages, with c
+    the largest count whose two tails keep P(T+ < c) <= (1 - confidence) / 2:
+    the set of shifts the two-sided signed-rank test does not reject. With
+    n <= 5 no such c exists at 95%; the interval is then [min, max] of the
+    Walsh averages and `coverage` says what it really covers.
+    """
+    n = len(d)
+    if n == 0:
+        raise ValueError("hodges_lehmann of an empty sample")
+    w = walsh_averages(d)
+    est = median(w)
+    if n == 1:
+        return est, w[0], w[0], 0.0
+    cdf = _signed_rank_cdf(n)
+    tail = (1.0 - confidence) / 2.0
+    # c: how many values t of T+ the test rejects in the lower tail
+    # (P(T+ <= c-1) <= tail). A shift below the c-th smallest Walsh average
+    # leaves T+ >= M - c + 1 and is rejected; so is one above the c-th
+    # largest. The interval keeps the rest.
+    c = 0
+    while c < len(cdf) and cdf[c] <= tail:
+        c += 1
+    if c == 0:
+        return est, w[0], w[-1], 1.0 - 2.0 * cdf[0]
+    return est, w[c - 1], w[len(w) - c], 1.0 - 2.0 * cdf[c - 1]
+
+
+def wilcoxon_p(d, alternative="two-sided"):
+    """scipy's Wilcoxon signed-rank p-value for paired differences d, or None
+    when there are fewer than 2 of them. All-zero differences give 1.0."""
+    if len(d) < 2:
         return None
-    if len(set(a)) == 1 and len(set(b)) == 1 and a[0] == b[0]:
+    if all(x == 0 for x in d):
         return 1.0
-    from scipy.stats import mannwhitneyu  # imported late: the rest needs no scipy
+    from scipy.stats import wilcoxon  # imported late: the rest needs no scipy
     try:
-        return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+        return float(wilcoxon(d, alternative=alternative).pvalue)
     except ValueError:
         return None
 
 
-def min_possible_p(n_a, n_b):
-    """The smallest two-sided exact U-test p-value for sample sizes n_a, n_b."""
-    if n_a < 1 or n_b < 1:
-        return 1.0
-    return min(1.0, 2.0 / math.comb(n_a + n_b, n_a))
+def min_signed_rank_p(n):
+    """The smallest two-sided exact signed-rank p-value with n pairs."""
+    return min(1.0, 2.0 / 2.0 ** n) if n >= 1 else 1.0
 
 
-def ratio(new, base):
-    """new / base, or None when base is not positive."""
-    if base is None or new is None or base <= 0:
-        return None
-    return new / base
+class Paired:
+    """A within-block comparison of system A against baseline B.
+
+    ratio, low, high: A/B as exp(Hodges-Lehmann) and its exact 95% CI.
+    p: two-sided Wilcoxon signed-rank p (None below 2 blocks); p_adj: after
+    the family's correction (set by the table that owns it).
+    """
+
+    def __init__(self, a, b):
+        blocks = sorted(set(a) & set(b))
+        self.blocks = blocks
+        self.n = len(blocks)
+        self.d = [math.log(a[k]) - math.log(b[k]) for k in blocks
+                  if a[k] > 0 and b[k] > 0]
+        self.ratio = self.low = self.high = self.p = self.coverage = None
+        self.p_adj = None
+        if self.d:
+            est, lo, hi, cov = hodges_lehmann(self.d)
+            self.ratio, self.low, self.high = math.exp(est), math.exp(lo), math.exp(hi)
+            self.coverage = cov
+            self.p = wilcoxon_p(self.d)
+
+    @property
+    def significant(self):
+        """Significant after the family's correction (p_adj), else unadjusted."""
+        p = self.p_adj if self.p_adj is not None else self.p
+        return p is not None and p < ALPHA
+
+    @property
+    def significant_raw(self):
+        return self.p is not None and self.p < ALPHA
+
+    def direction(self):
+        """'faster', 'slower' or 'same' (lower is faster), after correction."""
+        if not self.significant or self.ratio is None:
+            return "same"
+        return "faster" if self.ratio < 1 else "slower"
+
+
+def holm(ps):
+    """Holm-Bonferroni adjusted p-values (None entries stay None)."""
+    idx = [i for i, p in enumerate(ps) if p is not None]
+    m = len(idx)
+    out = list(ps)
+    running = 0.0
+    for rank, i in enumerate(sorted(idx, key=lambda i: ps[i])):
+        running = max(running, min(1.0, (m - rank) * ps[i]))
+        out[i] = running
+    return out
+
+
+def benjamini_hochberg(ps):
+    """Benjamini-Hochberg adjusted p-values (None entries stay None)."""
+    idx = [i for i, p in enumerate(ps) if p is not None]
+    m = len(idx)
+    out = list(ps)
+    running = 1.0
+    for rank, i in reversed(list(enumerate(sorted(idx, key=lambda i: ps[i])))):
+        running = min(running, ps[i] * m / (rank + 1))
+        out[i] = min(1.0, running)
+    return out
+
+
+CORRECTIONS = {"holm": holm, "bh": benjamini_hochberg}
+CORRECTION_NAMES = {"holm": "Holm–Bonferroni (family-wise error)",
+                    "bh": "Benjamini–Hochberg (false discovery rate)"}
+
+
+def adjust(comparisons, method):
+    """Sets p_adj on every Paired in a family with the named correction."""
+    adj = CORRECTIONS[method]([c.p for c in comparisons])
+    for c, p in zip(comparisons, adj):
+        c.p_adj = p
 
 
 def geomean(xs):
@@ -99,17 +235,19 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in vals) / len(vals))
 
 
-def verdict(ratio_value, p, alpha=ALPHA):
-    """Formats a comparison like benchstat: '×0.82 (p=0.000)', or '~ ×0.97 (p=0.31)'
-    when not significant (benchstat prints only '~'; the ratio stays visible here
-    because --quick samples are too small to ever be significant)."""
-    if ratio_value is None:
+def verdict(c):
+    """Formats a Paired: '×0.82 [0.79–0.85]*' when significant after the
+    family's correction, '~ ×0.97 [0.90–1.05]' when not; '' without data."""
+    if c is None or c.ratio is None:
         return ""
-    if p is None:
-        return "×%.2f (p=n/a)" % ratio_value
-    if p > alpha:
-        return "~ ×%.2f (p=%.3f)" % (ratio_value, p)
-    return "×%.2f (p=%.3f)" % (ratio_value, p)
+    body = "×%.2f [%.2f–%.2f]" % (c.ratio, c.low, c.high)
+    if c.p is None:
+        return body + " (n=%d)" % c.n
+    return body + "*" if c.significant else "~ " + body
+
+
+def format_p(p):
+    return "" if p is None else ("<0.001" if p < 0.001 else "%.3f" % p)
 
 
 def format_ns(ns):
