@@ -14,8 +14,9 @@ if grep -q '"error_occurred": true' "$out"; then
 fi
 for w in CreateGoroutines/ CreateGoroutinesParallel/ CreateGoroutinesSingle/ Gosched/ \
          PingPongUnbuffered/ PingPongBuffered/ PingPongHog/ WakeupParallelSpinning/ \
-         Fib/ SkewedLoad/ LockOSThreadPingPong/ Syscall/ MillionParked/; do
+         Fib/ SkewedLoad/ LockOSThreadPingPong/ Syscall/ MillionParked/ WakeupLatency/; do
   grep -q "\"name\": \"$w" "$out" || { echo "FAIL: no result for $w"; exit 1; }
 done
+grep -q '"p999_ns"' "$out" || { echo "FAIL: WakeupLatency reported no p999_ns"; exit 1; }
 grep -q '"gmplab_policy"' "$out" || { echo "FAIL: no gmplab_policy in the JSON context"; exit 1; }
 echo PASS

@@ -8,8 +8,11 @@
 package schedbench
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -207,6 +210,164 @@ func BenchmarkWakeupParallelSpinning(b *testing.B) {
 			})
 		})
 	}
+}
+
+// monoBase anchors monoNow; time.Since reads the monotonic clock.
+var monoBase = time.Now()
+
+// monoNow returns monotonic nanoseconds since the package started.
+func monoNow() int64 { return int64(time.Since(monoBase)) }
+
+// BenchmarkWakeupLatency is gmplab's WakeupLatency (see
+// bench/workloads/wakeup_latency.cc): the receiver acks, then parks in a
+// receive on an unbuffered channel; the sender takes the ack, spins a gap of
+// 2-6 us (xorshift, as gmplab), reads the monotonic clock and sends the
+// reading; the receiver reads the clock as soon as the receive returns. A
+// sample is the difference: goready until the receiver runs. Reports the
+// p50/p90/p99/p999/max of the samples; GMPLAB_LATENCY_OUT gets the raw samples.
+func BenchmarkWakeupLatency(b *testing.B) {
+	const gapMin, gapSpan = 2000, 4000 // ns
+	data, ack := make(chan int64), make(chan bool)
+	samples := make([]int64, b.N)
+	done := make(chan bool)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			ack <- true
+			sent := <-data
+			samples[i] = monoNow() - sent
+		}
+		done <- true
+	}()
+	rng := uint64(0x9E3779B97F4A7C15)
+	timed(b, func() {
+		for i := 0; i < b.N; i++ {
+			<-ack
+			rng ^= rng << 13
+			rng ^= rng >> 7
+			rng ^= rng << 17
+			spinFor(time.Duration(gapMin + rng%gapSpan))
+			data <- monoNow()
+		}
+	})
+	<-done
+	reportLatencies(b, "WakeupLatency", samples)
+}
+
+// maxLatencySamplesOut caps the samples one run writes to GMPLAB_LATENCY_OUT.
+const maxLatencySamplesOut = 20000
+
+// reportLatencies reports the nearest-rank percentiles of samples (ns) as
+// p50-ns, p90-ns, p99-ns, p999-ns and max-ns and, when GMPLAB_LATENCY_OUT
+// names a file, queues the run's samples (all, or an even stride of at most
+// maxLatencySamplesOut) as one JSON line, as gmplab's binaries write them:
+//
+//	{"workload":"WakeupLatency","procs":2,"iterations":N,"samples_ns":[...]}
+func reportLatencies(b *testing.B, workload string, samples []int64) {
+	if len(samples) == 0 {
+		return
+	}
+	sorted := append([]int64(nil), samples...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	rank := func(q float64) float64 {
+		k := int(float64(len(sorted))*q + 0.999999999)
+		if k < 1 {
+			k = 1
+		}
+		if k > len(sorted) {
+			k = len(sorted)
+		}
+		return float64(sorted[k-1])
+	}
+	b.ReportMetric(rank(0.50), "p50-ns")
+	b.ReportMetric(rank(0.90), "p90-ns")
+	b.ReportMetric(rank(0.99), "p99-ns")
+	b.ReportMetric(rank(0.999), "p999-ns")
+	b.ReportMetric(float64(sorted[len(sorted)-1]), "max-ns")
+	if os.Getenv("GMPLAB_LATENCY_OUT") == "" {
+		return
+	}
+	procs := runtime.GOMAXPROCS(0)
+	stride := (len(samples) + maxLatencySamplesOut - 1) / maxLatencySamplesOut
+	line := []byte(fmt.Sprintf(`{"workload":%q,"procs":%d,"iterations":%d,"samples_ns":[`,
+		workload, procs, len(samples)))
+	for i := 0; i < len(samples); i += stride {
+		if i > 0 {
+			line = append(line, ',')
+		}
+		line = strconv.AppendInt(line, samples[i], 10)
+	}
+	line = append(line, "]}\n"...)
+	latencyPending.add(workload+"-"+strconv.Itoa(procs), int64(len(samples)), line)
+}
+
+// latencyLog holds each benchmark's last run until it is known to be
+// reported: Go calls a benchmark with growing b.N until the count is
+// settled, and only the last call is reported. A call with no larger b.N
+// than the pending one (the next -cpu or -count round) or the end of the
+// process (TestMain) writes the pending line; a larger b.N drops it as a
+// probe. A pending b.N = 1 run is a probe too unless -benchtime is 1x: Go
+// makes one b.N = 1 call per benchmark before it sets GOMAXPROCS from -cpu,
+// under whatever GOMAXPROCS was left.
+type latencyLog struct {
+	mu      sync.Mutex
+	pending map[string]latencyRun
+}
+
+type latencyRun struct {
+	n    int64
+	line []byte
+}
+
+var latencyPending = latencyLog{pending: map[string]latencyRun{}}
+
+func (l *latencyLog) add(key string, n int64, line []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old, ok := l.pending[key]; ok && n <= old.n && (old.n > 1 || benchtimeOneX()) {
+		writeLatencyLine(old.line)
+	}
+	l.pending[key] = latencyRun{n, line}
+}
+
+func (l *latencyLog) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keys := make([]string, 0, len(l.pending))
+	for k := range l.pending {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		writeLatencyLine(l.pending[k].line)
+	}
+	l.pending = map[string]latencyRun{}
+}
+
+// benchtimeOneX reports whether -benchtime is 1x (one call with b.N = 1).
+func benchtimeOneX() bool {
+	f := flag.Lookup("test.benchtime")
+	return f != nil && f.Value.String() == "1x"
+}
+
+func writeLatencyLine(line []byte) {
+	path := os.Getenv("GMPLAB_LATENCY_OUT")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gmplab: cannot append to GMPLAB_LATENCY_OUT=%s: %v\n", path, err)
+		return
+	}
+	f.Write(line)
+	f.Close()
+}
+
+// TestMain writes the last pending latency samples once every benchmark ran.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	latencyPending.flush()
+	os.Exit(code)
 }
 
 const (

@@ -24,6 +24,7 @@
 #include <boost/version.hpp>
 
 #include "bench/common/bench_main.h"
+#include "bench/common/latency.h"
 #include "bench/common/util.h"
 
 namespace gmplab_bench {
@@ -192,6 +193,37 @@ void BM_WakeupParallelSpinning(benchmark::State& state, int delay_us) {
   }
 }
 
+// WakeupLatency as bench/workloads/wakeup_latency.cc: the receiver fiber acks
+// and parks in pop on an unbuffered channel; the main fiber takes the ack,
+// spins the gap, sends a CLOCK_MONOTONIC reading; a sample is the receiver's
+// reading after pop minus the sent one.
+void BM_WakeupLatency(benchmark::State& state) {
+  const int64_t n = state.max_iterations;
+  std::vector<int64_t> samples(static_cast<size_t>(n));
+  fibers::unbuffered_channel<int64_t> data;
+  fibers::unbuffered_channel<bool> ack;
+  FiberWaitGroup wg;
+  wg.Add(1);
+  Go([&] {
+    int64_t sent = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ack.push(true);
+      data.pop(sent);
+      samples[static_cast<size_t>(i)] = MonotonicNs() - sent;
+    }
+    wg.Done();
+  });
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
+  bool b;
+  for (auto _ : state) {
+    ack.pop(b);
+    SpinFor(WakeGap(&rng));
+    data.push(MonotonicNs());
+  }
+  wg.Wait();
+  ReportLatencies(state, "WakeupLatency", pool->procs, samples);
+}
+
 int64_t Fib(int n) {
   if (n < kFibCutoff) return SerialFib(n);
   int64_t x = 0;
@@ -255,6 +287,8 @@ void Register(const BenchConfig& config) {
   }
   Setup(benchmark::RegisterBenchmark(BenchName("Fib", p).c_str(), BM_Fib));
   Setup(benchmark::RegisterBenchmark(BenchName("SkewedLoad", p).c_str(), BM_SkewedLoad));
+  Setup(benchmark::RegisterBenchmark(BenchName("WakeupLatency", p).c_str(),
+                                     BM_WakeupLatency));
 }
 GMPLAB_BENCH_REGISTER(Register);
 

@@ -13,11 +13,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <semaphore>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "bench/common/bench_main.h"
+#include "bench/common/latency.h"
 #include "bench/common/util.h"
 #include "bench/peers/thread_chan.h"
 
@@ -197,6 +200,35 @@ void BM_WakeupParallelSpinning(benchmark::State& state, int procs, int delay_us)
   }
 }
 
+// WakeupLatency as bench/workloads/wakeup_latency.cc, with threads: the
+// receiver thread acks and blocks in Recv on a rendezvous channel (a condition
+// variable wait, i.e. a futex sleep); the benchmark thread takes the ack,
+// spins the gap and sends a CLOCK_MONOTONIC reading. A sample is the
+// receiver's reading after Recv minus the sent one: the OS's wake-up latency
+// plus the channel's mutex.
+void BM_WakeupLatency(benchmark::State& state, int procs) {
+  PinToProcs pin(procs);
+  const int64_t n = state.max_iterations;
+  std::vector<int64_t> samples(static_cast<size_t>(n));
+  ThreadChan<int64_t> data;
+  ThreadChan<bool> ack;
+  std::thread receiver([&] {
+    for (int64_t i = 0; i < n; ++i) {
+      ack.Send(true);
+      std::optional<int64_t> sent = data.Recv();
+      samples[static_cast<size_t>(i)] = MonotonicNs() - *sent;
+    }
+  });
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
+  for (auto _ : state) {
+    ack.Recv();
+    SpinFor(WakeGap(&rng));
+    data.Send(MonotonicNs());
+  }
+  receiver.join();
+  ReportLatencies(state, "WakeupLatency", procs, samples);
+}
+
 int64_t Fib(int n) {
   if (n < kFibCutoff) return SerialFib(n);
   int64_t x = 0;
@@ -289,6 +321,8 @@ void Register(const BenchConfig& config) {
     Setup(benchmark::RegisterBenchmark(BenchName("SkewedLoad", p).c_str(),
                                        BM_SkewedLoad, p));
     Setup(benchmark::RegisterBenchmark(BenchName("Syscall", p).c_str(), BM_Syscall, p));
+    Setup(benchmark::RegisterBenchmark(BenchName("WakeupLatency", p).c_str(),
+                                       BM_WakeupLatency, p));
   }
   Setup(benchmark::RegisterBenchmark(BenchName("PingPongHog", 1).c_str(), BM_PingPongHog))
       // OS time slices make each op ~40us here.

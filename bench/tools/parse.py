@@ -82,7 +82,8 @@ def parse_go_bench(text, system="go"):
     """Parses `go test -bench` output. Returns (samples, errors).
 
     Go names no -N suffix when GOMAXPROCS is 1. cpu-ns/op (reported by the
-    gmplab Go files from getrusage) becomes cpu_ns; other metrics counters.
+    gmplab Go files from getrusage) becomes cpu_ns; other metrics counters,
+    with "-" read as "_" so Go's p99-ns is gmplab's p99_ns.
     """
     samples, errors = [], []
     current = None
@@ -101,7 +102,7 @@ def parse_go_bench(text, system="go"):
                 elif unit.endswith("/op") and unit not in ("B/op", "allocs/op"):
                     counters[unit[:-3]] = v
                 else:
-                    counters[unit] = v
+                    counters[unit.replace("-", "_")] = v
             samples.append({
                 "system": system, "workload": workload, "procs": procs,
                 "real_ns": float(m.group(4)), "cpu_ns": cpu, "counters": counters,

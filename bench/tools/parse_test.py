@@ -71,17 +71,22 @@ class GoTest(unittest.TestCase):
             "BenchmarkCreateGoroutines-2           \t   71726\t       321.4 ns/op\t       327.2 cpu-ns/op",
             "BenchmarkWakeupParallelSpinning/delay_us:5-2 \t 679\t 34768 ns/op\t 42529 cpu-ns/op",
             "BenchmarkMillionParked-2 \t 1\t9146309580 ns/op\t1.3e+10 cpu-ns/op\t 1000000 goroutines\t 0.476 release_s\t 2619 rss_mb",
+            "BenchmarkWakeupLatency-2 \t 2000\t 6641 ns/op\t 6667 cpu-ns/op\t 66485 max-ns\t"
+            " 162.0 p50-ns\t 373.0 p90-ns\t 14502 p99-ns\t 34189 p999-ns",
             "--- FAIL: BenchmarkFib-2",
             "PASS",
         ])
         samples, errors = parse.parse_go_bench(text)
         self.assertEqual([(s["workload"], s["procs"]) for s in samples], [
             ("CreateGoroutines", 1), ("CreateGoroutines", 2),
-            ("WakeupParallelSpinning/delay_us:5", 2), ("MillionParked", 2)])
+            ("WakeupParallelSpinning/delay_us:5", 2), ("MillionParked", 2),
+            ("WakeupLatency", 2)])
         self.assertEqual(samples[0]["real_ns"], 332.6)
         self.assertEqual(samples[0]["cpu_ns"], 339.9)
         self.assertEqual(samples[3]["counters"]["rss_mb"], 2619)
         self.assertEqual(samples[3]["cpu_ns"], 1.3e10)
+        self.assertEqual(samples[4]["counters"], {
+            "max_ns": 66485, "p50_ns": 162, "p90_ns": 373, "p99_ns": 14502, "p999_ns": 34189})
         self.assertEqual(len(errors), 1)
 
 

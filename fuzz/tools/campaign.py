@@ -46,12 +46,16 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGETS = ["spawn_lock", "block", "runq"]
 SANITIZER_CONFIG = {"tsan": "fuzz", "asan": "fuzz-asan"}
+# clang 19's sanitizers symbolize through a matching llvm-symbolizer (package
+# llvm-19, installed by ./harness setup); without it crash reports and
+# findings show <null> frames.
+SYMBOLIZER = "external_symbolizer_path=/usr/lib/llvm-19/bin/llvm-symbolizer"
 SANITIZER_ENV = {
     "tsan": {"TSAN_OPTIONS": "halt_on_error=1:report_signal_unsafe=0:"
-                             "second_deadlock_stack=1"},
+                             "second_deadlock_stack=1:" + SYMBOLIZER},
     "asan": {"ASAN_OPTIONS": "detect_leaks=1:detect_stack_use_after_return=0:"
-                             "abort_on_error=1",
-             "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"},
+                             "abort_on_error=1:" + SYMBOLIZER,
+             "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1:" + SYMBOLIZER},
 }
 ARTIFACT_KINDS = ("crash", "leak", "timeout", "oom")
 # Lines that name what went wrong, most specific first.
