@@ -46,7 +46,7 @@ HEADLINE = [
     "CreateGoroutines", "CreateGoroutinesParallel", "CreateGoroutinesSingle",
     "Gosched", "PingPongUnbuffered", "PingPongBuffered", "PingPongHog",
     "LockOSThreadPingPong", "Syscall", "WakeupParallelSpinning", "Fib",
-    "MillionParked",
+    "WakeupLatency", "MillionParked",
 ]
 
 PEERS = ["go", "boost_fiber", "tbb", "thread"]
@@ -70,7 +70,7 @@ NOT_IN_PEER = {
         "WakeupParallelSpinning": _NO_YIELD,
         "LockOSThreadPingPong": _NO_YIELD,
         "Syscall": _NO_YIELD,
-        "WakeupLatency": _NO_YIELD + " (nothing to wake)",
+        "WakeupLatency": "a TBB task cannot park, so there is nothing to wake",
         "MillionParked": "a TBB task cannot park",
     },
     "boost_fiber": {
@@ -88,6 +88,7 @@ NOT_IN_PEER = {
 # Notes on cells that exist but differ from gmplab's workload.
 PEER_NOTES = {
     ("thread", "LockOSThreadPingPong"): "same code as PingPongUnbuffered: each task owns its thread",
+    ("thread", "WakeupLatency"): "an OS futex wake-up through a mutex+condvar rendezvous",
     ("thread", "PingPongHog"): "10,000 ops per repetition (OS time slices make each op slow)",
     ("boost_fiber", "PingPongBuffered"): "capacity 2, Boost's minimum",
     ("boost_fiber", "*"): "idle workers spin (suspend=false)",

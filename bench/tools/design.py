@@ -112,17 +112,18 @@ def plan_main(systems, workloads, procs, settings, hw, rng):
                 jobs += _jobs_for(s, w, procs, settings, hw, k,
                                   dealer.copy(s, w, k) if s.layouts else None, "million")
         million_blocks.append(jobs)
-    # Spread the MillionParked blocks evenly among the main ones.
+    # Spread the MillionParked blocks evenly among the main ones: block j
+    # goes after main block floor((j + 1/2) * B / m).
+    m, b = len(million_blocks), len(main_blocks)
+    after = {}
+    for j in range(m):
+        after.setdefault(min(b - 1, int((j + 0.5) * b / m)) if b else 0, []).append(j)
     out = []
-    m = len(million_blocks)
-    placed = 0
-    for k, jobs in enumerate(main_blocks):
-        out += jobs
-        while placed < m and (placed + 1) * len(main_blocks) <= (k + 1) * m:
-            out += million_blocks[placed]
-            placed += 1
-    for jobs in million_blocks[placed:]:
-        out += jobs
+    for k in range(max(b, 1)):
+        if k < b:
+            out += main_blocks[k]
+        for j in after.get(k, []):
+            out += million_blocks[j]
     return out
 
 

@@ -212,12 +212,10 @@ def _aa_section(w, an, aa, rows, meta):
 
 
 def _verdict_banner(w, aa, meta, contended):
+    rate = aa["flagged_rate"]
     if aa["comparisons"] == 0:
         w.p("> **Uncalibrated:** no A/A control was measured in this run.")
-        w.p()
-        return
-    rate = aa["flagged_rate"]
-    if rate > aa["alpha"] or aa["flagged_corrected"] > 0:
+    elif rate > aa["alpha"] or aa["flagged_corrected"] > 0:
         w.p("> **Verdicts unreliable on this machine:** the A/A control flagged %d of %d "
             "(%.1f%%) comparisons at p < %.2f, above the nominal %.0f%%%s. Differences "
             "this report calls significant may be noise." % (

@@ -1,7 +1,11 @@
-"""Tests for bench/tools/report.py on synthetic samples (//bench:tools_test)."""
+"""Tests for report.py, design.py and compare.py on synthetic samples
+(//bench:tools_test)."""
 
 import csv
+import io
+import json
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -9,12 +13,34 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import compare  # noqa: E402
+import design  # noqa: E402
 import report  # noqa: E402
 
 
-def samples(system, workload, procs, values, cpu_factor=1.0, counters=None):
-    return [{"system": system, "workload": workload, "procs": procs, "real_ns": v,
-             "cpu_ns": v * cpu_factor, "counters": dict(counters or {})} for v in values]
+def process(rng, contended=False):
+    return {"start": rng.random(), "wall_s": 0.3, "cpu_s": 0.3, "load1": 0.3,
+            "foreign_cpus": 0.5 if contended else 0.01, "steal_cpus": 0.0,
+            "contended": contended}
+
+
+def blocks(factors, workloads=("PingPongUnbuffered", "Fib"), procs=(1, 2), n=10, seed=1,
+           noise=0.01, phase="main", first=0, load_spread=0.5):
+    """Samples of n blocks: each block has a shared load factor; system s
+    runs at base * factors[s] * load * noise."""
+    rng = random.Random(seed)
+    out = []
+    for k in range(first, first + n):
+        load = rng.uniform(1, 1 + load_spread)
+        for wl in workloads:
+            for p in procs:
+                for s, f in factors.items():
+                    v = 100 * f * load * rng.gauss(1, noise)
+                    out.append({"system": s, "workload": wl, "procs": p, "real_ns": v,
+                                "cpu_ns": v * 1.1, "counters": {"steals": 0.1},
+                                "block": k, "layout": k + 1, "phase": phase,
+                                "process": process(rng)})
+    return out
 
 
 class ReportTest(unittest.TestCase):
@@ -24,49 +50,116 @@ class ReportTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def write(self, data, errors=(), notes=(), variants=("go_default", "steal_one")):
-        meta = {"variants": list(variants), "peers": ["go"], "procs": "1,2", "reps": 10,
-                "million_reps": 10, "min_time": 0.05, "command": "test",
-                "describe": {"go_default": "runq=256 steal=half"},
-                "defines": {"go_default": ["GMP_RUNQ_SIZE=256"]}, "machine": {"cpu": "x"}}
-        report.write_report(self.dir, data, list(errors), list(notes), meta, None)
+    def write(self, data, errors=(), notes=(), variants=("go_default", "aa_control", "steal_one"),
+              peers=("go",), latency=None):
+        meta = {"variants": list(variants), "peers": list(peers), "procs": "1,2", "blocks": 10,
+                "confirm_blocks": 8, "million_reps": 3, "million": 1000, "min_time": 0.03,
+                "seed": 5, "command": "test", "describe": {"go_default": "runq=256 steal=half"},
+                "defines": {"go_default": ["GMP_RUNQ_SIZE=256"]}, "machine": {"cpu": "x"},
+                "hardware_threads": 2}
+        report.write_report(self.dir, data, list(errors), list(notes), meta, None, latency)
         with open(os.path.join(self.dir, "REPORT.md")) as f:
             return f.read()
 
-    def test_tables_verdicts_and_csv(self):
-        base = [100 + i for i in range(10)]
-        data = (samples("go_default", "PingPongUnbuffered", 1, base, counters={"steals": 0.5})
-                + samples("steal_one", "PingPongUnbuffered", 1, [50 + i for i in range(10)])
-                + samples("go", "PingPongUnbuffered", 1, [200 + i for i in range(10)])
-                + samples("go_default", "Fib", 2, base)
-                + samples("steal_one", "Fib", 2, [100.5 + i for i in range(10)])
-                + samples("go", "Fib", 2, [80 + i for i in range(10)])
-                + samples("go_default", "MillionParked", 2, [1e9],
-                          counters={"spawn_s": 0.5, "rss_mb": 900, "goroutines": 1e6}))
-        md = self.write(data, errors=[("go", "Syscall", 1, "exit status 1")])
-        # go_default is half of Go on ping-pong: significant.
-        self.assertRegex(md, r"\| PingPongUnbuffered/procs:1 \| 104 ns ±\d+% \| 204 ns ±\d+% \| ×0\.51 \(p=0\.000\)")
-        # steal_one vs go_default on Fib: same distribution shifted by 0.5 -> "~".
-        self.assertRegex(md, r"\| Fib/procs:2 \| 104 ns ±\d+% \| ~ ×1\.00 \(p=0\.\d+\)")
-        self.assertIn("**geomean vs go_default**", md)
-        self.assertIn("| Fib/procs:2 | ×1.24 (p=0.000) | yes |", md)  # slower than Go
-        self.assertIn("**go** Syscall/procs:1: exit status 1", md)
-        self.assertIn("| go_default | 2 | 1000000 | 0.500 |", md)
-        self.assertIn("runq=256 steal=half", md)
-        for name in ("headline", "wall_peers", "cpu_peers", "wall_variants", "cpu_variants",
-                     "best_policy", "summary", "counters", "million_parked"):
-            self.assertTrue(os.path.exists(os.path.join(self.dir, name + ".csv")), name)
-        with open(os.path.join(self.dir, "summary.csv")) as f:
-            rows = list(csv.DictReader(f))
-        row = [r for r in rows if r["system"] == "steal_one" and r["workload"] == "PingPongUnbuffered"][0]
-        self.assertAlmostEqual(float(row["wall_ratio_go_default"]), 54.5 / 104.5)
-        self.assertTrue(os.path.exists(os.path.join(self.dir, "plots", "bars_Fib.png")))
+    def aa(self):
+        with open(os.path.join(self.dir, "aa_control.json")) as f:
+            return json.load(f)
 
-    def test_best_policy_needs_significance(self):
-        data = (samples("go_default", "Fib", 1, [100 + i for i in range(10)])
-                + samples("steal_one", "Fib", 1, [99.5 + i for i in range(10)]))
-        md = self.write(data)
-        self.assertIn("not significantly different from go_default", md)
+    def test_paired_tables_aa_and_files(self):
+        data = blocks({"go_default": 1.0, "aa_control": 1.0, "steal_one": 0.8, "go": 2.0})
+        md = self.write(data, errors=[("go", "Syscall", 1, "exit status 1")])
+        aa = self.aa()
+        self.assertEqual(aa["comparisons"], 8)  # 2 workloads x 2 procs x wall, CPU
+        self.assertEqual(aa["alpha"], 0.05)
+        for k in ("flagged", "flagged_corrected"):
+            self.assertIn(k, aa)
+        self.assertIn("A/A control passed", md)
+        # go_default is half of Go in every block: significant, with a CI.
+        self.assertRegex(md, r"\| PingPongUnbuffered/procs:1 \| [^|]+ \| [^|]+ \| "
+                             r"×0\.50 \[0\.\d\d–0\.\d\d\]\* \|")
+        self.assertIn("**go** Syscall/procs:1: exit status 1", md)
+        self.assertIn("Holm–Bonferroni", md)
+        self.assertIn("Benjamini–Hochberg", md)
+        for name in ("headline", "wall_peers", "cpu_peers", "wall_variants", "cpu_variants",
+                     "best_policy", "summary", "counters", "verdicts", "aa_control",
+                     "contention"):
+            self.assertTrue(os.path.exists(os.path.join(self.dir, name + ".csv")), name)
+        for plot in ("heatmap_wall.png", "heatmap_cpu.png", "scaling.png", "bars_Fib.png"):
+            self.assertTrue(os.path.exists(os.path.join(self.dir, "plots", plot)), plot)
+        with open(os.path.join(self.dir, "verdicts.csv")) as f:
+            rows = list(csv.DictReader(f))
+        steal = [r for r in rows if r["family"] == "variants_wall" and r["system"] == "steal_one"]
+        self.assertEqual(len(steal), 4)
+        self.assertTrue(all(r["verdict"] == "faster" for r in steal))
+        aa_rows = [r for r in rows if r["family"] == "aa_control"]
+        self.assertTrue(all(r["verdict"] == "same" for r in aa_rows))
+
+    def test_a_layout_bias_is_flagged_and_the_report_says_unreliable(self):
+        # aa_control 5% slower in every block (a fixed layout effect).
+        data = blocks({"go_default": 1.0, "aa_control": 1.05, "go": 2.0})
+        md = self.write(data, variants=("go_default", "aa_control"))
+        aa = self.aa()
+        self.assertEqual(aa["flagged"], aa["comparisons"])
+        self.assertGreater(aa["flagged_corrected"], 0)
+        self.assertIn("Verdicts unreliable on this machine", md.split("\n## ")[0])
+
+    def test_missing_aa_control_is_said(self):
+        md = self.write(blocks({"go_default": 1.0, "go": 2.0}), variants=("go_default",))
+        self.assertIn("Uncalibrated", md)
+        self.assertEqual(self.aa()["comparisons"], 0)
+
+    def test_best_policy_must_be_confirmed_on_fresh_blocks(self):
+        # steal_one looks 10% faster in the main blocks, but the confirmation
+        # round shows no difference: not a winner.
+        main = blocks({"go_default": 1.0, "steal_one": 0.9}, workloads=("Fib",), procs=(1,))
+        conf = blocks({"go_default": 1.0, "steal_one": 1.0}, workloads=("Fib",), procs=(1,),
+                      n=8, seed=2, phase="confirm", first=10)
+        md = self.write(main + conf, variants=("go_default", "steal_one"), peers=())
+        row = [l for l in md.splitlines() if l.startswith("| Fib/procs:1 | steal_one")][0]
+        self.assertIn("| not confirmed |", row)
+        # ... and confirmed when the round agrees.
+        conf = blocks({"go_default": 1.0, "steal_one": 0.9}, workloads=("Fib",), procs=(1,),
+                      n=8, seed=2, phase="confirm", first=10)
+        md = self.write(main + conf, variants=("go_default", "steal_one"), peers=())
+        self.assertIn("**confirmed faster than go_default**", md)
+        self.assertEqual(report.choose_candidates(main, ["go_default", "steal_one"]),
+                         {"Fib": ["steal_one"]})
+
+    def test_contended_samples_are_counted(self):
+        data = blocks({"go_default": 1.0, "go": 2.0})
+        for s in data[:len(data) // 2]:
+            s["process"] = dict(s["process"], contended=True, start=s["process"]["start"])
+        md = self.write(data, variants=("go_default",))
+        self.assertRegex(md, r"contended: \*\*\d+ \(\d+\.\d%\)\*\*")
+        self.assertIn("**Contention:**", md)
+
+    def test_latency_table_and_cdf(self):
+        data = blocks({"go_default": 1.0, "go": 2.0}, workloads=("WakeupLatency",))
+        for s in data:
+            s["counters"].update(p50_ns=s["real_ns"], p90_ns=2 * s["real_ns"],
+                                 p99_ns=5 * s["real_ns"], p999_ns=9 * s["real_ns"],
+                                 max_ns=20 * s["real_ns"])
+        lat = [{"system": s, "workload": "WakeupLatency", "procs": p,
+                "samples_ns": [100 + i for i in range(500)]} for s in ("go_default", "go")
+               for p in (1, 2)]
+        md = self.write(data, variants=("go_default",), latency=lat)
+        self.assertIn("## Wake-up latency", md)
+        self.assertRegex(md, r"\| WakeupLatency/procs:1 \| go \| 10 \| [^|]+ \| [^|]+ \| "
+                             r"[^|]+ \| [^|]+ \| [^|]+ \| ×(1\.99|2\.0[01]) ")
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "plots", "latency_cdf.png")))
+        with open(os.path.join(self.dir, "samples.json")) as f:
+            hist = json.load(f)["latency"]
+        self.assertEqual(sum(hist["histograms"]["go|WakeupLatency|1"]), 500)
+
+    def test_rewrite_from_samples_json(self):
+        data = blocks({"go_default": 1.0, "aa_control": 1.0, "go": 2.0})
+        md1 = self.write(data, variants=("go_default", "aa_control"))
+        with open(os.path.join(self.dir, "samples.json")) as f:
+            d = json.load(f)
+        report.write_report(self.dir, d["samples"], d["errors"], d["notes"], d["meta"], None,
+                            d["latency"])
+        with open(os.path.join(self.dir, "REPORT.md")) as f:
+            self.assertEqual(f.read(), md1)
 
     def test_likely_cause(self):
         self.assertIn("thread sleeps", report.likely_cause("Syscall", {"parks": 2, "wakeups": 2}))
@@ -77,6 +170,101 @@ class ReportTest(unittest.TestCase):
         md = self.write([], notes=["peer **go** missing: go not found"], variants=())
         self.assertIn("go not found", md)
         self.assertIn("Needs both go_default and the Go peer", md)
+
+
+class CompareTest(unittest.TestCase):
+    def setUp(self):
+        self.dirs = [tempfile.mkdtemp(), tempfile.mkdtemp()]
+
+    def tearDown(self):
+        for d in self.dirs:
+            shutil.rmtree(d)
+
+    def write(self, d, factors, seed):
+        meta = {"variants": ["go_default", "steal_one"], "peers": [], "procs": "1,2",
+                "blocks": 10, "seed": seed, "command": "t", "machine": {}}
+        report.write_report(d, blocks(factors, seed=seed), [], [], meta, None, None)
+
+    def test_flipped_and_differing_verdicts(self):
+        self.write(self.dirs[0], {"go_default": 1.0, "steal_one": 0.8}, 1)
+        self.write(self.dirs[1], {"go_default": 1.0, "steal_one": 1.25}, 2)
+        out = io.StringIO()
+        self.assertEqual(compare.main(self.dirs[0], self.dirs[1], out), 0)
+        text = out.getvalue()
+        self.assertRegex(text, r"differing: 12 \(100\.0%\); flipped sign: 12")
+        self.assertIn("FLIPPED variants_wall steal_one vs go_default Fib/procs:1 wall", text)
+
+    def test_same_reports_agree(self):
+        self.write(self.dirs[0], {"go_default": 1.0, "steal_one": 0.8}, 1)
+        self.write(self.dirs[1], {"go_default": 1.0, "steal_one": 0.8}, 3)
+        out = io.StringIO()
+        compare.main(self.dirs[0], self.dirs[1], out)
+        self.assertIn("differing: 0 (0.0%); flipped sign: 0", out.getvalue())
+
+    def test_missing_verdicts_is_a_clear_error(self):
+        err = io.StringIO()
+        old, sys.stderr = sys.stderr, err
+        try:
+            self.assertEqual(compare.main(self.dirs[0], self.dirs[1]), 2)
+        finally:
+            sys.stderr = old
+        self.assertIn("has no verdicts.csv", err.getvalue())
+
+
+class DesignTest(unittest.TestCase):
+    def systems(self):
+        return [design.System("go_default", "variant", "/b/gd",
+                              [(i, "/b/gd%d" % i) for i in range(1, 11)]),
+                design.System("aa_control", "variant", "/b/aa",
+                              [(i, "/b/aa%d" % i) for i in range(1, 11)]),
+                design.System("go", "go", "/b/go"),
+                design.System("tbb", "peer", "/b/tbb")]
+
+    def settings(self, blocks=10):
+        return {"blocks": blocks, "confirm_blocks": 4, "min_time": 0.03, "million": 1000,
+                "million_reps": 3, "timeout": 60, "million_variants": ["go_default"],
+                "hog_ops": 1000}
+
+    def test_blocks_run_every_system_once_per_workload_on_fresh_layouts(self):
+        wls = ["Fib", "Gosched", "PingPongUnbuffered", "MillionParked"]
+        jobs = design.plan_main(self.systems(), wls, [1, 2], self.settings(), 2,
+                                design.new_rng(3))
+        main = [j for j in jobs if j.phase == "main"]
+        for k in range(10):
+            got = sorted(j.system for j in main if j.block == k and j.workload == "Fib")
+            self.assertEqual(got, ["aa_control", "go", "go_default", "tbb"])
+            got = sorted(j.system for j in main if j.block == k and j.workload == "Gosched")
+            self.assertEqual(got, ["aa_control", "go", "go_default"])
+            # tbb cannot yield: it has no Gosched, and no PingPong.
+            self.assertFalse([j for j in main if j.block == k and j.system == "tbb" and
+                              j.workload == "PingPongUnbuffered"])
+        for s in ("go_default", "aa_control"):
+            for wl in ("Fib", "Gosched"):
+                layouts = [j.layout for j in main if j.system == s and j.workload == wl]
+                self.assertEqual(sorted(layouts), list(range(1, 11)))
+        orders = {tuple(j.system for j in main if j.block == k and j.workload == "Fib")
+                  for k in range(10)}
+        self.assertGreater(len(orders), 3)  # a fresh random order per block
+        # MillionParked: 3 blocks of the variants that run it and Go, spread out.
+        mp = [i for i, j in enumerate(jobs) if j.phase == "million"]
+        self.assertEqual(sorted(j.system for j in jobs if j.phase == "million"),
+                         ["go"] * 3 + ["go_default"] * 3)
+        self.assertGreater(mp[0], len(jobs) // 10)
+        self.assertLess(mp[-1], len(jobs) - 1)
+
+    def test_seed_reproduces_the_plan(self):
+        a = design.plan_main(self.systems(), ["Fib"], [1], self.settings(3), 2, design.new_rng(9))
+        b = design.plan_main(self.systems(), ["Fib"], [1], self.settings(3), 2, design.new_rng(9))
+        self.assertEqual([(j.system, j.layout, j.argv) for j in a],
+                         [(j.system, j.layout, j.argv) for j in b])
+
+    def test_confirmation_round(self):
+        s = self.systems()
+        jobs = design.plan_confirm({"Fib": [s[1]]}, s[0], [1], self.settings(), 2,
+                                   design.new_rng(1), first_block=10)
+        self.assertEqual(len(jobs), 8)
+        self.assertEqual({j.block for j in jobs}, {10, 11, 12, 13})
+        self.assertTrue(all(j.phase == "confirm" for j in jobs))
 
 
 if __name__ == "__main__":

@@ -140,9 +140,13 @@ def wilcoxon_p(d, alternative="two-sided"):
         return None
     if all(x == 0 for x in d):
         return 1.0
+    import warnings
     from scipy.stats import wilcoxon  # imported late: the rest needs no scipy
     try:
-        return float(wilcoxon(d, alternative=alternative).pvalue)
+        with warnings.catch_warnings():
+            # Zero differences switch scipy to its normal approximation and say so.
+            warnings.simplefilter("ignore", UserWarning)
+            return float(wilcoxon(d, alternative=alternative).pvalue)
     except ValueError:
         return None
 

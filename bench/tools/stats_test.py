@@ -1,6 +1,7 @@
 """Tests for bench/tools/stats.py (run by //bench:tools_test)."""
 
 import os
+import random
 import sys
 import unittest
 
@@ -47,41 +48,121 @@ class MedianCITest(unittest.TestCase):
         self.assertAlmostEqual(stats.ci_percent([1, 2, 3]), 50.0)
 
 
-class MannWhitneyTest(unittest.TestCase):
-    def test_separated_samples_are_significant(self):
-        a = [1.0, 1.1, 1.2, 1.05, 1.15, 1.08, 1.12, 1.02, 1.18, 1.01]
-        b = [2.0, 2.1, 2.2, 2.05, 2.15, 2.08, 2.12, 2.02, 2.18, 2.01]
-        p = stats.mann_whitney_p(a, b)
-        self.assertLess(p, 0.001)
+class HodgesLehmannTest(unittest.TestCase):
+    def test_ten_pairs_use_the_exact_signed_rank_interval(self):
+        # n=10: P(T+ <= 8) = 0.0244 <= 0.025 < P(T+ <= 9) = 0.0322, so the
+        # 8 lowest and 8 highest of the 55 Walsh averages fall outside.
+        d = list(range(1, 11))
+        est, lo, hi, cov = stats.hodges_lehmann(d)
+        w = stats.walsh_averages(d)
+        self.assertEqual(est, 5.5)
+        self.assertEqual((lo, hi), (w[8], w[-9]))
+        self.assertAlmostEqual(cov, 1 - 2 * 25 / 1024.0)
 
-    def test_same_distribution_is_not(self):
-        a = [1, 3, 5, 7, 9, 11]
-        b = [2, 4, 6, 8, 10, 12]
-        self.assertGreater(stats.mann_whitney_p(a, b), 0.05)
+    def test_five_pairs_cannot_reach_95_percent(self):
+        est, lo, hi, cov = stats.hodges_lehmann([1, 2, 3, 4, 5])
+        self.assertEqual((lo, hi), (1, 5))
+        self.assertLess(cov, 0.95)
 
-    def test_identical_constant_samples(self):
-        self.assertEqual(stats.mann_whitney_p([1, 1, 1], [1, 1, 1]), 1.0)
+    def test_interval_and_test_agree_under_the_null(self):
+        # The CI excludes 0 about as often as the test rejects, ~5% each.
+        rng = random.Random(7)
+        miss = rej = 0
+        trials = 1500
+        for _ in range(trials):
+            d = [rng.gauss(0, 1) for _ in range(10)]
+            _, lo, hi, _ = stats.hodges_lehmann(d)
+            miss += not (lo <= 0 <= hi)
+            rej += stats.wilcoxon_p(d) < 0.05
+        self.assertLess(abs(miss / trials - 0.05), 0.02)
+        self.assertLess(abs(rej / trials - 0.05), 0.02)
 
-    def test_too_small(self):
-        self.assertIsNone(stats.mann_whitney_p([1], [2, 3]))
 
-    def test_three_vs_three_can_never_reach_alpha(self):
-        self.assertAlmostEqual(stats.min_possible_p(3, 3), 0.1)
-        self.assertLess(stats.min_possible_p(10, 10), 0.001)
+class PairedTest(unittest.TestCase):
+    def test_shared_block_load_cancels(self):
+        # Block loads vary by 2x, but A is always 10% faster than B in its block.
+        rng = random.Random(1)
+        a, b = {}, {}
+        for k in range(10):
+            load = rng.uniform(1, 2)
+            a[k] = 90 * load * rng.uniform(0.995, 1.005)
+            b[k] = 100 * load * rng.uniform(0.995, 1.005)
+        c = stats.Paired(a, b)
+        self.assertEqual(c.n, 10)
+        self.assertAlmostEqual(c.ratio, 0.9, delta=0.01)
+        self.assertLess(c.high, 1.0)
+        self.assertLess(c.p, 0.01)
+        self.assertEqual(c.direction(), "faster")
+
+    def test_only_common_blocks_are_paired(self):
+        c = stats.Paired({0: 1.0, 1: 2.0, 5: 3.0}, {1: 2.0, 5: 3.0, 6: 1.0})
+        self.assertEqual(c.blocks, [1, 5])
+        self.assertEqual(c.ratio, 1.0)
+        self.assertEqual(c.p, 1.0)
+
+    def test_layout_as_a_random_effect_keeps_the_false_positive_rate(self):
+        # Two binaries of the same code: every block draws a fresh layout for
+        # each, with a +-4% layout effect and 1% run noise. Pairing within
+        # blocks must not turn the layout spread into significance.
+        rng = random.Random(11)
+        flagged = 0
+        trials = 600
+        for _ in range(trials):
+            a, b = {}, {}
+            for k in range(10):
+                load = rng.uniform(1, 1.5)
+                a[k] = 100 * load * rng.gauss(1, 0.04) * rng.gauss(1, 0.01)
+                b[k] = 100 * load * rng.gauss(1, 0.04) * rng.gauss(1, 0.01)
+            flagged += stats.Paired(a, b).p < stats.ALPHA
+        self.assertLess(flagged / trials, 0.075)
+
+    def test_one_fixed_layout_per_binary_is_what_fails(self):
+        # The design this replaces: each binary keeps one layout for all its
+        # samples. The same +-4% layout spread is then flagged far too often.
+        rng = random.Random(12)
+        flagged = 0
+        trials = 300
+        for _ in range(trials):
+            la, lb = rng.gauss(1, 0.04), rng.gauss(1, 0.04)
+            a = {k: 100 * la * rng.gauss(1, 0.01) for k in range(10)}
+            b = {k: 100 * lb * rng.gauss(1, 0.01) for k in range(10)}
+            flagged += stats.Paired(a, b).p < stats.ALPHA
+        self.assertGreater(flagged / trials, 0.3)
 
 
-class RatioTest(unittest.TestCase):
-    def test_ratio_and_geomean(self):
-        self.assertEqual(stats.ratio(50, 100), 0.5)
-        self.assertIsNone(stats.ratio(1, 0))
+class CorrectionTest(unittest.TestCase):
+    def test_holm(self):
+        self.assertEqual(stats.holm([0.01, 0.04, 0.03, None]), [0.03, 0.06, 0.06, None])
+
+    def test_benjamini_hochberg(self):
+        adj = stats.benjamini_hochberg([0.01, 0.04, 0.03, None])
+        self.assertEqual(adj[3], None)
+        for x, want in zip(adj[:3], [0.03, 0.04, 0.04]):
+            self.assertAlmostEqual(x, want)
+
+    def test_adjust_marks_significance_after_correction(self):
+        cs = [stats.Paired({k: 1.0 + 0.1 * (k % 2) for k in range(6)}, {k: 1.0 for k in range(6)})
+              for _ in range(4)]
+        for c in cs:
+            c.p = 0.02
+        stats.adjust(cs, "holm")
+        self.assertTrue(all(c.significant_raw for c in cs))
+        self.assertFalse(any(c.significant for c in cs))
+
+
+class FormatTest(unittest.TestCase):
+    def test_geomean(self):
         self.assertAlmostEqual(stats.geomean([0.5, 2.0]), 1.0)
         self.assertAlmostEqual(stats.geomean([2, 8, None]), 4.0)
         self.assertIsNone(stats.geomean([]))
 
     def test_verdict(self):
-        self.assertEqual(stats.verdict(0.5, 0.001), "×0.50 (p=0.001)")
-        self.assertEqual(stats.verdict(0.9, 0.4), "~ ×0.90 (p=0.400)")
-        self.assertEqual(stats.verdict(None, 0.1), "")
+        c = stats.Paired({k: 50.0 + k * 0.01 for k in range(10)},
+                         {k: 100.0 for k in range(10)})
+        self.assertRegex(stats.verdict(c), r"^×0\.50 \[0\.50–0\.50\]\*$")
+        c.p_adj = 0.2
+        self.assertTrue(stats.verdict(c).startswith("~ ×0.50"))
+        self.assertEqual(stats.verdict(None), "")
 
     def test_format_ns(self):
         self.assertEqual(stats.format_ns(130.4), "130 ns")

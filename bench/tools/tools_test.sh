@@ -9,7 +9,7 @@ if [[ -n "${TEST_SRCDIR:-}" && -d "${TEST_SRCDIR}/gmplab/bench/tools" ]]; then
 fi
 cd "$DIR"
 export MPLCONFIGDIR="${TEST_TMPDIR:-$(mktemp -d)}"
-"$PY" -m unittest -v stats_test parse_test report_test
+"$PY" -m unittest -v stats_test parse_test report_test run_report_test
 
 expect_usage_error() {
   local out rc=0
@@ -26,6 +26,9 @@ expect_usage_error run_report.py --procs=1,x
 expect_usage_error run_report.py --peers=erlang
 expect_usage_error run_report.py --workloads=Nope
 expect_usage_error run_report.py --bogus-flag
+expect_usage_error run_report.py --timeout 0
+expect_usage_error run_report.py --blocks 0
+expect_usage_error run_report.py --compare onlyone
 expect_usage_error run_bench.py --procs=,
 expect_usage_error run_bench.py --bogus-flag
 echo "PASS"

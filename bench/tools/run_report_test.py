@@ -1,0 +1,59 @@
+"""Tests for run_report.py's checks before it measures (//bench:tools_test)."""
+
+import io
+import os
+import sys
+import unittest
+from unittest import mock
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import run_report  # noqa: E402
+import runner  # noqa: E402
+
+
+class RunReportChecksTest(unittest.TestCase):
+    def run_main(self, argv, busy=0.0):
+        err, out = io.StringIO(), io.StringIO()
+        with mock.patch.object(runner, "quiet_check", return_value=(busy, 0.0, 0.1)), \
+                mock.patch.object(runner, "variant_names",
+                                  return_value=(["go_default", "aa_control", "runq4"],
+                                                ["canary_x"])), \
+                mock.patch.object(runner.Bazel, "run", side_effect=AssertionError("no bazel")), \
+                mock.patch.object(sys, "stderr", err), mock.patch.object(sys, "stdout", out):
+            rc = run_report._main(argv)
+        return rc, err.getvalue(), out.getvalue()
+
+    def test_unknown_million_variant_is_a_clear_error(self):
+        rc, err, _ = self.run_main(["--million-variants=go_default,nope"])
+        self.assertEqual(rc, 2)
+        self.assertIn("--million-variants: unknown variant(s) nope", err)
+        self.assertIn("known: go_default,aa_control,runq4", err)
+
+    def test_unknown_variant_is_a_clear_error(self):
+        rc, err, _ = self.run_main(["--variants=go_default,typo"])
+        self.assertEqual(rc, 2)
+        self.assertIn("--variants: unknown variant(s) typo", err)
+
+    def test_a_busy_machine_is_refused(self):
+        rc, err, _ = self.run_main(["--variants=go_default"], busy=1.4)
+        self.assertEqual(rc, 3)
+        self.assertIn("the machine is busy", err)
+        self.assertIn("--allow-load", err)
+
+    def test_help_needs_nothing(self):
+        rc, _, out = self.run_main(["--help"], busy=2.0)
+        self.assertEqual(rc, 0)
+        self.assertIn("--compare A B", out)
+
+    def test_quick_defaults(self):
+        a = run_report.parse_args(["--quick"])
+        self.assertEqual(a.variants, ["go_default", "aa_control"])
+        self.assertEqual(a.blocks, 8)
+        self.assertGreaterEqual(a.blocks, 6)  # enough blocks for a verdict at 0.05
+        a = run_report.parse_args(["--reps", "12"])
+        self.assertEqual(a.blocks, 12)
+
+
+if __name__ == "__main__":
+    unittest.main()
