@@ -34,6 +34,13 @@
 //     caught. A goroutine that needs more than a few KiB of stack (deep
 //     recursion, big locals, printf-heavy code) needs guarded stacks or
 //     Options.stack_size.
+//   * a shared library's first call of a lazily bound symbol runs the
+//     dynamic linker's resolver on the caller's stack, and the resolver
+//     saves the whole XSAVE area there: about 3 KiB with AVX-512, most of a
+//     one-page compact stack. Variants link their programs with -z now, and
+//     gmplab's benchmark binaries run with LD_BIND_NOW=1 so that libraries
+//     bind at load too; a program of yours that calls into shared libraries
+//     from goroutines on compact stacks should do the same.
 //
 // Slabs are prepared StackPool::kGuardBatch stacks at a time, just ahead of
 // carving: guarded ones get their guards (one process_madvise call, when the

@@ -120,7 +120,12 @@ def gmp_variant(
         hdrs = ["//runtime:hdrs"],
         defines = defines,
         deps = ["//third_party/system:absl"],
-        linkopts = ["-lpthread", "-ldl"],
+        # Bind the program's own imports at load: lazy binding resolves a
+        # symbol on the stack of whatever first calls it, and the resolver
+        # saves the whole XSAVE area there (about 3 KiB with AVX-512), which
+        # overruns a one-page compact goroutine stack. Shared libraries bind
+        # their own calls lazily unless LD_BIND_NOW is set (runtime/stack.h).
+        linkopts = ["-lpthread", "-ldl", "-Wl,-z,now"],
         tags = tags,
         visibility = ["//visibility:public"],
     )
