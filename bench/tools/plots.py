@@ -70,8 +70,8 @@ def make_all(out_dir, an, errors, latency, meta):
                                                          else "CPU time"), p))
     p = _scaling(out_dir, an, colors, meta, plt)
     if p:
-        out.append(("Scaling over procs: wall and CPU ns/op (median, 95% CI), dashed line at "
-                    "the hardware threads", p))
+        out.append(("Scaling over procs, go_default and the peers: wall and CPU ns/op "
+                    "(median, 95% CI), dashed line at the hardware threads", p))
     p = _latency_cdf(out_dir, an, latency, colors, plt)
     if p:
         out.append(("Wake-up latency CDF (pooled raw samples)", p))
@@ -92,7 +92,8 @@ def _bars(out_dir, an, wl, colors, failed, plt):
                (s, wl.split("/")[0]) in failed]
     if not systems:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(max(9, 2 + 0.5 * len(systems) * len(procs)), 4.2))
+    fig, axes = plt.subplots(2, 1, figsize=(min(15, max(7, 2 + 0.22 * len(systems) * len(procs))),
+                                            7.5))
     width = 0.8 / len(systems)
     for ax, metric in zip(axes, ("wall", "cpu")):
         ymin = None
@@ -125,8 +126,8 @@ def _bars(out_dir, an, wl, colors, failed, plt):
                      fontsize=9)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(8, max(1, len(labels))),
-               fontsize=6)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+               fontsize=7)
+    fig.tight_layout(rect=(0, 0.03 + 0.025 * ((len(labels) + 7) // 8), 1, 1))
     path = os.path.join("plots", "bars_%s.png" % _safe(wl))
     fig.savefig(os.path.join(out_dir, path), dpi=70)
     plt.close(fig)
@@ -191,12 +192,15 @@ def _scaling(out_dir, an, colors, meta, plt):
         return None
     hw = meta.get("hardware_threads") or os.cpu_count() or 1
     rows_n = len(workloads)
-    fig, axes = plt.subplots(rows_n, 2, figsize=(11, 2.6 * rows_n), squeeze=False)
+    # go_default and the peers: every variant's ratio to go_default at each
+    # procs value is in the heatmaps, where 20 lines would be a tangle.
+    shown = [s for s in an.systems if s in ("go_default", "tokio_like") or s in an.peers]
+    fig, axes = plt.subplots(rows_n, 2, figsize=(12, 2.8 * rows_n), squeeze=False)
     for idx, wl in enumerate(workloads):
         procs = sorted({p for w2, p in an.keys if w2 == wl})
         for col, metric in enumerate(("wall", "cpu")):
             ax = axes[idx][col]
-            for s in an.systems:
+            for s in shown:
                 xs, ys, lo, hi = [], [], [], []
                 for p in procs:
                     c = an.cell(s, (wl, p))
@@ -221,11 +225,11 @@ def _scaling(out_dir, an, colors, meta, plt):
             ax.set_xlabel("procs")
             ax.set_ylabel("ns/op")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(6, max(1, len(labels))),
-               fontsize=6)
-    fig.tight_layout(rect=(0, 0.03 + 0.01 * (len(labels) // 6), 1, 1))
+    fig.legend(handles, labels, loc="upper center", ncol=min(7, max(1, len(labels))),
+               fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (2.8 * rows_n)))
     path = os.path.join("plots", "scaling.png")
-    fig.savefig(os.path.join(out_dir, path), dpi=60)
+    fig.savefig(os.path.join(out_dir, path), dpi=70)
     plt.close(fig)
     return path
 
