@@ -10,11 +10,13 @@ import shutil
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import compare  # noqa: E402
 import design  # noqa: E402
+import plots  # noqa: E402
 import report  # noqa: E402
 
 
@@ -43,9 +45,17 @@ def blocks(factors, workloads=("PingPongUnbuffered", "Fib"), procs=(1, 2), n=10,
     return out
 
 
+# Tests that look at the figures; the others skip drawing (it is most of the time).
+_DRAWS = {"test_paired_tables_aa_and_files", "test_latency_table_and_cdf"}
+
+
 class ReportTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
+        if self._testMethodName not in _DRAWS:
+            patcher = mock.patch.object(plots, "make_all", return_value=[])
+            patcher.start()
+            self.addCleanup(patcher.stop)
 
     def tearDown(self):
         shutil.rmtree(self.dir)
@@ -175,6 +185,9 @@ class ReportTest(unittest.TestCase):
 class CompareTest(unittest.TestCase):
     def setUp(self):
         self.dirs = [tempfile.mkdtemp(), tempfile.mkdtemp()]
+        patcher = mock.patch.object(plots, "make_all", return_value=[])
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def tearDown(self):
         for d in self.dirs:
