@@ -17,6 +17,27 @@
 // Misuse (Go outside a runtime, send on a closed channel, unlock of an
 // unlocked Mutex, a deadlock, ...) prints a Go-style `fatal error: ...` to
 // stderr and aborts. It never hangs and never corrupts silently.
+//
+// Per-thread state. A goroutine may resume on another OS thread after any
+// runtime call (Gosched, channel operations, Mutex, WaitGroup, Sleep,
+// Syscall, LockOSThread, Go, ...) and whenever it is preempted at one.
+// What follows the goroutine, switched with it at every switch:
+//   - the C++ exception state (__cxa_get_globals(): the caught-exception
+//     stack and the uncaught count), so `throw;`, std::current_exception()
+//     and std::uncaught_exceptions() are right in a handler, or in a
+//     destructor run by unwinding, that blocked in between;
+//   - errno: after a runtime call, errno is what the goroutine left before
+//     it (the runtime's own system calls do not change it), and after
+//     Syscall what the blocking call left. One caveat: glibc declares
+//     __errno_location() const, so within one function a compiler may reuse
+//     the errno address it computed before a runtime call. Read errno right
+//     after the call that set it, or in a separate (non-inlined) function.
+// What does not follow: every `thread_local` of the program and its
+// libraries. gmplab cannot know them, and copying them at each switch would
+// cost every switch; a thread_local read after a runtime call may belong to
+// another goroutine's thread, so keep per-goroutine state in the
+// goroutine's own variables (or pin it with LockOSThread). The same holds
+// for other per-thread kernel state: signal mask, CPU affinity, thread id.
 #ifndef GMPLAB_RUNTIME_GMP_H_
 #define GMPLAB_RUNTIME_GMP_H_
 
@@ -87,7 +108,8 @@ void exitsyscall();
 }  // namespace internal
 
 // Syscall runs a blocking call with the P released, so other goroutines run
-// meanwhile (Go's entersyscall/exitsyscall). Returns what the call returns.
+// meanwhile (Go's entersyscall/exitsyscall). Returns what the call returns;
+// errno afterwards is what the call left (see "Per-thread state" above).
 template <class F>
 auto Syscall(F&& blocking_call) {
   struct Exit {

@@ -68,6 +68,11 @@ struct M {
   uint32_t steal_order_cap = 0;         // its length (>= GOMAXPROCS when
                                         // used; stealWork regrows it)
   uint64_t rand_state = 0;              // fastrand
+  // The thread's C++ exception globals and errno, whose addresses are fixed
+  // for the thread's life (set in mstart, on the thread): execute swaps the
+  // goroutine's copies in and out through them.
+  CxaEhGlobals* eh_globals = nullptr;
+  int* errno_location = nullptr;
 };
 
 }  // namespace gmp::internal

@@ -127,6 +127,7 @@
 //   * Unwinding the stacks of goroutines still alive when main returns: their
 //     destructors could call back into a runtime that is shutting down. As in
 //     Go, they simply stop; their stacks are reclaimed (see Run).
+#include <cxxabi.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -134,6 +135,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -1270,8 +1272,23 @@ static void execute(M* mp, G* gp, bool inherit) {
     gp->fresh = false;
     bindstack(pp, gp);
     MakeContext(gp->ctx, gp->stack_lo, gp->stack_size, &goroutine_entry, gp);
+    gp->eh = CxaEhGlobals{};
+    gp->saved_errno = 0;
   }
+  // Every switch between a goroutine and g0 passes here, on mp's thread (g0
+  // never migrates): swap the goroutine's exception globals and errno in,
+  // and back out when it switches to g0 (gmp.h, "Per-thread state").
+  CxaEhGlobals* const eh = mp->eh_globals;
+  int* const err = mp->errno_location;
+  const CxaEhGlobals g0_eh = *eh;
+  const int g0_errno = *err;
+  *eh = gp->eh;
+  *err = gp->saved_errno;
   SwitchContextFast(&mp->g0, gp->ctx);
+  gp->eh = *eh;
+  gp->saved_errno = *err;
+  *eh = g0_eh;
+  *err = g0_errno;
   mp->curg.store(nullptr, std::memory_order_relaxed);
   // A locked M re-arms its note before its G can be published (queued or
   // parked) and found by startlockedm; see stoplockedm.
@@ -1397,6 +1414,8 @@ static void* mstart(void* arg) {
   mp->tid.store(static_cast<int64_t>(syscall(SYS_gettid)),
                 std::memory_order_relaxed);
   InitThreadContext(&mp->g0);
+  mp->eh_globals = reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals());
+  mp->errno_location = &errno;
   SetupSignalStack();
   if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed)) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
