@@ -30,7 +30,8 @@ struct P;
 enum class After : uint32_t {
   kNone,
   kPark,         // gopark: run unlockf, leave it waiting
-  kYield,        // Gosched: back on the local run queue's tail
+  kYield,        // Gosched: on the global run queue's tail
+  kGoyield,      // goyield: on the local run queue's tail
   kPreempt,      // preempted by sysmon / stop-the-world: global run queue
   kExit,         // it returned: free it
   kExitSyscall,  // exitsyscall found no P: queue it globally and stop

@@ -1360,6 +1360,13 @@ static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
         sched->lock.unlock();
       }
       return nullptr;
+    case After::kGoyield:
+      // Go's goyield: the local run queue's tail, so that what this P runs
+      // next (e.g. a Mutex waiter just handed the lock, in runnext) goes
+      // first and the yielder follows on the same P.
+      gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+      if (!exiting) runqput(mp->p, gp, false);
+      return nullptr;
     case After::kPark: {
       mp->p->counters.Bump(kGopark);
       gp->status.store(GStatus::kWaiting, std::memory_order_release);
@@ -1550,6 +1557,12 @@ void CheckPreemptAndFuzzYield() {
     mcall(gp, After::kYield);
   }
 #endif
+}
+
+void goyield() {
+  G* gp = getg();
+  if (gp == nullptr || gp->m->p == nullptr) return;
+  mcall(gp, After::kGoyield);
 }
 
 // GoroutineDump prints every goroutine (id, status, wait reason, locked
