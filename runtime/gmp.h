@@ -99,7 +99,14 @@ int GOMAXPROCS();
 // P. A goroutine looping without runtime calls delays it indefinitely.
 int GOMAXPROCS(int n);
 
-// Sleep parks the calling goroutine for at least `d`.
+// Sleep parks the calling goroutine for at least `d`. A zero or negative `d`
+// returns at once (after honouring a pending preemption request, without
+// yielding). A huge `d` (beyond about 146 years) sleeps until that cap; like
+// any pending timer it keeps the runtime from being reported as deadlocked.
+// absl::InfiniteDuration() parks the goroutine with no timer at all: it
+// never wakes, and when every goroutine is asleep that way the runtime dies
+// with "fatal error: all goroutines are asleep - deadlock!" (gmplab's
+// choice; Go has no infinite duration, and `select {}` behaves so).
 void Sleep(absl::Duration d);
 
 namespace internal {
