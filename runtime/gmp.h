@@ -53,8 +53,9 @@
 namespace gmp {
 
 // Options configures one Run. Zero means "the default": procs comes from
-// $GMP_MAXPROCS, else the number of hardware threads; stack_size is the
-// variant's stack size.
+// $GMP_MAXPROCS, else the number of CPUs the calling thread may run on (its
+// sched_getaffinity mask, as Go counts them: 1 under `taskset -c 0`);
+// stack_size is the variant's stack size.
 struct Options {
   int procs = 0;
   size_t stack_size = 0;

@@ -192,7 +192,12 @@ int DefaultProcs() {
     int n = std::atoi(env);
     if (n > 0) return n < kMaxProcs ? n : kMaxProcs;
   }
-  unsigned hw = std::thread::hardware_concurrency();
+  // The CPUs this thread may run on, as Go's getproccount: under
+  // `taskset -c 0` that is 1, whatever the machine has.
+  cpu_set_t set;
+  unsigned hw = sched_getaffinity(0, sizeof set, &set) == 0
+                    ? static_cast<unsigned>(CPU_COUNT(&set))
+                    : std::thread::hardware_concurrency();
   if (hw == 0) hw = 1;
   return hw < static_cast<unsigned>(kMaxProcs) ? static_cast<int>(hw)
                                                : kMaxProcs;
