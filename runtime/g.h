@@ -44,6 +44,16 @@ enum class GStatus : uint32_t {
 // GStatusString returns Go's name for `s`: "runnable", "running", ...
 const char* GStatusString(GStatus s);
 
+// CxaEhGlobals is the C++ ABI's per-thread exception state, as
+// __cxa_get_globals() returns it (struct __cxa_eh_globals, the same layout
+// in libstdc++ and libc++abi on x86-64): the stack of caught exceptions
+// (what `throw;` and std::current_exception() see) and the number of
+// exceptions thrown but not yet caught (std::uncaught_exceptions()).
+struct CxaEhGlobals {
+  void* caught_exceptions = nullptr;
+  unsigned int uncaught_exceptions = 0;
+};
+
 struct G {
   // --- Fields the synchronisation layer may use. ---
   int64_t goid = 0;                             // unique id, main is 1
@@ -70,6 +80,10 @@ struct G {
   int64_t sleep_until_ns = 0;        // timer deadline (Sleep)
   Context* ctx = nullptr;  // its saved machine context; allocated together
                            // with the G (see sched.h), never freed apart
+  // Per-thread state that follows the goroutine (gmp.h): its copy while it
+  // is switched out, saved and restored by execute (proc.cc).
+  CxaEhGlobals eh;
+  int saved_errno = 0;
 };
 
 }  // namespace gmp::internal

@@ -17,6 +17,27 @@
 // Misuse (Go outside a runtime, send on a closed channel, unlock of an
 // unlocked Mutex, a deadlock, ...) prints a Go-style `fatal error: ...` to
 // stderr and aborts. It never hangs and never corrupts silently.
+//
+// Per-thread state. A goroutine may resume on another OS thread after any
+// runtime call (Gosched, channel operations, Mutex, WaitGroup, Sleep,
+// Syscall, LockOSThread, Go, ...) and whenever it is preempted at one.
+// What follows the goroutine, switched with it at every switch:
+//   - the C++ exception state (__cxa_get_globals(): the caught-exception
+//     stack and the uncaught count), so `throw;`, std::current_exception()
+//     and std::uncaught_exceptions() are right in a handler, or in a
+//     destructor run by unwinding, that blocked in between;
+//   - errno: after a runtime call, errno is what the goroutine left before
+//     it (the runtime's own system calls do not change it), and after
+//     Syscall what the blocking call left. One caveat: glibc declares
+//     __errno_location() const, so within one function a compiler may reuse
+//     the errno address it computed before a runtime call. Read errno right
+//     after the call that set it, or in a separate (non-inlined) function.
+// What does not follow: every `thread_local` of the program and its
+// libraries. gmplab cannot know them, and copying them at each switch would
+// cost every switch; a thread_local read after a runtime call may belong to
+// another goroutine's thread, so keep per-goroutine state in the
+// goroutine's own variables (or pin it with LockOSThread). The same holds
+// for other per-thread kernel state: signal mask, CPU affinity, thread id.
 #ifndef GMPLAB_RUNTIME_GMP_H_
 #define GMPLAB_RUNTIME_GMP_H_
 
@@ -32,8 +53,9 @@
 namespace gmp {
 
 // Options configures one Run. Zero means "the default": procs comes from
-// $GMP_MAXPROCS, else the number of hardware threads; stack_size is the
-// variant's stack size.
+// $GMP_MAXPROCS, else the number of CPUs the calling thread may run on (its
+// sched_getaffinity mask, as Go counts them: 1 under `taskset -c 0`);
+// stack_size is the variant's stack size.
 struct Options {
   int procs = 0;
   size_t stack_size = 0;
@@ -78,7 +100,14 @@ int GOMAXPROCS();
 // P. A goroutine looping without runtime calls delays it indefinitely.
 int GOMAXPROCS(int n);
 
-// Sleep parks the calling goroutine for at least `d`.
+// Sleep parks the calling goroutine for at least `d`. A zero or negative `d`
+// returns at once (after honouring a pending preemption request, without
+// yielding). A huge `d` (beyond about 146 years) sleeps until that cap; like
+// any pending timer it keeps the runtime from being reported as deadlocked.
+// absl::InfiniteDuration() parks the goroutine with no timer at all: it
+// never wakes, and when every goroutine is asleep that way the runtime dies
+// with "fatal error: all goroutines are asleep - deadlock!" (gmplab's
+// choice; Go has no infinite duration, and `select {}` behaves so).
 void Sleep(absl::Duration d);
 
 namespace internal {
@@ -87,7 +116,8 @@ void exitsyscall();
 }  // namespace internal
 
 // Syscall runs a blocking call with the P released, so other goroutines run
-// meanwhile (Go's entersyscall/exitsyscall). Returns what the call returns.
+// meanwhile (Go's entersyscall/exitsyscall). Returns what the call returns;
+// errno afterwards is what the call left (see "Per-thread state" above).
 template <class F>
 auto Syscall(F&& blocking_call) {
   struct Exit {

@@ -5,6 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace gmp::internal {
 namespace {
 
@@ -26,10 +28,14 @@ void Lock::LockSlow() {
   }
   // Then sleep. Mark the word kSleeping so that unlock knows to wake us;
   // whoever acquires it from here on leaves it kSleeping (a waiter may remain).
+  // A futex wait that finds the word changed fails with EAGAIN; a goroutine
+  // taking a Lock inside a runtime call keeps its errno (gmp.h).
+  const int saved_errno = errno;
   while (word_.exchange(kSleeping, std::memory_order_acquire) != kUnlocked) {
     syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_),
             FUTEX_WAIT_PRIVATE, kSleeping, nullptr, nullptr, 0);
   }
+  errno = saved_errno;
 }
 
 void Lock::Wake() {

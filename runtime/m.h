@@ -30,7 +30,8 @@ struct P;
 enum class After : uint32_t {
   kNone,
   kPark,         // gopark: run unlockf, leave it waiting
-  kYield,        // Gosched: back on the local run queue's tail
+  kYield,        // Gosched: on the global run queue's tail
+  kGoyield,      // goyield: on the local run queue's tail
   kPreempt,      // preempted by sysmon / stop-the-world: global run queue
   kExit,         // it returned: free it
   kExitSyscall,  // exitsyscall found no P: queue it globally and stop
@@ -68,6 +69,11 @@ struct M {
   uint32_t steal_order_cap = 0;         // its length (>= GOMAXPROCS when
                                         // used; stealWork regrows it)
   uint64_t rand_state = 0;              // fastrand
+  // The thread's C++ exception globals and errno, whose addresses are fixed
+  // for the thread's life (set in mstart, on the thread): execute swaps the
+  // goroutine's copies in and out through them.
+  CxaEhGlobals* eh_globals = nullptr;
+  int* errno_location = nullptr;
 };
 
 }  // namespace gmp::internal

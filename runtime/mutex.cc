@@ -39,13 +39,18 @@ int64_t NanoTime() {
       .count();
 }
 
-// EnterOp checks that `op` runs on a goroutine and honours a pending
-// preemption request.
-void EnterOp(const char* op) {
+// CheckInGoroutine checks that `op` runs on a goroutine.
+void CheckInGoroutine(const char* op) {
   if (internal::getg() == nullptr) {
     internal::Throw(std::string("gmp::Mutex::") + op +
                     " called outside a goroutine");
   }
+}
+
+// EnterOp checks that `op` runs on a goroutine and honours a pending
+// preemption request.
+void EnterOp(const char* op) {
+  CheckInGoroutine(op);
   internal::CheckPreemptAndFuzzYield();
 }
 
@@ -163,9 +168,13 @@ void Mutex::LockSlow() {
 }
 
 void Mutex::Unlock() {
-  EnterOp("Unlock");
+  CheckInGoroutine("Unlock");
   int32_t now = state_.fetch_sub(kLocked, std::memory_order_release) - kLocked;
   if (now != 0) UnlockSlow(now);
+  // A pending preemption is honoured only now that the mutex is released:
+  // a goroutine preempted while still holding it would stall every waiter
+  // until it ran again (lock-holder preemption). `this` may be gone here.
+  internal::CheckPreemptAndFuzzYield();
 }
 
 void Mutex::UnlockSlow(int32_t now) {
@@ -175,8 +184,10 @@ void Mutex::UnlockSlow(int32_t now) {
     internal::Throw("sync: unlock of unlocked mutex");
   }
   if ((now & kStarving) != 0) {
-    // Starvation mode: hand ownership to the first waiter and let it run.
-    // kLocked stays clear; the waiter sets it. kStarving keeps newcomers out.
+    // Starvation mode: hand ownership to the first waiter and let it run
+    // next on this P while the caller waits behind it in the local run
+    // queue (Sema::Release's goyield). kLocked stays clear; the waiter sets
+    // it. kStarving keeps newcomers out.
     sema_.Release(/*handoff=*/true);
     return;
   }

@@ -16,12 +16,15 @@
 //     queue. This is fast under contention but can starve a waiter.
 //   - Starvation mode: entered when a waiter has waited more than 1 ms.
 //     Unlock then hands the lock directly to the first waiter and yields to
-//     it; arriving goroutines do not try to take it and queue at the tail.
+//     it: the waiter runs next on the unlocker's P, and the unlocker waits
+//     behind it in that P's local run queue (as Go's goyield). Arriving
+//     goroutines do not try to take it and queue at the tail.
 //     The mode ends when the waiter that takes the lock is the last one, or
 //     has waited less than 1 ms.
 //
 // Lock, Unlock and TryLock must be called from a goroutine (else fatal error)
-// and are runtime call points (a pending preemption request is honoured).
+// and are runtime call points (a pending preemption request is honoured;
+// Unlock honours it only after releasing the mutex).
 // Unlocking an unlocked Mutex is a fatal error: "sync: unlock of unlocked
 // mutex".
 //

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <chrono>
 
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "runtime/g.h"
 #include "runtime/gmp.h"
 #include "runtime/test_util.h"
 
@@ -228,6 +230,70 @@ void HogAndWaiter(int procs) {
 
 TEST(MutexTest, StarvationModeEngagesAtProcs1) { HogAndWaiter(1); }
 TEST(MutexTest, WaiterProgressesAgainstHogAtProcs2) { HogAndWaiter(2); }
+
+// No lock-holder preemption: a goroutine asked to yield (as sysmon asks one
+// that ran 10 ms) while it holds the mutex releases it in Unlock before it
+// yields, so the goroutine that runs meanwhile finds the mutex free.
+TEST(MutexTest, UnlockReleasesBeforeHonouringPreemption) {
+  bool other_got_it = false;
+  RunOn(1, [&] {
+    Mutex mu;
+    WaitGroup wg;
+    wg.Add(1);
+    mu.Lock();
+    Go([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      other_got_it = mu.TryLock();
+      if (other_got_it) mu.Unlock();
+      wg.Done();
+    });
+    internal::getg()->preempt.store(true, std::memory_order_relaxed);
+    mu.Unlock();  // yields here: the other goroutine runs first
+    wg.Wait();
+  });
+  EXPECT_TRUE(other_got_it);
+}
+
+// In starvation mode Unlock hands the mutex to the first waiter, which runs
+// next on the same P, and the unlocker waits behind it in that P's local
+// run queue, as Go's goyield: nothing goes through the global run queue
+// (other than a preemption sysmon may ask for meanwhile).
+TEST(MutexTest, StarvationHandOffYieldsToTheLocalRunQueue) {
+  const int64_t entries_before = internal::MutexStarvationEntries();
+  int64_t global_puts = -1;
+  int64_t preempts = 0;
+  bool waiter_ran_first = false;
+  RunOn(1, [&] {
+    Mutex mu;
+    WaitGroup wg;
+    bool waiter_done = false;
+    wg.Add(1);
+    mu.Lock();
+    Go([&] {
+      mu.Lock();  // parks; starves after its second wake-up, see below
+      waiter_done = true;
+      mu.Unlock();
+      wg.Done();
+    });
+    // The waiter parks in Lock and waits over 1 ms. Unlock (normal mode)
+    // wakes it into runnext, Lock takes the mutex back before it runs, and
+    // Gosched lets it run: it loses, switches to starvation mode and parks.
+    Gosched();
+    Sleep(absl::Milliseconds(2));
+    mu.Unlock();
+    mu.Lock();
+    Gosched();
+    const Stats before = ReadStats();
+    mu.Unlock();  // hand-off: the waiter runs now, on this P
+    waiter_ran_first = waiter_done;
+    const Stats after = ReadStats();
+    global_puts = after.global_puts - before.global_puts;
+    preempts = after.preempts - before.preempts;
+    wg.Wait();
+  });
+  EXPECT_GT(internal::MutexStarvationEntries(), entries_before);
+  EXPECT_TRUE(waiter_ran_first);
+  EXPECT_EQ(global_puts, preempts);
+}
 
 TEST(MutexDeathTest, UnlockOfUnlockedMutex) {
   UseThreadsafeDeathTests();

@@ -127,6 +127,7 @@
 //   * Unwinding the stacks of goroutines still alive when main returns: their
 //     destructors could call back into a runtime that is shutting down. As in
 //     Go, they simply stop; their stacks are reclaimed (see Run).
+#include <cxxabi.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -134,6 +135,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -190,7 +192,12 @@ int DefaultProcs() {
     int n = std::atoi(env);
     if (n > 0) return n < kMaxProcs ? n : kMaxProcs;
   }
-  unsigned hw = std::thread::hardware_concurrency();
+  // The CPUs this thread may run on, as Go's getproccount: under
+  // `taskset -c 0` that is 1, whatever the machine has.
+  cpu_set_t set;
+  unsigned hw = sched_getaffinity(0, sizeof set, &set) == 0
+                    ? static_cast<unsigned>(CPU_COUNT(&set))
+                    : std::thread::hardware_concurrency();
   if (hw == 0) hw = 1;
   return hw < static_cast<unsigned>(kMaxProcs) ? static_cast<int>(hw)
                                                : kMaxProcs;
@@ -1270,8 +1277,23 @@ static void execute(M* mp, G* gp, bool inherit) {
     gp->fresh = false;
     bindstack(pp, gp);
     MakeContext(gp->ctx, gp->stack_lo, gp->stack_size, &goroutine_entry, gp);
+    gp->eh = CxaEhGlobals{};
+    gp->saved_errno = 0;
   }
+  // Every switch between a goroutine and g0 passes here, on mp's thread (g0
+  // never migrates): swap the goroutine's exception globals and errno in,
+  // and back out when it switches to g0 (gmp.h, "Per-thread state").
+  CxaEhGlobals* const eh = mp->eh_globals;
+  int* const err = mp->errno_location;
+  const CxaEhGlobals g0_eh = *eh;
+  const int g0_errno = *err;
+  *eh = gp->eh;
+  *err = gp->saved_errno;
   SwitchContextFast(&mp->g0, gp->ctx);
+  gp->eh = *eh;
+  gp->saved_errno = *err;
+  *eh = g0_eh;
+  *err = g0_errno;
   mp->curg.store(nullptr, std::memory_order_relaxed);
   // A locked M re-arms its note before its G can be published (queued or
   // parked) and found by startlockedm; see stoplockedm.
@@ -1343,6 +1365,13 @@ static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
         sched->lock.unlock();
       }
       return nullptr;
+    case After::kGoyield:
+      // Go's goyield: the local run queue's tail, so that what this P runs
+      // next (e.g. a Mutex waiter just handed the lock, in runnext) goes
+      // first and the yielder follows on the same P.
+      gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+      if (!exiting) runqput(mp->p, gp, false);
+      return nullptr;
     case After::kPark: {
       mp->p->counters.Bump(kGopark);
       gp->status.store(GStatus::kWaiting, std::memory_order_release);
@@ -1397,6 +1426,8 @@ static void* mstart(void* arg) {
   mp->tid.store(static_cast<int64_t>(syscall(SYS_gettid)),
                 std::memory_order_relaxed);
   InitThreadContext(&mp->g0);
+  mp->eh_globals = reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals());
+  mp->errno_location = &errno;
   SetupSignalStack();
   if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed)) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
@@ -1531,6 +1562,12 @@ void CheckPreemptAndFuzzYield() {
     mcall(gp, After::kYield);
   }
 #endif
+}
+
+void goyield() {
+  G* gp = getg();
+  if (gp == nullptr || gp->m->p == nullptr) return;
+  mcall(gp, After::kGoyield);
 }
 
 // GoroutineDump prints every goroutine (id, status, wait reason, locked

@@ -72,6 +72,13 @@ void goready(G* gp);
 // there is nothing to do: one load. No-op outside a goroutine.
 void CheckPreemptAndFuzzYield();
 
+// goyield yields the processor to the goroutines queued on the current P,
+// as Go's goyield: unlike Gosched, which queues the caller globally, it goes
+// to the tail of this P's local run queue, so that what sits in runnext (a
+// goroutine just readied) runs next here and the caller soon after. No-op
+// outside a goroutine or without a P.
+void goyield();
+
 }  // namespace gmp::internal
 
 #endif  // GMPLAB_RUNTIME_PROC_H_

@@ -8,6 +8,7 @@
 // the scheduler's invariants and the stats after resizes; repeated
 // concurrent resizes (the TSan target); schedtrace and the SIGQUIT dump
 // after resizes.
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -204,6 +205,36 @@ TEST_P(ProcResizeTest, ShrinkToOneStopsParallelism) {
 
 // After growing from one P to kProcs, kProcs busy-waiting goroutines (main
 // included) all run at once, as in proc_test's Parallelism.
+// With no Options.procs and no $GMP_MAXPROCS, the default is the number of
+// CPUs in the calling thread's affinity mask, as Go's: 1 under
+// `taskset -c 0` on any machine. The mask is restricted to one CPU around
+// Run (the runtime's threads inherit it) and restored afterwards.
+TEST(DefaultProcs, HonoursCpuAffinity) {
+  cpu_set_t saved;
+  ASSERT_EQ(sched_getaffinity(0, sizeof saved, &saved), 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &saved)) ++cpu;
+  const char* env = std::getenv("GMP_MAXPROCS");
+  const std::string saved_env = env != nullptr ? env : "";
+  const bool had_env = env != nullptr;
+  unsetenv("GMP_MAXPROCS");
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  const int outside = GOMAXPROCS();
+  int inside = 0;
+  gmp::Run([&] { inside = GOMAXPROCS(); });
+  const int unrestricted = CPU_COUNT(&saved);
+  EXPECT_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
+  if (had_env) setenv("GMP_MAXPROCS", saved_env.c_str(), 1);
+  EXPECT_EQ(outside, 1);
+  EXPECT_EQ(inside, 1);
+  if (!had_env) {
+    EXPECT_EQ(GOMAXPROCS(), std::min(unrestricted, 1024));
+  }
+}
+
 TEST(ProcResize, GrowGivesParallelism) {
   constexpr int kProcs = 4;
   std::atomic<int> started{0};

@@ -55,9 +55,10 @@ void Sema::Release(bool handoff) {
   lock_.unlock();
   goready(gp);
   if (handoff) {
-    // Let the new owner run now rather than racing it for the mutex again
-    // (Go's goyield); goready put it in this P's runnext.
-    Gosched();
+    // Let the new owner run now rather than racing it for the mutex again:
+    // goready put it in this P's runnext, and goyield queues the caller
+    // behind it on this P's local run queue, as Go's semrelease does.
+    goyield();
   }
 }
 

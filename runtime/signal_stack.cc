@@ -108,9 +108,26 @@ void OverflowHandler(int sig, siginfo_t* info, void* uctx) {
     w.Flush();
     abort();
   }
-  // Not an overflow: put the previous handler back and return; the faulting
-  // instruction runs again and faults into it.
-  sigaction(sig, sig == SIGBUS ? &g_old_bus : &g_old_segv, nullptr);
+  // Not an overflow: chain to the handler that was installed before ours,
+  // which may recover (ours stays installed for the next fault), or, when
+  // that was the default action, die of the signal as without us.
+  const struct sigaction& old = sig == SIGBUS ? g_old_bus : g_old_segv;
+  if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) {
+    if ((old.sa_flags & SA_SIGINFO) != 0) {
+      old.sa_sigaction(sig, info, uctx);
+    } else {
+      old.sa_handler(sig);
+    }
+    return;
+  }
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, nullptr);
+  // A fault re-executes the instruction on return and now dies of it; a
+  // signal sent with kill or raise has to be sent again.
+  if (info->si_code <= 0) raise(sig);
 }
 
 // The calling thread's alternate stack, when SetupSignalStack mapped it.

@@ -13,8 +13,15 @@
 //   guard 16384)
 //
 // and aborts. Any other SIGSEGV/SIGBUS is handed to the handler that was
-// installed before ours (the default one: a crash), so real bugs still
-// crash as such and sanitizers still report them.
+// installed before ours: it is called (and may recover, e.g. a handler that
+// maps the page in; ours stays installed), or, when that was the default
+// action, the default is restored and the signal re-raised. So real bugs
+// still crash as such and sanitizers still report them.
+//
+// Every signal handler of the runtime (this one, SIGQUIT's in trace.cc) is
+// installed with SA_ONSTACK: a goroutine stack may be as small as 4 KiB
+// (compact stacks) and a signal frame with AVX-512 state takes about 3 KiB,
+// so a handler must never run on it. Every M has an alternate stack.
 #ifndef GMPLAB_RUNTIME_SIGNAL_STACK_H_
 #define GMPLAB_RUNTIME_SIGNAL_STACK_H_
 

@@ -10,14 +10,43 @@
 // returns: a syscall steal), else any idle P; failing both it switches to g0,
 // which queues the goroutine globally and stops the M (exitsyscall0 in
 // proc.cc). A goroutine locked to its thread stays on it throughout.
+#include <cerrno>
+
 #include "absl/strings/str_cat.h"
 #include "runtime/fatal.h"
 #include "runtime/gmp.h"
 #include "runtime/sched.h"
 
 namespace gmp::internal {
+namespace {
+
+// SyscallErrnoKeeper keeps the caller's errno across entersyscall and
+// exitsyscall: what the blocking call finds, and what Syscall's caller reads
+// afterwards, is what the goroutine or the call left, not what the runtime's
+// own futex calls did. exitsyscall may resume on another thread, so errno is
+// written back through a noinline function, which finds that thread's errno
+// (glibc declares __errno_location const: an inlined access could reuse the
+// first thread's address).
+__attribute__((noinline)) void SyscallStoreErrno(int e) {
+  asm volatile("" ::: "memory");
+  errno = e;
+}
+
+class SyscallErrnoKeeper {
+ public:
+  SyscallErrnoKeeper() : saved_(errno) {}
+  ~SyscallErrnoKeeper() { SyscallStoreErrno(saved_); }
+  SyscallErrnoKeeper(const SyscallErrnoKeeper&) = delete;
+  SyscallErrnoKeeper& operator=(const SyscallErrnoKeeper&) = delete;
+
+ private:
+  const int saved_;
+};
+
+}  // namespace
 
 void entersyscall() {
+  SyscallErrnoKeeper keep_errno;
   G* gp = getg();
   if (gp == nullptr) Throw("gmp::Syscall called outside a runtime");
   CheckPreemptAndFuzzYield();
@@ -52,6 +81,7 @@ void entersyscall() {
 }
 
 void exitsyscall() {
+  SyscallErrnoKeeper keep_errno;  // first: before any futex call
   G* gp = getg();
   M* mp = gp->m;
   mp->in_syscall.store(false, std::memory_order_relaxed);

@@ -123,13 +123,21 @@ void Sleep(absl::Duration d) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   internal::G* gp = internal::getg();
   if (gp == nullptr) internal::Throw("gmp::Sleep called outside a runtime");
   internal::CheckPreemptAndFuzzYield();
-  if (d <= absl::ZeroDuration()) {
-    Gosched();
+  if (d <= absl::ZeroDuration()) return;  // as Go's: no yield either
+  if (d == absl::InfiniteDuration()) {
+    // Forever: a park with no timer, which nothing wakes; checkdead counts
+    // it as asleep (gmp.h).
+    internal::gopark(nullptr, nullptr, internal::WaitReason::kSleep);
     return;
   }
-  int64_t ns = absl::ToInt64Nanoseconds(d);
-  int64_t when = internal::NanoTime() + ns;
-  if (when < 0) when = INT64_MAX;  // overflow: forever
+  // A deadline beyond kMaxWhen (about 146 years of uptime) is kMaxWhen,
+  // computed without overflow; the headroom above it keeps the timer code's
+  // own arithmetic on deadlines (e.g. sysmon's overdue check) in range.
+  constexpr int64_t kMaxWhen = INT64_MAX / 2;
+  const int64_t now = internal::NanoTime();
+  const int64_t when = d < absl::Nanoseconds(kMaxWhen - now)
+                           ? now + absl::ToInt64Nanoseconds(d)
+                           : kMaxWhen;
   internal::Sched* s = internal::sched;
   s->lock.lock();
   internal::heap.push_back(internal::Timer{when, internal::seqgen++, gp});

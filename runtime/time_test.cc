@@ -1,6 +1,10 @@
 // runtime/time_test.cc — timers and gmp::Sleep (issue 4).
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -22,14 +26,44 @@ TEST(Sleep, SleepsAtLeastTheDuration) {
   EXPECT_LT(took, absl::Seconds(5));
 }
 
-TEST(Sleep, ZeroAndNegativeYield) {
+// As Go's time.Sleep: no wait and no yield (at procs=1 a yield would run
+// the goroutine just spawned).
+TEST(Sleep, ZeroAndNegativeReturnAtOnce) {
   int n = 0;
-  gmp::Run([&] {
-    Sleep(absl::ZeroDuration());
-    Sleep(absl::Milliseconds(-5));
-    n = 1;
-  }, Options{1, 0});
+  bool other_ran_early = true;
+  gmp::Run(
+      [&] {
+        std::atomic<bool> other_ran{false};
+        Go([&] { other_ran.store(true); });
+        Sleep(absl::ZeroDuration());
+        Sleep(absl::Milliseconds(-5));
+        Sleep(-absl::InfiniteDuration());
+        other_ran_early = other_ran.load();
+        while (!other_ran.load()) Gosched();
+        n = 1;
+      },
+      Options{1, 0});
   EXPECT_EQ(n, 1);
+  EXPECT_FALSE(other_ran_early);
+}
+
+// Durations whose deadline does not fit in int64 nanoseconds park without
+// signed overflow (the asan config includes UBSan) and count as pending
+// timers: main sleeps a little and returns while they still sleep.
+TEST(Sleep, HugeDurationsDoNotOverflow) {
+  int asleep = -1;
+  gmp::Run(
+      [&] {
+        Go([] { Sleep(absl::Hours(1e9)); });
+        Go([] {
+          Sleep(absl::Nanoseconds(std::numeric_limits<int64_t>::max()));
+        });
+        Go([] { Sleep(absl::Seconds(std::numeric_limits<int64_t>::max())); });
+        Sleep(absl::Milliseconds(3));  // sysmon and idle Ms look at the timers
+        asleep = NumGoroutine() - 1;
+      },
+      Options{2, 0});
+  EXPECT_EQ(asleep, 3);
 }
 
 // Many sleepers with different deadlines all wake, shortest first roughly.
@@ -116,6 +150,18 @@ TEST(Preempt, LongRunnerIsPreemptedAtRuntimeCalls) {
   EXPECT_GT(a.load(), 0);
   EXPECT_GT(b.load(), 0);
   EXPECT_GE(ReadStats().preempts, 1);
+}
+
+// An infinite sleep is a park without a timer, so a main that only sleeps
+// forever is a deadlock (gmp.h). alarm() turns a hang into a failure.
+TEST(SleepDeathTest, InfiniteSleepIsADeadlock) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        alarm(30);
+        gmp::Run([] { Sleep(absl::InfiniteDuration()); }, Options{2, 0});
+      },
+      "fatal error: all goroutines are asleep - deadlock!");
 }
 
 TEST(SleepDeathTest, OutsideRuntime) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -41,8 +42,10 @@ int64_t trace_start = 0;
 struct sigaction old_quit;
 
 void OnSigquit(int) {
+  const int saved_errno = errno;  // the interrupted code's
   sigquit.store(true);
   trace_note.Wakeup();  // a futex call: async-signal-safe
+  errno = saved_errno;
 }
 
 void PrintSchedLine() {
@@ -280,7 +283,9 @@ void TraceStart() {
   struct sigaction sa = {};
   sa.sa_handler = &OnSigquit;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
+  // On the M's alternate signal stack (signal_stack.h): the interrupted
+  // goroutine's stack may not have room for a signal frame.
+  sa.sa_flags = SA_RESTART | SA_ONSTACK;
   sigaction(SIGQUIT, &sa, &old_quit);
   pthread_create(&trace_thread, nullptr, &TraceMain,
                  new int64_t(period_ms > 0 ? period_ms * 1000000 : 0));
