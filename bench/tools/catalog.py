@@ -87,8 +87,9 @@ NOT_IN_PEER = {
                        "budget only throttles Tokio's own resources)",
         "LockOSThreadPingPong": "a task cannot be pinned to a worker thread",
         "Syscall": "no hand-off of a blocked worker: spawn_blocking moves the call to a separate "
-                   "thread pool (a queue hop, not Go's P hand-off) and block_in_place is a "
-                   "different API shape; neither measures what the gmplab cell does",
+                   "thread pool (a queue hop and a JoinHandle, not Go's P hand-off), and "
+                   "block_in_place, the closer analogue, hands the worker's core to a "
+                   "blocking-pool thread on every call; neither is the cell gmplab measures",
     },
     "thread": {
         "MillionParked": "a million OS threads exceed the thread and mapping limits",

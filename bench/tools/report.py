@@ -529,9 +529,14 @@ _TOKIO_EXPLAIN = {
 
 
 def ci_side(c):
-    """Where a Paired's 95% CI lies: 'below' 1, 'above' 1, 'contains' 1, or None."""
+    """Where a Paired's 95% CI lies: 'below' 1, 'above' 1, 'contains' 1, or None
+    (no data). 'few' when the interval is only the range of too few blocks
+    (n <= 5: its real coverage is under 95%) and so places nothing."""
     if c is None or c.ratio is None:
         return None
+    coverage = getattr(c, "coverage", None)
+    if coverage is not None and coverage < 0.949:
+        return "few"
     if c.high < 1.0:
         return "below"
     if c.low > 1.0:
@@ -558,39 +563,47 @@ def _tokio_like(w, an):
     w.p("`tokio_like` is go_default with Tokio's scheduling policies; `tokio` is Tokio 1.24 "
         "itself. In every cell where all three ran, both are compared with go_default in the "
         "same blocks (wall time, paired ratio with its 95%% CI). They *agree* when both CIs "
-        "lie on the same side of 1, or both contain 1. A disagreement names the differences "
+        "lie on the same side of 1, or both contain 1 (below 6 blocks a CI is only the range "
+        "of the blocks, so a cell is left undecided). A disagreement names the differences "
         "between the model and Tokio that could explain it. One is **inherent**: Tokio's "
         "tasks are stackless state machines (%s), which no gmplab variant can model, since "
-        "every goroutine has a stack; creation and MillionParked cells are expected to "
+        "every goroutine has a stack; creation and MillionParked cells may "
         "disagree for that reason alone. The others are policies a variant or a workload "
         "could still close: LIFO slot rules, the searching-worker behaviour, the global-queue "
         "interval (Tokio 1.24's multi-thread runtime uses 61, like tokio_like; 31 is its "
         "current-thread default), the channel (Tokio has no unbuffered channel: mpsc "
-        "capacity 1) and yield_now's deferral." % TOKIO_DIFFERENCES["stackless"])
+        "capacity 1) and yield_now's deferral." % "no stacks to allocate or switch")
     w.p()
     rows = []
     csv_rows = [["workload", "procs", "tokio_like_ratio", "tokio_like_ci_lo", "tokio_like_ci_hi",
                  "tokio_like_p", "tokio_ratio", "tokio_ci_lo", "tokio_ci_hi", "tokio_p",
                  "agree", "could_explain"]]
-    agree_n = 0
+    agree_n = undecided = 0
     for key in an.keys:
         cl = an.paired(TOKIO_LIKE, BASE, key, "wall")
         ct = an.paired(TOKIO, BASE, key, "wall")
         sl, st = ci_side(cl), ci_side(ct)
         if sl is None or st is None:
             continue
-        agree = sl == st
-        agree_n += agree
-        why = "" if agree else "; ".join(tokio_explanations(key[0]))
+        if "few" in (sl, st):
+            agree = None
+            undecided += 1
+        else:
+            agree = sl == st
+            agree_n += agree
+        why = "; ".join(tokio_explanations(key[0])) if agree is False else ""
         rows.append([key_label(key), stats.verdict(cl), stats.verdict(ct),
-                     "yes" if agree else "**no**", why or "—"])
+                     {True: "yes", False: "**no**"}.get(agree, "? (%d blocks)" % min(cl.n, ct.n)),
+                     why or "—"])
         csv_rows.append([key[0], key[1], cl.ratio, cl.low, cl.high, cl.p, ct.ratio, ct.low,
                          ct.high, ct.p, agree, why])
     if not rows:
         w.p("No cell has data from all three.")
         w.p()
         return
-    w.p("They agree in **%d of %d** cells." % (agree_n, len(rows)))
+    w.p("They agree in **%d of %d** cells%s." % (
+        agree_n, len(rows) - undecided,
+        "; %d more have too few blocks to tell" % undecided if undecided else ""))
     w.p()
     w.table("tokio_like_vs_tokio", ["cell", "tokio_like/go_default [95% CI]",
                                     "tokio/go_default [95% CI]", "same direction",

@@ -188,6 +188,14 @@ class ReportTest(unittest.TestCase):
         # Tokio appears as a peer like any other.
         self.assertIn("go_default/tokio", md)
 
+    def test_tokio_like_too_few_blocks_is_undecided(self):
+        data = blocks({"go_default": 1.0, "tokio_like": 0.8, "tokio": 1.3}, workloads=("Fib",),
+                      procs=(1,), n=3)
+        md = self.write(data, variants=("go_default", "tokio_like"), peers=("tokio",))
+        sec = md.split("## tokio_like vs Tokio")[1].split("\n## ")[0]
+        self.assertIn("They agree in **0 of 0** cells; 1 more have too few blocks to tell.", sec)
+        self.assertIn("| ? (3 blocks) | — |", sec)
+
     def test_tokio_like_section_needs_all_three(self):
         md = self.write(blocks({"go_default": 1.0, "tokio_like": 0.9}),
                         variants=("go_default", "tokio_like"), peers=())
@@ -195,12 +203,14 @@ class ReportTest(unittest.TestCase):
 
     def test_ci_side_and_explanations(self):
         class P:  # a stand-in for stats.Paired
-            def __init__(self, lo, hi):
+            def __init__(self, lo, hi, coverage=0.95):
                 self.ratio, self.low, self.high = (lo + hi) / 2, lo, hi
+                self.coverage = coverage
         self.assertEqual(report.ci_side(P(0.7, 0.9)), "below")
         self.assertEqual(report.ci_side(P(1.1, 1.3)), "above")
         self.assertEqual(report.ci_side(P(0.9, 1.1)), "contains")
         self.assertIsNone(report.ci_side(None))
+        self.assertEqual(report.ci_side(P(0.7, 0.9, coverage=0.75)), "few")
         self.assertIn(report.TOKIO_DIFFERENCES["stackless"],
                       report.tokio_explanations("MillionParked"))
         self.assertIn(report.TOKIO_DIFFERENCES["yield"], report.tokio_explanations("Gosched"))
