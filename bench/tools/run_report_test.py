@@ -65,7 +65,10 @@ class TokioPeerTest(unittest.TestCase):
 
     def test_missing_cargo_is_a_clear_error(self):
         import tempfile
-        path, err = runner.tokio_binary(tempfile.mkdtemp(), cargo="/nonexistent/cargo")
+        crate = tempfile.mkdtemp()  # bench/tokio is not among the test's runfiles
+        open(os.path.join(crate, "Cargo.toml"), "w").close()
+        path, err = runner.tokio_binary(tempfile.mkdtemp(), cargo="/nonexistent/cargo",
+                                        crate=crate)
         self.assertIsNone(path)
         self.assertIn("/nonexistent/cargo not found", err)
         self.assertIn("librust-tokio-dev", err)
