@@ -990,8 +990,10 @@ def _peer_coverage(w, meta):
     w.p("## Peers: what each one runs")
     w.p()
     for p in meta["peers"]:
-        w.p("- **%s**: %s. %s" % (p, catalog.PEER_DESCRIPTIONS.get(p, ""),
-                                   meta.get("describe", {}).get(p, "")))
+        every = catalog.PEER_NOTES.get((p, "*"))  # a note on all of its cells
+        w.p("- **%s**: %s%s. %s" % (p, catalog.PEER_DESCRIPTIONS.get(p, ""),
+                                     "; " + every if every else "",
+                                     meta.get("describe", {}).get(p, "")))
     w.p()
     rows = []
     for wl in catalog.WORKLOAD_NAMES:

@@ -187,6 +187,8 @@ class ReportTest(unittest.TestCase):
                          {"False"})
         # Tokio appears as a peer like any other.
         self.assertIn("go_default/tokio", md)
+        self.assertIn("stackless tasks: a task is a heap-allocated state machine", md)
+        self.assertIn("mpsc capacity 1: Tokio has no rendezvous channel", md)
 
     def test_tokio_like_too_few_blocks_is_undecided(self):
         data = blocks({"go_default": 1.0, "tokio_like": 0.8, "tokio": 1.3}, workloads=("Fib",),
