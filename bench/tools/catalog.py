@@ -49,10 +49,12 @@ HEADLINE = [
     "WakeupLatency", "MillionParked",
 ]
 
-PEERS = ["go", "boost_fiber", "tbb", "thread"]
+PEERS = ["go", "tokio", "boost_fiber", "tbb", "thread"]
 
 PEER_DESCRIPTIONS = {
     "go": "Go's own runtime (Debian golang-go), bench/go/sched_test.go via go test -c",
+    "tokio": "Tokio 1.24's multi-thread runtime (Debian librust-tokio-dev), worker_threads = procs, "
+             "bench/tokio built with /usr/bin/cargo --offline --release",
     "boost_fiber": "Boost.Fiber algo::work_stealing on procs threads (//bench:boost_fiber_bench)",
     "tbb": "oneTBB task_group in a task_arena(procs) (//bench:tbb_bench)",
     "thread": "std::thread, one thread per task, at most 256 alive (//bench:thread_bench)",
@@ -80,6 +82,15 @@ NOT_IN_PEER = {
                    "queued on it (deadlocks on one proc)",
         "MillionParked": "a million 32 KiB fiber stacks (>= 32 GB) do not fit here",
     },
+    "tokio": {
+        "PingPongHog": "no preemption: a task that never awaits owns its worker (the coop "
+                       "budget only throttles Tokio's own resources)",
+        "LockOSThreadPingPong": "a task cannot be pinned to a worker thread",
+        "Syscall": "no hand-off of a blocked worker: spawn_blocking moves the call to a separate "
+                   "thread pool (a queue hop and a JoinHandle, not Go's P hand-off), and "
+                   "block_in_place, the closer analogue, hands the worker's core to a "
+                   "blocking-pool thread on every call; neither is the cell gmplab measures",
+    },
     "thread": {
         "MillionParked": "a million OS threads exceed the thread and mapping limits",
     },
@@ -91,6 +102,15 @@ PEER_NOTES = {
     ("thread", "WakeupLatency"): "an OS futex wake-up through a mutex+condvar rendezvous",
     ("thread", "PingPongHog"): "10,000 ops per repetition (OS time slices make each op slow)",
     ("boost_fiber", "PingPongBuffered"): "capacity 2, Boost's minimum",
+    ("tokio", "PingPongUnbuffered"): "mpsc capacity 1: Tokio has no rendezvous channel "
+                                     "(same code as PingPongBuffered)",
+    ("tokio", "WakeupParallelSpinning"): "mpsc capacity 1 instead of unbuffered channels",
+    ("tokio", "WakeupLatency"): "mpsc capacity 1 instead of unbuffered channels",
+    ("tokio", "Gosched"): "tokio::task::yield_now (1.24 defers the waker until the worker "
+                          "would park)",
+    ("tokio", "Fib"): "spawn + JoinHandle per fork; the inline branch is a boxed future",
+    ("tokio", "MillionParked"): "tasks park in Semaphore::acquire; release closes the semaphore",
+    ("tokio", "*"): "stackless tasks: a task is a heap-allocated state machine, no stack",
     ("boost_fiber", "*"): "idle workers spin (suspend=false)",
     ("thread", "*"): "procs = CPUs in the affinity mask (capped at the machine's CPUs)",
 }

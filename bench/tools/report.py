@@ -294,6 +294,7 @@ def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None, laten
     w.p("Contents: [A/A control](#aa-control-is-this-reports-significance-honest) · "
         "[headline](#headline-gmplab-go_default-vs-go) · [peers](#wall-time-gmplab-and-peers) · "
         "[variants](#variants-against-go_default-wall-time) · "
+        "[tokio_like vs Tokio](#tokio_like-vs-tokio-does-the-model-move-like-the-real-thing) · "
         "[best policy](#best-policy-per-workload-confirmed) · [latency](#wake-up-latency) · "
         "[counters](#scheduler-counters-per-op-go_default) · "
         "[slower than Go](#where-go_default-is-slower-than-go) · "
@@ -310,6 +311,7 @@ def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None, laten
     _cpu_wall(w, an)
     for metric, title in METRICS:
         _variant_table(w, an, metric, title)
+    _tokio_like(w, an)
     _best_policy(w, an, meta)
     _latency(w, an)
     _counters(w, an)
@@ -488,6 +490,131 @@ def _cpu_wall(w, an):
             row.append("%.2f" % (mc / mw) if mw and mc is not None else "")
         rows.append(row)
     w.table("cpu_wall_ratio", ["workload"] + an.systems, rows)
+
+
+# --- tokio_like vs Tokio -------------------------------------------------------
+
+TOKIO_LIKE = "tokio_like"
+TOKIO = "tokio"
+
+# Where Tokio 1.24's multi-thread runtime differs from gmplab's tokio_like
+# variant (runtime/policy, variants/BUILD.bazel): the candidates when the two
+# move differently against go_default. Read from tokio-1.24.2/src/runtime
+# (scheduler/multi_thread/{worker,idle}.rs, builder.rs, task/yield_now.rs).
+# "global" is listed for completeness but maps to no workload: 1.24's
+# multi-thread builder uses 61 (Builder::new(Kind::MultiThread, 61, 61)).
+TOKIO_DIFFERENCES = {
+    "stackless": "stackless tasks (no stacks to allocate or switch)",
+    "lifo": "LIFO slot rules (1.24: every spawn and wake-up from a worker takes it, thieves "
+            "cannot steal it, chains end only with the 128-poll coop budget; tokio_like: "
+            "runnext, stealable, capped at 3 in a row)",
+    "searching": "searching-worker limit (same 2*searching < workers rule, but a Tokio "
+                 "searcher makes one steal pass then parks; tokio_like spins 4 rounds)",
+    "global": "global-queue interval (31 vs 61; Tokio 1.24's multi-thread runtime uses 61, "
+              "as tokio_like: 31 is its current-thread default)",
+    "mpsc": "mpsc capacity 1 vs unbuffered channel (no direct hand-off to a parked receiver)",
+    "yield": "yield_now defers the task until the worker would park (gmplab's Gosched puts "
+             "it on the global queue)",
+}
+_TOKIO_EXPLAIN = {
+    "CreateGoroutines": ["stackless", "lifo"],
+    "CreateGoroutinesParallel": ["stackless", "lifo", "searching"],
+    "CreateGoroutinesSingle": ["stackless", "lifo", "searching"],
+    "Gosched": ["yield", "stackless"],
+    "PingPongUnbuffered": ["mpsc", "lifo", "stackless"],
+    "PingPongBuffered": ["lifo", "stackless"],
+    "WakeupParallelSpinning": ["mpsc", "searching", "lifo"],
+    "Fib": ["stackless", "lifo", "searching"],
+    "SkewedLoad": ["lifo", "searching"],
+    "WakeupLatency": ["mpsc", "lifo", "searching"],
+    "MillionParked": ["stackless"],
+}
+
+
+def ci_side(c):
+    """Where a Paired's 95% CI lies: 'below' 1, 'above' 1, 'contains' 1, or None
+    (no data). 'few' when the interval is only the range of too few blocks
+    (n <= 5: its real coverage is under 95%) and so places nothing."""
+    if c is None or c.ratio is None:
+        return None
+    coverage = getattr(c, "coverage", None)
+    if coverage is not None and coverage < 0.949:
+        return "few"
+    if c.high < 1.0:
+        return "below"
+    if c.low > 1.0:
+        return "above"
+    return "contains"
+
+
+def tokio_explanations(workload):
+    """The Tokio/tokio_like differences that could explain a disagreement."""
+    keys = _TOKIO_EXPLAIN.get(workload.split("/")[0], ["stackless", "lifo"])
+    return [TOKIO_DIFFERENCES[k] for k in keys]
+
+
+def _tokio_like(w, an):
+    """Does gmplab's tokio_like variant move against go_default as Tokio does?"""
+    w.p("## tokio_like vs Tokio: does the model move like the real thing?")
+    w.p()
+    need = [s for s in (BASE, TOKIO_LIKE, TOKIO) if s not in an.systems]
+    if need:
+        w.p("Needs go_default, tokio_like and the tokio peer; no data for %s."
+            % ", ".join(need))
+        w.p()
+        return
+    w.p("`tokio_like` is go_default with Tokio's scheduling policies; `tokio` is Tokio 1.24 "
+        "itself. In every cell where all three ran, both are compared with go_default in the "
+        "same blocks (wall time, paired ratio with its 95%% CI). They *agree* when both CIs "
+        "lie on the same side of 1, or both contain 1 (below 6 blocks a CI is only the range "
+        "of the blocks, so a cell is left undecided). A disagreement names the differences "
+        "between the model and Tokio that could explain it. One is **inherent**: Tokio's "
+        "tasks are stackless state machines (%s), which no gmplab variant can model, since "
+        "every goroutine has a stack; creation and MillionParked cells may "
+        "disagree for that reason alone. The others are policies a variant or a workload "
+        "could still close: LIFO slot rules, the searching-worker behaviour, the global-queue "
+        "interval (Tokio 1.24's multi-thread runtime uses 61, like tokio_like; 31 is its "
+        "current-thread default), the channel (Tokio has no unbuffered channel: mpsc "
+        "capacity 1) and yield_now's deferral." % "no stacks to allocate or switch")
+    w.p()
+    rows = []
+    csv_rows = [["workload", "procs", "tokio_like_ratio", "tokio_like_ci_lo", "tokio_like_ci_hi",
+                 "tokio_like_p", "tokio_ratio", "tokio_ci_lo", "tokio_ci_hi", "tokio_p",
+                 "agree", "could_explain"]]
+    agree_n = undecided = 0
+    for key in an.keys:
+        cl = an.paired(TOKIO_LIKE, BASE, key, "wall")
+        ct = an.paired(TOKIO, BASE, key, "wall")
+        sl, st = ci_side(cl), ci_side(ct)
+        if sl is None or st is None:
+            continue
+        if "few" in (sl, st):
+            agree = None
+            undecided += 1
+        else:
+            agree = sl == st
+            agree_n += agree
+        why = "; ".join(tokio_explanations(key[0])) if agree is False else ""
+        rows.append([key_label(key), stats.verdict(cl), stats.verdict(ct),
+                     {True: "yes", False: "**no**"}.get(agree, "? (%d blocks)" % min(cl.n, ct.n)),
+                     why or "—"])
+        csv_rows.append([key[0], key[1], cl.ratio, cl.low, cl.high, cl.p, ct.ratio, ct.low,
+                         ct.high, ct.p, agree, why])
+    if not rows:
+        w.p("No cell has data from all three.")
+        w.p()
+        return
+    w.p("They agree in **%d of %d** cells%s." % (
+        agree_n, len(rows) - undecided,
+        "; %d more have too few blocks to tell" % undecided if undecided else ""))
+    w.p()
+    w.table("tokio_like_vs_tokio", ["cell", "tokio_like/go_default [95% CI]",
+                                    "tokio/go_default [95% CI]", "same direction",
+                                    "differences that could explain a disagreement"],
+            rows, csv_rows)
+    w.p("`*` and `~` as elsewhere (uncorrected here: the verdict is the CIs' side of 1, "
+        "not a test).")
+    w.p()
 
 
 def _variant_table(w, an, metric, title):
@@ -866,8 +993,10 @@ def _peer_coverage(w, meta):
     w.p("## Peers: what each one runs")
     w.p()
     for p in meta["peers"]:
-        w.p("- **%s**: %s. %s" % (p, catalog.PEER_DESCRIPTIONS.get(p, ""),
-                                   meta.get("describe", {}).get(p, "")))
+        every = catalog.PEER_NOTES.get((p, "*"))  # a note on all of its cells
+        w.p("- **%s**: %s%s. %s" % (p, catalog.PEER_DESCRIPTIONS.get(p, ""),
+                                     "; " + every if every else "",
+                                     meta.get("describe", {}).get(p, "")))
     w.p()
     rows = []
     for wl in catalog.WORKLOAD_NAMES:

@@ -171,6 +171,63 @@ class ReportTest(unittest.TestCase):
         with open(os.path.join(self.dir, "REPORT.md")) as f:
             self.assertEqual(f.read(), md1)
 
+    def test_tokio_like_vs_tokio(self):
+        # Fib: both faster than go_default (agree). PingPongUnbuffered:
+        # tokio_like faster, Tokio slower (disagree). SkewedLoad: both the same.
+        data = (blocks({"go_default": 1.0, "tokio_like": 0.8, "tokio": 0.7}, workloads=("Fib",))
+                + blocks({"go_default": 1.0, "tokio_like": 0.8, "tokio": 1.3},
+                         workloads=("PingPongUnbuffered",), seed=2)
+                + blocks({"go_default": 1.0, "tokio_like": 1.0, "tokio": 1.0},
+                         workloads=("SkewedLoad",), seed=3, noise=0.05))
+        md = self.write(data, variants=("go_default", "tokio_like"), peers=("tokio",))
+        sec = md.split("## tokio_like vs Tokio")[1].split("\n## ")[0]
+        self.assertIn("They agree in **4 of 6** cells.", sec)
+        self.assertIn("inherent", sec)
+        fib = [l for l in sec.splitlines() if l.startswith("| Fib/procs:1 |")][0]
+        self.assertRegex(fib, r"×0\.80 \[[^]]+\]\* \| ×0\.70 \[[^]]+\]\* \| yes \| — \|")
+        pp = [l for l in sec.splitlines() if l.startswith("| PingPongUnbuffered/procs:2 |")][0]
+        self.assertIn("| **no** |", pp)
+        self.assertIn("mpsc capacity 1 vs unbuffered channel", pp)
+        skew = [l for l in sec.splitlines() if l.startswith("| SkewedLoad/procs:1 |")][0]
+        self.assertIn("| yes |", skew)
+        with open(os.path.join(self.dir, "tokio_like_vs_tokio.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(len(rows), 6)
+        self.assertEqual({r["agree"] for r in rows if r["workload"] == "PingPongUnbuffered"},
+                         {"False"})
+        # Tokio appears as a peer like any other.
+        self.assertIn("go_default/tokio", md)
+        self.assertIn("stackless tasks: a task is a heap-allocated state machine", md)
+        self.assertIn("mpsc capacity 1: Tokio has no rendezvous channel", md)
+
+    def test_tokio_like_too_few_blocks_is_undecided(self):
+        data = blocks({"go_default": 1.0, "tokio_like": 0.8, "tokio": 1.3}, workloads=("Fib",),
+                      procs=(1,), n=3)
+        md = self.write(data, variants=("go_default", "tokio_like"), peers=("tokio",))
+        sec = md.split("## tokio_like vs Tokio")[1].split("\n## ")[0]
+        self.assertIn("They agree in **0 of 0** cells; 1 more have too few blocks to tell.", sec)
+        self.assertIn("| ? (3 blocks) | — |", sec)
+
+    def test_tokio_like_section_needs_all_three(self):
+        md = self.write(blocks({"go_default": 1.0, "tokio_like": 0.9}),
+                        variants=("go_default", "tokio_like"), peers=())
+        self.assertIn("no data for tokio.", md)
+
+    def test_ci_side_and_explanations(self):
+        class P:  # a stand-in for stats.Paired
+            def __init__(self, lo, hi, coverage=0.95):
+                self.ratio, self.low, self.high = (lo + hi) / 2, lo, hi
+                self.coverage = coverage
+        self.assertEqual(report.ci_side(P(0.7, 0.9)), "below")
+        self.assertEqual(report.ci_side(P(1.1, 1.3)), "above")
+        self.assertEqual(report.ci_side(P(0.9, 1.1)), "contains")
+        self.assertIsNone(report.ci_side(None))
+        self.assertEqual(report.ci_side(P(0.7, 0.9, coverage=0.75)), "few")
+        self.assertIn(report.TOKIO_DIFFERENCES["stackless"],
+                      report.tokio_explanations("MillionParked"))
+        self.assertIn(report.TOKIO_DIFFERENCES["yield"], report.tokio_explanations("Gosched"))
+        self.assertTrue(report.tokio_explanations("WakeupParallelSpinning/delay_us:5"))
+
     def test_likely_cause(self):
         self.assertIn("thread sleeps", report.likely_cause("Syscall", {"parks": 2, "wakeups": 2}))
         self.assertIn("creating Gs", report.likely_cause("CreateGoroutinesSingle", {}))

@@ -14,12 +14,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import runner  # noqa: E402
 
-USAGE = """usage: ./harness bench [--variant=NAME | --peer=boost_fiber|tbb|thread|go]
+USAGE = """usage: ./harness bench [--variant=NAME | --peer=boost_fiber|tbb|thread|go|tokio]
                       [--procs=1,2,4] [--filter=REGEX] [--reps=N] [--min-time=S]
                       [--describe] [--bazel-output-base=DIR] [-- BENCHMARK_FLAGS...]
 
   --variant=NAME  gmplab variant (default go_default); see variants/BUILD.bazel
-  --peer=NAME     run a peer instead (go runs `go test -bench` in bench/go)
+  --peer=NAME     run a peer instead (go runs `go test -bench` in bench/go; tokio builds
+                  bench/tokio with /usr/bin/cargo --offline)
   --procs=LIST    processor counts (default 1,2,4,... up to 2x the CPUs)
   --filter=REGEX  --benchmark_filter (Go: -test.bench)
   --reps=N        repetitions (default 1)
@@ -78,7 +79,14 @@ def main(argv):
         if opts["min-time"]:
             cmd += ["-test.benchtime", "%gs" % float(opts["min-time"])]
         return subprocess.call(cmd + extra)
-    if peer is not None:
+    binary = None
+    if peer == "tokio":
+        import tempfile
+        binary, err = runner.tokio_binary(tempfile.mkdtemp(prefix="gmplab_bench_"))
+        if err:
+            sys.stderr.write("run_bench: %s\n" % err)
+            return 1
+    elif peer is not None:
         if peer not in ("boost_fiber", "tbb", "thread"):
             return fail("unknown peer %r" % peer)
         target = "//bench:%s_bench" % peer
@@ -92,11 +100,12 @@ def main(argv):
         if variant not in known + canaries:
             return fail("unknown variant %r; known: %s" % (variant, ",".join(known + canaries)))
         target = "//variants:%s_bench" % variant
-    if not bazel.build([target]).get(target):
-        sys.stderr.write("run_bench: build of %s failed\n" % target)
-        return 1
-    pkg, name = target[2:].split(":")
-    binary = os.path.join(bazel.bin_dir(), pkg, name)
+    if binary is None:
+        if not bazel.build([target]).get(target):
+            sys.stderr.write("run_bench: build of %s failed\n" % target)
+            return 1
+        pkg, name = target[2:].split(":")
+        binary = os.path.join(bazel.bin_dir(), pkg, name)
     if describe:
         return subprocess.call([binary, "--describe"])
     cmd = [binary, "--benchmark_repetitions=" + opts["reps"]]

@@ -32,7 +32,7 @@ import design  # noqa: E402
 import report  # noqa: E402
 import runner  # noqa: E402
 
-USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,boost_fiber,tbb,thread|none]
+USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,tokio,boost_fiber,tbb,thread|none]
                        [--procs=1,2,4] [--workloads=A,B] [--out DIR] [--blocks N]
                        [--confirm-blocks N] [--min-time SECONDS] [--million N]
                        [--million-reps N] [--million-variants=a,b|none] [--seed N]
@@ -50,7 +50,8 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,b
                    the CPUs, MillionParked with 200,000 goroutines: about 5 minutes here
   --variants=LIST  gmplab variants, or none (default: every non-canary variant in
                    variants/; --quick: go_default,aa_control)
-  --peers=LIST     peers among go,boost_fiber,tbb,thread, or none (default: all)
+  --peers=LIST     peers among go,tokio,boost_fiber,tbb,thread, or none (default: all;
+                   tokio is built from bench/tokio with Debian's /usr/bin/cargo, offline)
   --procs=LIST     processor counts, e.g. 1,2,4 (default: 1,2,4,... up to 2x the CPUs;
                    1 and the CPUs with --quick)
   --workloads=LIST only these workloads (default: all; see bench/README.md)
@@ -251,6 +252,16 @@ def machine_context(bazel_ctx):
     return ctx
 
 
+def tokio_system(work):
+    """The Tokio peer: bench/tokio built by cargo, run like the C++ peers
+    (a Google Benchmark-style binary). Returns (System, error)."""
+    runner.log("building bench/tokio with %s --offline --release ..." % runner.CARGO)
+    path, err = runner.tokio_binary(work)
+    if err:
+        return None, err
+    return design.System("tokio", "peer", path), None
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt()
 
@@ -416,6 +427,13 @@ def _main(argv):
                 continue
             systems.append(design.System("go", "go", gobin))
             describe["go"] = runner.go_version()
+        elif p == "tokio":
+            tokio, err = tokio_system(work)
+            if err:
+                notes.append("peer **tokio** missing: %s" % err)
+                continue
+            systems.append(tokio)
+            describe["tokio"] = runner.describe(tokio.binary)
         else:
             t = peer_targets[p]
             if not built.get(t):

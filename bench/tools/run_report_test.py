@@ -55,5 +55,56 @@ class RunReportChecksTest(unittest.TestCase):
         self.assertEqual(a.blocks, 12)
 
 
+
+class TokioPeerTest(unittest.TestCase):
+    """The Tokio peer's build step, without cargo (CI does not install it)."""
+
+    def test_tokio_is_a_peer(self):
+        self.assertIn("tokio", run_report.parse_args([]).peers)
+        self.assertEqual(run_report.parse_args(["--peers=tokio,go"]).peers, ["tokio", "go"])
+
+    def test_missing_cargo_is_a_clear_error(self):
+        import tempfile
+        crate = tempfile.mkdtemp()  # bench/tokio is not among the test's runfiles
+        open(os.path.join(crate, "Cargo.toml"), "w").close()
+        path, err = runner.tokio_binary(tempfile.mkdtemp(), cargo="/nonexistent/cargo",
+                                        crate=crate)
+        self.assertIsNone(path)
+        self.assertIn("/nonexistent/cargo not found", err)
+        self.assertIn("librust-tokio-dev", err)
+
+    def test_missing_crate_is_a_clear_error(self):
+        import tempfile
+        path, err = runner.tokio_binary(tempfile.mkdtemp(), crate="/nonexistent/crate")
+        self.assertIsNone(path)
+        self.assertIn("Cargo.toml not found", err)
+
+    def test_missing_tokio_becomes_a_note(self):
+        with mock.patch.object(runner, "tokio_binary", return_value=(None, "cargo missing")):
+            system, err = run_report.tokio_system("/tmp")
+        self.assertIsNone(system)
+        self.assertEqual(err, "cargo missing")
+        with mock.patch.object(runner, "tokio_binary", return_value=("/w/tokio_bench", None)):
+            system, err = run_report.tokio_system("/tmp")
+        self.assertEqual((system.name, system.kind, system.binary),
+                         ("tokio", "peer", "/w/tokio_bench"))
+
+    def test_tokio_argvs_are_gbench_ones(self):
+        import design
+        settings = {"min_time": 0.03, "million": 1000, "blocks": 1, "timeout": 9,
+                    "million_variants": [], "hog_ops": 10}
+        s = design.System("tokio", "peer", "/w/tokio_bench")
+        self.assertTrue(s.runs("Fib", []))
+        self.assertTrue(s.runs("MillionParked", []))
+        self.assertFalse(s.runs("Syscall", []))
+        self.assertFalse(s.runs("PingPongHog", []))
+        jobs = design._jobs_for(s, "Fib", [1, 2], settings, 2, 0, None, "main")
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs[0].fmt, "gbench")
+        self.assertEqual(jobs[0].argv, ["/w/tokio_bench", "--benchmark_filter=^Fib(/|$)",
+                                        "--procs=1,2", "--benchmark_min_time=0.03",
+                                        "--benchmark_repetitions=1"])
+
+
 if __name__ == "__main__":
     unittest.main()

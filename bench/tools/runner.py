@@ -416,6 +416,39 @@ def go_test_binary(work_dir):
     return out, None
 
 
+CARGO = "/usr/bin/cargo"  # Debian's cargo: a rustup one would not use the vendored crates
+TOKIO_CRATE = os.path.join(ROOT, "bench", "tokio")
+
+
+def tokio_binary(work_dir, cargo=CARGO, crate=TOKIO_CRATE):
+    """Builds bench/tokio with Debian's cargo, offline, against the vendored
+    crates in /usr/share/cargo/registry (bench/tokio/.cargo/config.toml, which
+    cargo reads from its working directory). The target directory is
+    bench/tokio/target (git-ignored, so rebuilds are incremental), CARGO_HOME
+    a fresh one under work_dir. The binary is copied into work_dir, so a later
+    build cannot change it mid-report. Returns (path, error)."""
+    if not os.path.isfile(os.path.join(crate, "Cargo.toml")):
+        return None, "%s/Cargo.toml not found" % os.path.relpath(crate, ROOT)
+    if not os.access(cargo, os.X_OK):
+        return None, ("%s not found (install Debian's cargo, rustc and librust-tokio-dev; "
+                      "./harness setup does)" % cargo)
+    target = os.environ.get("GMPLAB_TOKIO_TARGET_DIR") or os.path.join(crate, "target")
+    env = dict(os.environ, CARGO_HOME=os.path.join(work_dir, "cargo-home"),
+               CARGO_TARGET_DIR=target, CARGO_NET_OFFLINE="true")
+    r = subprocess.run([cargo, "build", "--offline", "--release", "--quiet"], cwd=crate, env=env,
+                       text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        lines = [l for l in r.stdout.splitlines() if l.strip()]
+        err = next((l.strip() for l in lines if l.lstrip().startswith("error")), None)
+        return None, "cargo build failed: %s" % (err or _last_line(r.stdout))[:300]
+    built = os.path.join(target, "release", "tokio_bench")
+    if not os.access(built, os.X_OK):
+        return None, "cargo build produced no %s" % built
+    out = os.path.join(work_dir, "tokio_bench")
+    shutil.copy2(built, out)
+    return out, None
+
+
 def go_version():
     try:
         return subprocess.run(["go", "version"], text=True, stdout=subprocess.PIPE,
