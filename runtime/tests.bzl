@@ -26,6 +26,8 @@ RUNTIME_TESTS = [
     {"name": "time_test", "size": "small"},
     {"name": "checkdead_test", "size": "small"},
     {"name": "trace_test", "size": "small"},
+    {"name": "exit_test", "size": "small"},
+    {"name": "query_test", "size": "small"},
 ]
 
 def gmp_shared_runtime_tests():
