@@ -1528,8 +1528,10 @@ void mcall(G* gp, After after) {
 }
 
 // Abandon leaves gp where it is and lets its M exit: the runtime is
-// exiting. gp, on its own stack; never returns.
-[[noreturn]] static void Abandon(G* gp) {
+// exiting. gp, on its own stack; never returns. Out of line and cold, so
+// that its callers' frames (goroutine_entry, mcall, the runtime calls) do
+// not grow: compact stacks are small.
+[[noreturn]] __attribute__((noinline, cold)) static void Abandon(G* gp) {
   M* mp = gp->m;
   mp->after = After::kAbandon;
   SwitchContextFast(gp->ctx, &mp->g0);
