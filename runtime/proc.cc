@@ -152,6 +152,7 @@
 //     Go, they simply stop; their stacks are reclaimed (see Run).
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -1473,6 +1474,9 @@ static void* mstart(void* arg) {
                 std::memory_order_relaxed);
   InitThreadContext(&mp->g0);
   SetupSignalStack();
+  // The M that sleeps until the next timer wakes when it is due, not up to
+  // the default 50 us of timer slack later.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed)) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
