@@ -63,7 +63,16 @@ struct Options {
 
 // Run starts a runtime, runs `main` as the main goroutine and returns when
 // main returns, as a Go program exits. Goroutines still alive then are counted
-// in the stats and reclaimed. Run may be called again and again in one
+// in the stats and reclaimed without unwinding (their destructors do not
+// run): from the moment main returns, every runtime call of another
+// goroutine, blocking or not (Go, Gosched, Sleep, Syscall, LockOSThread,
+// UnlockOSThread and every Chan, Mutex and WaitGroup operation, TryRecv,
+// TrySend and TryLock included), is where it stops, and a goroutine that
+// had not run yet, or was waiting, never runs user code again. Two kinds
+// delay Run's return: a goroutine inside a Syscall's blocking call (until
+// the call returns) and a goroutine that loops without making any runtime
+// call at all (the queries GoroutineId, NumGoroutine, GOMAXPROCS() and
+// ReadStats do not count). Run may be called again and again in one
 // process, but not from inside a goroutine.
 void Run(absl::AnyInvocable<void() &&> main, Options options = {});
 
@@ -82,7 +91,12 @@ void UnlockOSThread();
 
 // GoroutineId returns the calling goroutine's id (main is 1).
 int64_t GoroutineId();
-// NumGoroutine returns the number of goroutines that exist now.
+// NumGoroutine, GOMAXPROCS() and ReadStats are queries: callable from any
+// thread at any time, also while another thread's Run starts or returns
+// (Run waits for queries in progress before it frees what they read).
+//
+// NumGoroutine returns the number of goroutines that exist now (0 outside a
+// runtime).
 int NumGoroutine();
 // GOMAXPROCS returns the number of Ps of the current runtime (outside a
 // runtime: the number a Run with default Options would get).
@@ -128,8 +142,9 @@ auto Syscall(F&& blocking_call) {
   return std::forward<F>(blocking_call)();
 }
 
-// Stats are the runtime's counters, cumulative since the process started
-// (ReadStats inside Run) or over the last Run (after it returned).
+// Stats are the runtime's counters over the running Run (ReadStats while a
+// runtime runs, from any thread) or over the last Run (outside one; all
+// zero before the first).
 struct Stats {
   int64_t spawned = 0;         // goroutines created by Go (and Run's main)
   int64_t completed = 0;       // goroutines that returned
@@ -151,6 +166,9 @@ struct Stats {
   int64_t syscall_steals = 0;  // Ps taken back by exitsyscall from another
                                // M's syscall
   int64_t threads = 0;         // Ms created
+  int64_t timer_wakeups = 0;   // times the M sleeping until the next timer
+                               // woke (deadline, earlier timer or work)
+  int64_t sysmon_wakeups = 0;  // times sysmon woke up
   std::string variant;         // the policy choices this runtime was built with
 };
 Stats ReadStats();

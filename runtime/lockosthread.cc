@@ -50,6 +50,7 @@ void LockOSThread() {
   if (gp == nullptr) {
     internal::Throw("gmp::LockOSThread called outside a runtime");
   }
+  internal::ExitPoint(gp);
   if (gp->lockcount == UINT32_MAX) {
     internal::Throw(absl::StrCat("LockOSThread nesting overflow in goroutine ",
                                  gp->goid));
@@ -66,6 +67,7 @@ void UnlockOSThread() {
   if (gp == nullptr) {
     internal::Throw("gmp::UnlockOSThread called outside a runtime");
   }
+  internal::ExitPoint(gp);
   if (gp->lockcount == 0) return;  // as Go: unlocking an unlocked G is a no-op
   if (--gp->lockcount == 0) {
     gp->m->lockedg = nullptr;

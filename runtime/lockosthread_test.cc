@@ -3,8 +3,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 #include "absl/time/time.h"
@@ -222,6 +224,96 @@ TEST_P(LockOSThreadTest, InvariantsWithLockedGoroutines) {
     stop.store(true);
   }, opts());
   EXPECT_EQ(err, "");
+}
+
+// TaskCount is the number of threads of this process.
+int TaskCount() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    closedir(d);
+  }
+  return n;
+}
+
+// TaskCountSettled is TaskCount once it is at most `want`, or after 2 s: a
+// thread that pthread_join returned for may still be listed for a moment
+// (the kernel wakes the joiner before the task is gone).
+int TaskCountSettled(int want) {
+  int n = TaskCount();
+  for (int i = 0; i < 2000 && n > want; ++i) {
+    usleep(1000);
+    n = TaskCount();
+  }
+  return n;
+}
+
+// A thread ended by a locked exit is joined and its M freed while the
+// runtime runs: the thread cap counts live threads, not every M ever made,
+// so a long run of lock-and-exit goroutines stays far below the cap.
+TEST(LockedExit, ThreadCapCountsLiveThreads) {
+#if defined(GMP_TSAN) || defined(GMP_ASAN)
+  constexpr int kRounds = 60;
+#else
+  constexpr int kRounds = 200;
+#endif
+  gmp::Run([] {}, Options{1, 0});  // sanitizers start helper threads once
+  usleep(10 * 1000);               // its threads leave the task list
+  const int before = TaskCount();
+  int most = 0;
+  setenv("GMP_MAXTHREADS", "24", 1);
+  gmp::Run(
+      [&] {
+        for (int i = 0; i < kRounds; ++i) {
+          WaitGroup wg;
+          wg.Add(1);
+          Go([&] {
+            LockOSThread();
+            wg.Done();
+            // returns locked: the thread goes with it
+          });
+          wg.Wait();
+          most = std::max(most, TaskCount());
+        }
+      },
+      Options{2, 0});
+  unsetenv("GMP_MAXTHREADS");
+  EXPECT_GE(ReadStats().threads, kRounds);
+  EXPECT_LE(most - before, 12) << "threads alive at most during the run";
+  EXPECT_EQ(TaskCountSettled(before), before);
+}
+
+// Run again and again with lock-and-exit goroutines leaves no thread behind
+// (and, under ASan, LSan checks that no M leaks).
+TEST(LockedExit, RepeatedRunsLeakNoThreads) {
+#if defined(GMP_TSAN) || defined(GMP_ASAN)
+  constexpr int kRuns = 100;
+#else
+  constexpr int kRuns = 1000;
+#endif
+  gmp::Run([] {}, Options{1, 0});  // sanitizers start helper threads once
+  usleep(10 * 1000);               // its threads leave the task list
+  const int before = TaskCount();
+  for (int r = 0; r < kRuns; ++r) {
+    gmp::Run(
+        [] {
+          WaitGroup wg;
+          wg.Add(2);
+          for (int i = 0; i < 2; ++i) {
+            Go([&] {
+              LockOSThread();
+              wg.Done();
+            });
+          }
+          wg.Wait();
+          // One more lock-and-exit still running (or queued) as main returns.
+          Go([] { LockOSThread(); });
+        },
+        Options{2, 0});
+    ASSERT_EQ(TaskCountSettled(before), before) << "after run " << r;
+  }
 }
 
 TEST(LockOSThreadDeathTest, OutsideRuntime) {

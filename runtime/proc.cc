@@ -23,9 +23,28 @@
 // the first M and sleeps until main returns, then stops every M, joins every
 // thread and frees everything. So Run is reentrant and leaves nothing behind.
 // Goroutines still alive stop at their next scheduling point or runtime call
-// (a preempt request is posted to each running one) and are reclaimed
-// without unwinding. Two kinds delay Run's return: one inside a Syscall
-// (until the call returns) and one looping without any runtime call.
+// and are reclaimed without unwinding. When main returns, mainexit sets
+// sched.exiting (which every scheduling point reads) and exit_begun, one
+// flag on a line of its own that ExitPoint reads at every runtime call
+// (CheckPreemptAndFuzzYield and the calls that do not go through it), after
+// every mcall returns (a G resumed or readied after exit began) and when a
+// fresh G first runs: a G found there switches to g0 with After::kAbandon
+// and its M exits. An M also never executes a G it picked once exiting is
+// set. So no G runs user code after main returned except up to its next
+// runtime call. Two kinds delay Run's return: one inside a Syscall (until
+// the call returns) and one looping without any runtime call.
+//
+// An M whose locked G exits (goexit0 marks it dead) hands its P off and
+// leaves allm for sched.mfree before its thread returns; the next newm (or
+// Run) joins that thread and deletes the M. The thread cap ($GMP_MAXTHREADS)
+// counts mnext - nmfreed, the Ms not freed, as Go counts
+// mcount() - nmfreed. Once exiting is set, a dying M stays on allm and Run
+// joins it with the others.
+//
+// The queries (GOMAXPROCS(), NumGoroutine(), ReadStats()) may run on any
+// thread at any time. A thread that is not a goroutine of this runtime pins
+// the Sched through query_sched and query_readers (QuerySched); Run
+// unpublishes it and waits for the readers to drain before it frees the Ps.
 //
 // ## Invariants
 //
@@ -83,7 +102,11 @@
 //     stuck in a call for more than 20 us and hands it off.
 //   * Sleep (time.cc): one global timer heap under sched.lock, fired by any
 //     M in schedule/findrunnable, by the idle M that sleeps until the next
-//     deadline, and by sysmon when every M is busy.
+//     deadline (sched.timer_m; it does not poll: a Sleep earlier than the
+//     heap's first deadline wakes it, WakeTimerSleeper), and by sysmon when
+//     every M is busy. sysmon sleeps deep while every P is idle, until a P
+//     leaves the idle list (pidleget, TakeIdleP: SysmonWake) or just after
+//     the next deadline; so an idle runtime does not tick.
 //   * sysmon also asks a G that has run 10 ms without a new time slice to
 //     yield (G.preempt), honoured at its next runtime call.
 //   * checkdead (checkdead.cc) runs whenever a P goes idle.
@@ -130,6 +153,7 @@
 #include <cxxabi.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,6 +183,7 @@ namespace gmp {
 namespace internal {
 
 Sched* sched = nullptr;
+alignas(64) std::atomic<bool> exit_begun{false};
 
 namespace {
 
@@ -652,6 +677,7 @@ P* pidleget() {
     sched->pidle = pp->link;
     pp->link = nullptr;
     sched->npidle.fetch_sub(1, std::memory_order_seq_cst);
+    SysmonWake();
   }
   return pp;
 }
@@ -664,6 +690,7 @@ bool TakeIdleP(P* pp) {
       *link = pp->link;
       pp->link = nullptr;
       sched->npidle.fetch_sub(1, std::memory_order_seq_cst);
+      SysmonWake();
       return true;
     }
   }
@@ -789,8 +816,29 @@ static M* mget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
     sched->midle = mp->schedlink;
     mp->schedlink = nullptr;
     --sched->nmidle;
+    if (sched->timer_m == mp) sched->timer_m = nullptr;
   }
   return mp;
+}
+
+// ReapFreeMs joins the threads of the Ms on sched.mfree (each ended with a
+// locked goroutine and is returning from mstart, or has returned) and
+// deletes the Ms. Any thread but those Ms'; takes sched.lock briefly and
+// joins without it.
+static void ReapFreeMs() {
+  M* list;
+  {
+    LockGuard l(sched->lock);
+    list = sched->mfree;
+    sched->mfree = nullptr;
+  }
+  while (list != nullptr) {
+    M* mp = list;
+    list = mp->alllink;
+    pthread_join(mp->thread, nullptr);
+    delete[] mp->steal_order;
+    delete mp;
+  }
 }
 
 // newm creates a new M (an OS thread) that will start by running with pp
@@ -800,6 +848,7 @@ static M* mget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
 // look at `exiting`: so Run, which sets exiting under the lock and then joins
 // everything on allm, never misses a thread nor joins one half-made.
 static void newm(P* pp, bool spinning) {
+  ReapFreeMs();
   auto* mp = new M;
   // Sized for GOMAXPROCS now; stealWork regrows it after a GOMAXPROCS(n).
   mp->steal_order_cap = static_cast<uint32_t>(sched->allp.size());
@@ -814,7 +863,7 @@ static void newm(P* pp, bool spinning) {
     delete mp;
     return;
   }
-  if (sched->mnext >= sched->maxmcount) {
+  if (sched->mnext - sched->nmfreed >= sched->maxmcount) {
     std::string msg =
         absl::StrCat("thread exhaustion: program exceeds ", sched->maxmcount,
                      "-thread limit (GMP_MAXTHREADS)");
@@ -914,12 +963,14 @@ static inline void WakeIfNeeded(bool published_by_rmw = false) {
 }
 
 // midle_enter re-arms mp's note and puts mp on the idle list, unless the
-// runtime is exiting (then false: mp must not sleep). mp's g0.
-static bool midle_enter(M* mp) {
+// runtime is exiting (then false: mp must not sleep). `timer`: mp sleeps
+// until the next timer (sched.timer_m; WakeTimerSleeper). mp's g0.
+static bool midle_enter(M* mp, bool timer = false) {
   mp->park.Clear();
   LockGuard l(sched->lock);
   if (sched->exiting.load(std::memory_order_relaxed)) return false;
   mput(mp);
+  if (timer) sched->timer_m = mp;
   sched->counters.Add(kParks);
   return true;
 }
@@ -941,8 +992,10 @@ void stopm(M* mp) {
 // stopm_timed is stopm with a deadline, used by the M that sleeps until the
 // next timer. Returns with a P if one was handed over, else without.
 static void stopm_timed(M* mp, int64_t ns) {
-  if (!midle_enter(mp)) return;
-  if (!mp->park.SleepFor(ns)) {
+  if (!midle_enter(mp, /*timer=*/true)) return;
+  bool woken = mp->park.SleepFor(ns);
+  sched->counters.Add(kTimerWakeups);
+  if (!woken) {
     // Timed out: take ourselves off the idle list, unless a waker already
     // took us (then its Wakeup is coming).
     sched->lock.lock();
@@ -957,6 +1010,7 @@ static void stopm_timed(M* mp, int64_t ns) {
         break;
       }
     }
+    if (sched->timer_m == mp) sched->timer_m = nullptr;
     sched->lock.unlock();
     if (found) return;
     mp->park.Sleep();
@@ -965,6 +1019,26 @@ static void stopm_timed(M* mp, int64_t ns) {
   if (pp != nullptr) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
+  }
+}
+
+// WakeTimerSleeper wakes the M that sleeps until the next timer, if any: a
+// timer earlier than its deadline was just added. It takes the M off the
+// idle list (as a timed-out sleeper does itself) and wakes it without a P;
+// findrunnable then takes an idle P, fires what is due and sleeps again
+// until the new next deadline.
+void WakeTimerSleeper() {
+  M* mp = sched->timer_m;
+  if (mp == nullptr) return;
+  sched->timer_m = nullptr;
+  for (M** link = &sched->midle; *link != nullptr; link = &(*link)->schedlink) {
+    if (*link == mp) {
+      *link = mp->schedlink;
+      mp->schedlink = nullptr;
+      --sched->nmidle;
+      mp->park.Wakeup();
+      return;
+    }
   }
 }
 
@@ -1175,11 +1249,12 @@ top:
     }
   }
 
-  // Park; with a timer pending, one M sleeps only until it is due.
+  // Park; with a timer pending, one M sleeps until it is due, and no
+  // longer polls meanwhile: a timer added earlier wakes it (Sleep calls
+  // WakeTimerSleeper).
   int64_t next = NextTimer();
   if (next != 0 && !sched->timer_sleeper.exchange(true)) {
     int64_t wait = next - NanoTime();
-    if (wait > 1000000) wait = 1000000;  // re-check at least every 1 ms
     if (wait < 1000) wait = 1000;
     stopm_timed(mp, wait);
     sched->timer_sleeper.store(false);
@@ -1414,6 +1489,7 @@ static void schedloop(M* mp) {
       gp = schedule(mp, &inherit);
       if (gp == nullptr) return;
     }
+    if (sched->exiting.load(std::memory_order_acquire)) return;
     execute(mp, gp, inherit);
     gp = AfterSwitch(mp, gp, &inherit);
     if (mp->dead) return;
@@ -1429,6 +1505,9 @@ static void* mstart(void* arg) {
   mp->eh_globals = reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals());
   mp->errno_location = &errno;
   SetupSignalStack();
+  // The M that sleeps until the next timer wakes when it is due, not up to
+  // the default 50 us of timer slack later.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed)) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
@@ -1453,6 +1532,17 @@ static void* mstart(void* arg) {
   {
     LockGuard l(sched->lock);
     ++sched->nmdead;
+    if (mp->dead && !sched->exiting.load(std::memory_order_relaxed)) {
+      // A locked goroutine took this thread with it while the runtime runs:
+      // leave allm for mfree, where the next newm (or Run) joins the thread
+      // and frees the M. Once exiting is set, Run joins allm instead.
+      M** link = &sched->allm;
+      while (*link != mp) link = &(*link)->alllink;
+      *link = mp->alllink;
+      mp->alllink = sched->mfree;
+      sched->mfree = mp;
+      ++sched->nmfreed;
+    }
   }
   TeardownSignalStack();
   tls_m = nullptr;
@@ -1467,7 +1557,31 @@ void mcall(G* gp, After after) {
   M* mp = gp->m;
   mp->after = after;
   SwitchContextFast(gp->ctx, &mp->g0);
-  // Resumed, possibly on another M (gp->m says which).
+  // Resumed, possibly on another M (gp->m says which). A goroutine picked
+  // up after main returned goes no further.
+  ExitPoint(gp);
+}
+
+// Abandon leaves gp where it is and lets its M exit: the runtime is
+// exiting. gp, on its own stack; never returns. Out of line and cold, so
+// that its callers' frames (goroutine_entry, mcall, the runtime calls) do
+// not grow: compact stacks are small.
+[[noreturn]] __attribute__((noinline, cold)) static void Abandon(G* gp) {
+  M* mp = gp->m;
+  mp->after = After::kAbandon;
+  SwitchContextFast(gp->ctx, &mp->g0);
+  Throw(absl::StrCat("goroutine ", gp->goid, " resumed after exit"));
+}
+
+// ExitPoint abandons gp (on its own stack) once main has returned, so that
+// every runtime call of a goroutine still alive then is the end of it. Its
+// stack is reclaimed by Run without unwinding. Cheap otherwise: one load of
+// a line written only at start and exit.
+void ExitPoint(G* gp) {
+  if (__builtin_expect(exit_begun.load(std::memory_order_acquire), 0) &&
+      gp != sched->main_g) {
+    Abandon(gp);
+  }
 }
 
 namespace {
@@ -1476,6 +1590,7 @@ namespace {
 void mainexit() {
   sched->lock.lock();
   sched->exiting.store(true, std::memory_order_release);
+  exit_begun.store(true, std::memory_order_release);
   sched->lock.unlock();
   // Wake every parked M and ask running goroutines to stop at their next
   // runtime call.
@@ -1491,6 +1606,7 @@ void mainexit() {
 
 void goroutine_entry(void* arg) {
   G* gp = static_cast<G*>(arg);
+  ExitPoint(gp);  // first run after main returned: never start
   try {
     std::move(gp->fn)();
   } catch (const std::exception& e) {
@@ -1551,6 +1667,7 @@ void goready(G* gp) {
 void CheckPreemptAndFuzzYield() {
   G* gp = getg();
   if (gp == nullptr) return;
+  ExitPoint(gp);
   if (__builtin_expect(gp->preempt.load(std::memory_order_relaxed), 0)) {
     gp->preempt.store(false, std::memory_order_relaxed);
     if (gp->m->p == nullptr) return;  // in a syscall: nothing to give up
@@ -1638,23 +1755,68 @@ Stats CollectStats(Sched* s) {
   st.retakes = v[kRetakes];
   st.syscall_steals = v[kSyscallSteals];
   st.threads = v[kThreads];
+  st.timer_wakeups = v[kTimerWakeups];
+  st.sysmon_wakeups = v[kSysmonWakeups];
   st.variant = policy::DescribeVariant();
   return st;
 }
 
 std::atomic<bool> g_running{false};
 
+// The queries (GOMAXPROCS(), NumGoroutine(), ReadStats()) may be called from
+// any thread at any time, also while Run starts or tears down. A thread
+// outside the runtime reads the Sched through query_sched and counts itself
+// in query_readers meanwhile; Run clears query_sched and then waits for
+// query_readers to drain before it frees anything a query reads. Both sides
+// are seq_cst (store, then load the other's word), so either the reader
+// sees null or Run sees the reader.
+std::atomic<Sched*> query_sched{nullptr};
+std::atomic<int32_t> query_readers{0};
+
+// QuerySched pins the running runtime for a query: get() is it or null.
+class QuerySched {
+ public:
+  QuerySched() {
+    if (getg() != nullptr) {  // a goroutine of the running runtime
+      s_ = sched;
+      return;
+    }
+    query_readers.fetch_add(1, std::memory_order_seq_cst);
+    s_ = query_sched.load(std::memory_order_seq_cst);
+    pinned_ = true;
+  }
+  ~QuerySched() {
+    if (pinned_) query_readers.fetch_sub(1, std::memory_order_release);
+  }
+  QuerySched(const QuerySched&) = delete;
+  QuerySched& operator=(const QuerySched&) = delete;
+  Sched* get() const { return s_; }
+
+ private:
+  Sched* s_ = nullptr;
+  bool pinned_ = false;
+};
+
+// QueryUnpublish makes s invisible to queries and waits until none reads
+// it. Run's thread, before it frees the Ps.
+void QueryUnpublish() {
+  query_sched.store(nullptr, std::memory_order_seq_cst);
+  while (query_readers.load(std::memory_order_seq_cst) != 0) sched_yield();
+}
+
 }  // namespace
 
 // Live counts goroutines that exist now (spawned - completed).
-int64_t LiveGoroutines() {
-  int64_t n = sched->counters.Get(kSpawned) - sched->counters.Get(kCompleted);
-  for (int32_t i = 0; i < sched->allp.allocated(); ++i) {
-    P* pp = sched->allp[i];
+static int64_t LiveGoroutinesOf(Sched* s) {
+  int64_t n = s->counters.Get(kSpawned) - s->counters.Get(kCompleted);
+  for (int32_t i = 0; i < s->allp.allocated(); ++i) {
+    P* pp = s->allp[i];
     n += pp->counters.Get(kSpawned) - pp->counters.Get(kCompleted);
   }
   return n;
 }
+
+int64_t LiveGoroutines() { return LiveGoroutinesOf(sched); }
 
 }  // namespace internal
 
@@ -1704,12 +1866,14 @@ void Run(absl::AnyInvocable<void() &&> main,
   s->allp.SetSize(nprocs);
   internal::InstallStackOverflowHandler();
   sched = s;
+  internal::query_sched.store(s, std::memory_order_seq_cst);
   {
     internal::LockGuard l(s->lock);
     for (int i = nprocs - 1; i >= 0; --i) internal::pidleput(s->allp[i]);
   }
   internal::TimersReset();
   internal::SetGoroutineDumper(&internal::GoroutineDump);
+  internal::exit_begun.store(false, std::memory_order_relaxed);
 
   G* mg = internal::newproc1(nullptr, std::move(main));
   s->main_g = mg;
@@ -1736,8 +1900,9 @@ void Run(absl::AnyInvocable<void() &&> main,
       mp->park.Wakeup();
     }
   }
-  // Join every thread ever created. allm only grows, and no M is created
-  // once exiting is set (startm checks it under the lock).
+  // Join every thread not freed yet: allm, which no longer changes once
+  // exiting is set (startm checks it under the lock; a dying M leaves allm
+  // only before), then mfree.
   M* allm;
   {
     internal::LockGuard l(s->lock);
@@ -1746,6 +1911,7 @@ void Run(absl::AnyInvocable<void() &&> main,
   for (M* mp = allm; mp != nullptr; mp = mp->alllink) {
     pthread_join(mp->thread, nullptr);
   }
+  internal::ReapFreeMs();  // Ms that ended with a locked goroutine
   // Reclaim every G: the dead ones and those still alive.
   int64_t reclaimed = 0;
   {
@@ -1772,6 +1938,7 @@ void Run(absl::AnyInvocable<void() &&> main,
   }
   internal::SetGoroutineDumper(nullptr);
   internal::TimersReset();
+  internal::QueryUnpublish();
   sched = nullptr;
   for (M* mp = allm; mp != nullptr;) {
     M* next = mp->alllink;
@@ -1814,6 +1981,7 @@ void Gosched() {
     internal::Throw(
         "gmp::Gosched called outside a runtime (not from a goroutine)");
   }
+  internal::ExitPoint(gp);
   if (gp->m->p == nullptr) return;  // inside a Syscall
   internal::mcall(gp, internal::After::kYield);
 }
@@ -1824,13 +1992,15 @@ int64_t GoroutineId() {
 }
 
 int NumGoroutine() {
-  if (sched == nullptr) return 0;
-  return static_cast<int>(internal::LiveGoroutines());
+  internal::QuerySched q;
+  if (q.get() == nullptr) return 0;
+  return static_cast<int>(internal::LiveGoroutinesOf(q.get()));
 }
 
 int GOMAXPROCS() {
-  if (sched == nullptr) return internal::DefaultProcs();
-  return sched->allp.size();
+  internal::QuerySched q;
+  if (q.get() == nullptr) return internal::DefaultProcs();
+  return q.get()->allp.size();
 }
 
 int GOMAXPROCS(int n) {
@@ -1852,7 +2022,10 @@ int GOMAXPROCS(int n) {
 }
 
 Stats ReadStats() {
-  if (sched != nullptr) return internal::CollectStats(sched);
+  {
+    internal::QuerySched q;
+    if (q.get() != nullptr) return internal::CollectStats(q.get());
+  }
   std::lock_guard<std::mutex> l(internal::last_stats_mu);
   Stats st = internal::last_stats;
   if (st.variant.empty()) st.variant = internal::policy::DescribeVariant();

@@ -103,9 +103,17 @@ struct Sched {
   Lock lock;
   M* midle ABSL_GUARDED_BY(lock) = nullptr;  // idle Ms waiting for work
   int32_t nmidle ABSL_GUARDED_BY(lock) = 0;
-  M* allm ABSL_GUARDED_BY(lock) = nullptr;       // every M ever created
+  M* allm ABSL_GUARDED_BY(lock) = nullptr;       // every M not yet freed
   int64_t mnext ABSL_GUARDED_BY(lock) = 0;       // next M id = Ms created
   int32_t nmdead ABSL_GUARDED_BY(lock) = 0;      // Ms whose thread exited
+  // Ms whose thread ended with a locked goroutine while the runtime ran: off
+  // allm, linked by alllink, waiting to be joined and deleted (ReapFreeMs).
+  M* mfree ABSL_GUARDED_BY(lock) = nullptr;
+  int64_t nmfreed ABSL_GUARDED_BY(lock) = 0;     // Ms moved to mfree; the
+                                                 // thread cap counts
+                                                 // mnext - nmfreed
+  M* timer_m ABSL_GUARDED_BY(lock) = nullptr;    // the M on midle sleeping
+                                                 // until the next timer
   P* pidle ABSL_GUARDED_BY(lock) = nullptr;      // idle Ps
   G* runq_head ABSL_GUARDED_BY(lock) = nullptr;  // global run queue
   G* runq_tail ABSL_GUARDED_BY(lock) = nullptr;
@@ -138,6 +146,8 @@ struct Sched {
   G* main_g = nullptr;                     // the main goroutine (fixed)
   std::atomic<bool> timer_sleeper{false};  // an idle M sleeps until the
                                            // next timer
+  std::atomic<bool> sysmon_wait{false};    // sysmon sleeps deep: every P
+                                           // was idle (SysmonWake)
   // --- Stop the world (stw.cc). ---
   std::atomic<bool> gcwaiting{false};  // a stop-the-world is in progress
   std::atomic<int32_t> stopwait{0};    // Ps still to stop
@@ -147,8 +157,16 @@ struct Sched {
   Counters counters;
 };
 
-// sched is the running runtime, or null. Set and cleared by Run only.
+// sched is the running runtime, or null. Set and cleared by Run only; read
+// by the runtime's own threads (created after it is set, joined before it
+// is cleared). Other threads go through QuerySched (proc.cc).
 extern Sched* sched;
+
+// exit_begun is set when main returns (mainexit) and cleared by Run at
+// start: every runtime call of another goroutine is then an exit point
+// (ExitPoint). Apart from Sched so that the hot check reads a line nobody
+// writes while the runtime runs.
+extern std::atomic<bool> exit_begun;
 
 // CurrentM is the M of the calling thread, or null on a foreign thread. Do
 // not cache its result across a context switch.
@@ -171,6 +189,8 @@ P* pidleget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 bool TakeIdleP(P* pp)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);  // pp off pidle
 void mcall(G* gp, After after);                  // gp, on its own stack
+void ExitPoint(G* gp);  // gp, on its own stack: abandon gp once exit began
+void WakeTimerSleeper() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 void GoroutineDump();                            // best effort, stderr
 int64_t NanoTime();                              // CLOCK_MONOTONIC ns
 void procresize(int32_t n);  // world stopped by the caller: n Ps (GOMAXPROCS)
@@ -195,6 +215,7 @@ int RetakeSyscallPs(int64_t now);  // sysmon; how many Ps it retook
 // --- sysmon.cc ---
 void SysmonStart();
 void SysmonStop();
+void SysmonWake();  // a P left the idle list: end sysmon's deep sleep
 
 // --- checkdead.cc ---
 void checkdead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);

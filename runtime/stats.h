@@ -33,6 +33,8 @@ enum Counter : int {
   kRetakes,
   kSyscallSteals,
   kThreads,
+  kTimerWakeups,
+  kSysmonWakeups,
   kNumCounters,
 };
 

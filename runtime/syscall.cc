@@ -111,6 +111,7 @@ void exitsyscall() {
     mp->p = oldp;
     sched->nmsyscall.fetch_sub(1);
     gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+    ExitPoint(gp);
     return;
   }
   P* pp = nullptr;
@@ -128,6 +129,7 @@ void exitsyscall() {
   if (pp != nullptr) {
     acquirep(mp, pp);
     gp->status.store(GStatus::kRunning, std::memory_order_relaxed);
+    ExitPoint(gp);
     return;
   }
   // No P: g0 queues us and we resume when some M runs us again.

@@ -2,7 +2,9 @@
 //
 // A plain thread (not an M: it never holds a P or runs goroutines) that
 // wakes every 20 us while it finds Ps to retake, backing off to 1 ms when
-// it finds none (10 ms when every P is idle), and
+// it finds none, and sleeps deep once every P is idle (as Go's sysmon does):
+// until a P leaves the idle list (SysmonWake) or shortly after the next
+// timer is due, at most 1 s. So an idle runtime does not tick. It
 //   * asks a goroutine that has run for more than 10 ms without a new time
 //     slice (its M's exectick unchanged) to yield: it sets G.preempt, which
 //     CheckPreemptAndFuzzYield honours at the goroutine's next runtime call.
@@ -57,11 +59,13 @@ void* SysmonMain(void*) {
   constexpr int64_t kMinDelayNs = 20 * 1000;
   constexpr int64_t kBusyDelayNs = 1000 * 1000;
   constexpr int64_t kIdleDelayNs = 10 * 1000 * 1000;
+  constexpr int64_t kDeepSleepNs = 1000 * 1000 * 1000;
   // A 20 us poll is pointless under the default 50 us timer slack.
   prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   int64_t delay_ns = kMinDelayNs;
   int idle_polls = 0;
   while (!sysmon_stop.load(std::memory_order_acquire)) {
+    sched->counters.Add(kSysmonWakeups);
     int64_t now = NanoTime();
     int acted;
     {
@@ -88,12 +92,51 @@ void* SysmonMain(void*) {
     } else if (++idle_polls > 50) {
       delay_ns = std::min(2 * delay_ns, all_idle ? kIdleDelayNs : kBusyDelayNs);
     }
+    if (all_idle && idle_polls > 50) {
+      // Deep sleep. Publish sysmon_wait, then look again (StoreLoad against
+      // pidleget's npidle decrement, then its sysmon_wait load): either we
+      // see the P taken or its taker sees us waiting and wakes us. The
+      // fence orders Clear before the look at sysmon_stop (SysmonStop sets
+      // it, then wakes the note).
+      sysmon_note.Clear();
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      sched->sysmon_wait.store(true, std::memory_order_seq_cst);
+      if (sched->npidle.load(std::memory_order_seq_cst) == sched->allp.size() &&
+          !sysmon_stop.load(std::memory_order_seq_cst)) {
+        int64_t sleep = kDeepSleepNs;
+        if (int64_t next = NextTimer(); next != 0) {
+          // A safety net only: the M sleeping until that timer fires it.
+          sleep = std::clamp<int64_t>(next - now + 2 * 1000 * 1000, 0,
+                                      kDeepSleepNs);
+        }
+        if (sleep > 0) sysmon_note.SleepFor(sleep);
+      }
+      if (!sched->sysmon_wait.exchange(false, std::memory_order_acq_rel)) {
+        // A P left the idle list and its taker claimed the wake-up: wait
+        // for its Wakeup (it may still be on the way), then poll closely.
+        sysmon_note.Sleep();
+        idle_polls = 0;
+        delay_ns = kMinDelayNs;
+      }
+      sysmon_note.Clear();
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      continue;
+    }
     sysmon_note.SleepFor(delay_ns);
   }
   return nullptr;
 }
 
 }  // namespace
+
+// SysmonWake ends sysmon's deep sleep: a P just left the idle list. Any
+// thread; cheap when sysmon is awake (one load).
+void SysmonWake() {
+  if (sched->sysmon_wait.load(std::memory_order_seq_cst) &&
+      sched->sysmon_wait.exchange(false, std::memory_order_acq_rel)) {
+    sysmon_note.Wakeup();
+  }
+}
 
 void SysmonStart() {
   sysmon_stop.store(false);

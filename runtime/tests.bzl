@@ -28,6 +28,8 @@ RUNTIME_TESTS = [
     {"name": "trace_test", "size": "small"},
     {"name": "thread_state_test", "size": "small"},
     {"name": "signal_test", "size": "small"},
+    {"name": "exit_test", "size": "small"},
+    {"name": "query_test", "size": "small"},
 ]
 
 def gmp_shared_runtime_tests():

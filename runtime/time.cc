@@ -3,8 +3,9 @@
 // Design: one global timer heap guarded by sched.lock, not Go's per-P heaps.
 // Any M fires due timers: every schedule() and findrunnable() looks at the
 // earliest deadline (one atomic load, `next_when`) and fires what is due; an
-// M that goes idle while a timer is pending sleeps at most until it is due
-// (one such M at a time, sched.timer_sleeper); sysmon fires timers too, so a
+// M that goes idle while a timer is pending sleeps until it is due (one
+// such M at a time, sched.timer_sleeper; a Sleep with an earlier deadline
+// wakes it, WakeTimerSleeper in proc.cc); sysmon fires timers too, so a
 // sleeper wakes on time even when every P is busy. This makes "timers of a
 // busy P are stolen" hold trivially — no timer belongs to a P — at the price
 // of one lock shared by all Sleep calls, which is fine for Sleep's rates
@@ -140,6 +141,10 @@ void Sleep(absl::Duration d) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                            : kMaxWhen;
   internal::Sched* s = internal::sched;
   s->lock.lock();
+  // An M may be sleeping until a later deadline: wake it for this one.
+  if (!internal::heap.empty() && when < internal::heap.front().when) {
+    internal::WakeTimerSleeper();
+  }
   internal::heap.push_back(internal::Timer{when, internal::seqgen++, gp});
   std::push_heap(internal::heap.begin(), internal::heap.end(),
                  internal::Later());

@@ -1,4 +1,4 @@
-// runtime/time_test.cc — timers and gmp::Sleep (issue 4).
+// runtime/time_test.cc — timers and gmp::Sleep.
 #include <unistd.h>
 
 #include <atomic>
@@ -162,6 +162,48 @@ TEST(SleepDeathTest, InfiniteSleepIsADeadlock) {
         gmp::Run([] { Sleep(absl::InfiniteDuration()); }, Options{2, 0});
       },
       "fatal error: all goroutines are asleep - deadlock!");
+}
+
+// An idle runtime does not tick: while one goroutine sleeps toward a far
+// deadline and nothing else runs (main waits in a Syscall, its P retaken),
+// neither the M sleeping until that timer nor sysmon wakes up more than a
+// few times in 200 ms (a 1 ms timer poll would wake it ~200 times, a
+// 10 ms sysmon poll ~20).
+TEST(Timers, IdleRuntimeDoesNotTick) {
+  Stats a, b;
+  gmp::Run(
+      [&] {
+        Go([] { Sleep(absl::Seconds(10)); });
+        Syscall([&] {
+          usleep(50 * 1000);  // the P is retaken, every M and sysmon settle
+          a = ReadStats();
+          usleep(200 * 1000);
+          b = ReadStats();
+          return 0;
+        });
+      },
+      Options{2, 0});
+  EXPECT_LE(b.timer_wakeups - a.timer_wakeups, 3);
+  EXPECT_LE(b.sysmon_wakeups - a.sysmon_wakeups, 3);
+}
+
+// A timer earlier than the one an idle M sleeps toward wakes that M: a
+// 1 ms Sleep while another goroutine sleeps 10 s returns long before.
+TEST(Timers, EarlierTimerWakesTheSleepingM) {
+  for (int procs : {1, 2}) {
+    absl::Duration took;
+    gmp::Run(
+        [&] {
+          Go([] { Sleep(absl::Seconds(10)); });
+          // Every P idles meanwhile: an M sleeps until the 10 s timer.
+          Syscall([] { return usleep(30 * 1000); });
+          absl::Time start = absl::Now();
+          Sleep(absl::Milliseconds(1));
+          took = absl::Now() - start;
+        },
+        Options{procs, 0});
+    EXPECT_LT(took, absl::Seconds(2)) << "procs " << procs;
+  }
 }
 
 TEST(SleepDeathTest, OutsideRuntime) {
