@@ -1,4 +1,4 @@
-// runtime/checkdead_test.cc — deadlock detection (issue 4), every shape we
+// runtime/checkdead_test.cc — deadlock detection, every shape we
 // can build from the scheduler's own primitives, plus no false alarms.
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-// runtime/lockosthread_test.cc — LockOSThread / UnlockOSThread (issue 4).
+// runtime/lockosthread_test.cc — LockOSThread / UnlockOSThread.
 #include <dirent.h>
 #include <sys/syscall.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// runtime/syscall_test.cc — gmp::Syscall releases the P (issue 4).
+// runtime/syscall_test.cc — gmp::Syscall releases the P.
 #include <stdlib.h>
 #include <unistd.h>
 
