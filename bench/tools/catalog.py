@@ -41,7 +41,7 @@ def procs_for(workload, procs):
         return [p for p in procs if p >= 2]
     return list(procs)
 
-# The workloads the issues ask to see gmplab's go_default beside Go for.
+# The workloads the headline table sets go_default beside Go on.
 HEADLINE = [
     "CreateGoroutines", "CreateGoroutinesParallel", "CreateGoroutinesSingle",
     "Gosched", "PingPongUnbuffered", "PingPongBuffered", "PingPongHog",
