@@ -12,10 +12,13 @@
 #include "runtime/stw.h"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "runtime/fatal.h"
 #include "runtime/gmp.h"
 #include "runtime/sched.h"
@@ -130,9 +133,13 @@ std::string CheckSchedInvariantsStopped() {
   std::string err;
   auto fail = [&err](const std::string& s) { err += s + "\n"; };
   // A wakep may be in flight (nmspinning counted, startm about to find no
-  // idle P and undo it); give it a moment.
-  for (int i = 0; i < 100000 && sched->nmspinning.load() != 0; ++i) {
+  // idle P and undo it, or a new M about to start and stop spinning); on a
+  // loaded machine its thread can wait for a CPU for a long time. A count
+  // that is really lost stays, so waiting up to 2 s misses nothing.
+  const absl::Time settle = absl::Now() + absl::Seconds(2);
+  while (sched->nmspinning.load() != 0 && absl::Now() < settle) {
     sched_yield();
+    if (sched->nmspinning.load() != 0) usleep(50);
   }
   LockGuard l(sched->lock);
   int64_t queued = sched->runqsize.load();
