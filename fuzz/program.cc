@@ -1111,17 +1111,19 @@ Program DecodeProgram(FuzzedDataProvider& in, bool blocking) {
 void RunProgram(const Program& p) {
   // Foreign steps: a plain thread queries the runtime from before the first
   // Run until after the last, so also while each Run starts and ends.
+  // The environment changes while no other thread of ours may read it
+  // (GOMAXPROCS() outside a Run reads $GMP_MAXPROCS).
+  std::string cap = std::to_string(p.thread_cap);
+  if (p.thread_cap > 0) ::setenv("GMP_MAXTHREADS", cap.c_str(), 1);
   std::atomic<bool> stop{false};
   std::thread foreign;
   if (p.foreign) foreign = std::thread([&stop] { QueryLoop(stop); });
-  std::string cap = std::to_string(p.thread_cap);
-  if (p.thread_cap > 0) ::setenv("GMP_MAXTHREADS", cap.c_str(), 1);
   for (int r = 0; r < p.runs; ++r) RunOnce(p);
-  if (p.thread_cap > 0) ::unsetenv("GMP_MAXTHREADS");
   if (p.foreign) {
     stop.store(true);
     foreign.join();
   }
+  if (p.thread_cap > 0) ::unsetenv("GMP_MAXTHREADS");
 }
 
 namespace {
