@@ -57,10 +57,11 @@ bool IsResizeQuotient(bool blocking, int q) {
 }
 
 // IsExtQuotient says whether a CheckWorld step with quotient q is an Ext
-// step: block only, q 4 and 19 (bytes 53 and 233), which no corpus input
-// used for a CheckWorld step when Ext was added (q 2 and 6 are still free).
+// step: q 4 and 19 in block (bytes 53 and 233; 2 and 6 are still free), 33
+// and 37 in spawn_lock (bytes 203 and 227), which no corpus input used for
+// a CheckWorld step when Ext was added.
 bool IsExtQuotient(bool blocking, int q) {
-  return blocking && (q == 4 || q == 19);
+  return blocking ? (q == 4 || q == 19) : (q == 33 || q == 37);
 }
 
 // Ext parameters.
@@ -266,7 +267,25 @@ class Decoder {
   }
 
  private:
+  // DecodeExt reads an Ext step. spawn_lock, which uses nothing but the
+  // scheduler, has only Throw and Errno (errno set by the goroutine), with
+  // no blocking call but Gosched.
   void DecodeExt(Step* s) {
+    if (!p_.blocking) {
+      const bool is_throw = in_.ConsumeBool();
+      s->target = static_cast<int32_t>(is_throw ? Ext::kThrow : Ext::kErrno);
+      if (is_throw) {
+        uint32_t op = in_.ConsumeIntegralInRange<uint32_t>(0, 1);
+        uint32_t flags = in_.ConsumeIntegralInRange<uint32_t>(0, 3);
+        uint32_t value = in_.ConsumeIntegral<uint16_t>();
+        s->arg = op | flags << 3 | value << 16;
+      } else {
+        uint32_t err = in_.ConsumeIntegralInRange<uint32_t>(1, kMaxErrno);
+        uint32_t count = in_.ConsumeIntegralInRange<uint32_t>(1, 3);
+        s->arg = 2 | err << 8 | count << 16 | 1 << 20;
+      }
+      return;
+    }
     const uint32_t kind =
         in_.ConsumeIntegralInRange<uint32_t>(0, kExtKinds - 1);
     s->target = static_cast<int32_t>(kind);

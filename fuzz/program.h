@@ -19,9 +19,10 @@
 // The extension steps (Ext: exceptions across blocking calls, errno,
 // pollers left running, exits while locked under a thread cap, a foreign
 // thread querying the runtime, sleeps checked for lateness) are decoded the
-// same way, in the blocking op set only: a CheckWorld byte whose quotient
-// is in kExtQuotients (again none that a corpus input used then) becomes
-// an Ext step, which reads its kind and parameters from the next bytes.
+// same way (spawn_lock: Throw and Errno only): a CheckWorld byte whose
+// quotient IsExtQuotient accepts (again none that a corpus input used then)
+// becomes an Ext step, which reads its kind and parameters from the next
+// bytes.
 //
 // Programs are valid by construction, so every run must terminate:
 //   * thread locks nest at most 3 deep and are balanced at a goroutine's
@@ -75,8 +76,9 @@ enum class Op : uint8_t {
   // Not an op byte value of its own: a form of kCheckWorld (see above), in
   // both op sets.
   kResize,  // gmp::GOMAXPROCS(arg)
-  // Also a form of kCheckWorld, in the blocking op set only: one of the
-  // extension steps below (Step::target), parameters packed in Step::arg.
+  // Also a form of kCheckWorld: one of the extension steps below
+  // (Step::target), parameters packed in Step::arg; in the spawn_lock op set
+  // only Throw and Errno, blocking with nothing but Gosched.
   kExt,
 };
 

@@ -34,6 +34,8 @@ RESIZE_BYTE = {False: 5 + 6 * 12, True: 5 + 12 * 9}  # by blocking: 77, 113
 # Ext steps (block only) are CheckWorld bytes with quotient 4 or 19
 # (IsExtQuotient): 53 or 233, then the kind and its parameters.
 EXT_BYTE = 5 + 12 * 4  # 53
+# In spawn_lock: quotient 33 or 37 (203 or 227), then a bool (Throw or Errno).
+EXT_BYTE_SPAWN_LOCK = 5 + 6 * 33  # 203
 EXT_KINDS = {"throw": 0, "errno": 1, "poller": 2, "lock_exit": 3,
              "foreign": 4, "sleeps": 5}
 # Blocking calls of Throw and Errno steps (Block in fuzz/program.cc).
@@ -41,11 +43,28 @@ BLOCK_OPS = {"none": 0, "gosched": 1, "chan": 2, "mutex": 3, "sleep": 4}
 SLEEP_US = [0, 1, 20, 200, 1000, 3000]
 
 
-def encode_ext(e, kind, params):
+def encode_ext(e, kind, params, blocking=True):
     """params: throw (op, rethrow, dtor, value); errno (source, err, count,
     op) with source 0 = read(-1), 1 = Syscall sets err, 2 = set directly;
     poller (mask, extra_runs); lock_exit (n, rounds); foreign (extra_runs,);
-    sleeps (list of microsecond durations from SLEEP_US)."""
+    sleeps (list of microsecond durations from SLEEP_US).
+
+    spawn_lock (blocking False) has throw with op none or gosched, and
+    errno (2, err, count >= 1, "gosched") only."""
+    if not blocking:
+        e.byte(EXT_BYTE_SPAWN_LOCK)
+        e.bool(kind == "throw")
+        if kind == "throw":
+            op, rethrow, dtor, value = params
+            e.int(0, 1, BLOCK_OPS[op])
+            e.int(0, 3, (1 if rethrow else 0) | (2 if dtor else 0))
+            e.int(0, 0xFFFF, value)
+        else:
+            source, err, count, op = params
+            assert kind == "errno" and source == 2 and op == "gosched"
+            e.int(1, 133, err)
+            e.int(1, 3, count)
+        return
     e.byte(EXT_BYTE)
     e.int(0, len(EXT_KINDS) - 1, EXT_KINDS[kind])
     if kind == "throw":
@@ -125,8 +144,7 @@ def encode_node(e, node, blocking, role_main=False, procs=8):
             e.int(1, resize_bound(procs), step[1])
             continue
         if op in EXT_KINDS:
-            assert blocking
-            encode_ext(e, op, step[1:])
+            encode_ext(e, op, step[1:], blocking)
             continue
         e.int(0, last, OPS[op])
         if op == "lock":
@@ -300,6 +318,28 @@ BLOCK_EXT = {
     "ext_sleeps": program(2, node(("go", node(("sleeps", [200, 1, 1000, 0]),)),
                                   ("sleeps", [20, 200, 3000, 1])), True),
 }
+SPAWN_LOCK_EXT = {
+    "ext_throw": program(4, node(*[("go", node(
+        ("throw", "gosched", True, True, i), ("gosched",),
+        ("throw", "none", True, False, i + 10),
+        ("throw", "gosched", False, True, i + 20)))
+        for i in range(4)], ("throw", "gosched", True, True, 99)), False, STEER),
+    "ext_throw_locked": program(2, node(("lock",), ("throw", "gosched", True, True, 6),
+                                        ("go", YIELDER), ("unlock",)), False),
+    "ext_errno": program(4, node(*[("go", node(("errno", 2, 40 + i, 3, "gosched"),
+                                               ("gosched",)))
+                                   for i in range(4)],
+                                 ("errno", 2, 5, 3, "gosched")), False, STEER),
+    "ext_errno_locked": program(2, node(("lock",), ("errno", 2, 11, 3, "gosched"),
+                                        ("go", YIELDER), ("unlock",)), False),
+}
+PENDING_SPAWN_LOCK = {
+    "ext_throw": "exceptions do not follow a goroutine across threads: "
+                 "`std::uncaught_exceptions() during unwinding` or "
+                 "`std::current_exception() in a handler`",
+    "ext_errno": "errno is the thread's, not the goroutine's: `errno "
+                 "survives a blocking call` (Gosched)",
+}
 PENDING = {
     "ext_throw": "exceptions do not follow a goroutine across threads: "
                  "`std::uncaught_exceptions() during unwinding` (2, or 0 "
@@ -405,6 +445,11 @@ def dict_entries_program(blocking):
         if code <= last:
             entries["op_" + name] = tail_fragment(lambda e, c=code: e.int(0, last, c))
     entries["op_resize"] = bytes([RESIZE_BYTE[blocking]])
+    if not blocking:
+        entries["ext_throw"] = tail_fragment(
+            lambda e: encode_ext(e, "throw", ("gosched", True, True, 1), False))
+        entries["ext_errno"] = tail_fragment(
+            lambda e: encode_ext(e, "errno", (2, 42, 3, "gosched"), False))
     entries["lock_gosched_unlock"] = tail_fragment(
         lambda e: [e.int(0, last, OPS["lock"]), e.int(0, last, OPS["gosched"]),
                    e.int(0, last, OPS["unlock"])])
@@ -453,7 +498,7 @@ def write_dict(path, entries):
             f.write('%s="%s"\n' % (name, esc))
 
 
-def write_pending(target, seeds):
+def write_pending(target, seeds, table):
     """Writes the seeds that trip a runtime defect not fixed yet to
     fuzz/pending/<target>/, with a README line each."""
     d = os.path.join(ROOT, "pending", target)
@@ -466,7 +511,7 @@ def write_pending(target, seeds):
     for name, data in sorted(seeds.items()):
         with open(os.path.join(d, "seed-" + name), "wb") as f:
             f.write(data)
-        lines.append("- `seed-%s`: %s" % (name, PENDING[name]))
+        lines.append("- `seed-%s`: %s" % (name, table[name]))
     with open(os.path.join(d, "README.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("%s: %d pending seeds in %s" % (target, len(seeds), d))
@@ -476,7 +521,12 @@ def main():
     block = dict(BLOCK)
     block.update({k: v for k, v in BLOCK_EXT.items() if k not in PENDING})
     pending = {k: v for k, v in BLOCK_EXT.items() if k in PENDING}
-    for target, seeds in (("spawn_lock", SPAWN_LOCK), ("block", block),
+    spawn_lock = dict(SPAWN_LOCK)
+    spawn_lock.update({k: v for k, v in SPAWN_LOCK_EXT.items()
+                       if k not in PENDING_SPAWN_LOCK})
+    pending_spawn_lock = {k: v for k, v in SPAWN_LOCK_EXT.items()
+                          if k in PENDING_SPAWN_LOCK}
+    for target, seeds in (("spawn_lock", spawn_lock), ("block", block),
                           ("runq", RUNQ)):
         d = os.path.join(ROOT, "corpus", target)
         os.makedirs(d, exist_ok=True)
@@ -484,7 +534,8 @@ def main():
             with open(os.path.join(d, "seed-" + name), "wb") as f:
                 f.write(data)
         print("%s: %d seeds in %s" % (target, len(seeds), d))
-    write_pending("block", pending)
+    write_pending("block", pending, PENDING)
+    write_pending("spawn_lock", pending_spawn_lock, PENDING_SPAWN_LOCK)
     write_dict(os.path.join(ROOT, "spawn_lock.dict"), dict_entries_program(False))
     write_dict(os.path.join(ROOT, "block.dict"), dict_entries_program(True))
     write_dict(os.path.join(ROOT, "runq.dict"), dict_entries_runq())
