@@ -4,12 +4,16 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +55,25 @@ bool IsResizeQuotient(bool blocking, int q) {
   if (!blocking) return q >= 12 && q <= 20;
   return q == 9 || q == 10 || q == 11 || q == 13 || q == 14 || q == 16;
 }
+
+// IsExtQuotient says whether a CheckWorld step with quotient q is an Ext
+// step: q 4 and 19 in block (bytes 53 and 233; 2 and 6 are still free), 33
+// and 37 in spawn_lock (bytes 203 and 227), which no corpus input used for
+// a CheckWorld step when Ext was added.
+bool IsExtQuotient(bool blocking, int q) {
+  return blocking ? (q == 4 || q == 19) : (q == 33 || q == 37);
+}
+
+// Ext parameters.
+constexpr uint32_t kExtKinds = 6;
+constexpr uint32_t kBlockOps = 5;  // none, Gosched, channel, Mutex, Sleep
+constexpr uint32_t kMaxErrno = 133;
+constexpr uint32_t kMaxExtraRuns = 2;
+constexpr uint32_t kMaxLockExit = 4;
+constexpr uint32_t kMaxLockExitRounds = 8;
+constexpr uint32_t kMaxSleeps = 4;
+constexpr uint32_t kSleepUs[] = {0, 1, 20, 200, 1000, 3000};
+constexpr int64_t kSleepLatenessUs = 2000000;  // 2 s
 
 // Counters over the whole process, for GMP_FUZZ_STATS.
 std::atomic<int64_t> g_programs{0};
@@ -219,10 +242,14 @@ class Decoder {
             s.op = Op::kResize;
             s.arg = in_.ConsumeIntegralInRange<uint32_t>(
                 1, static_cast<uint32_t>(ResizeBound(p_.procs)));
+          } else if (IsExtQuotient(p_.blocking, op_byte / (last + 1))) {
+            s.op = Op::kExt;
+            DecodeExt(&s);
           }
           break;
         case Op::kGosched:
         case Op::kResize:  // never an op byte of its own
+        case Op::kExt:
           break;
       }
       if (s.op == Op::kLockThread) ++lock;
@@ -240,6 +267,78 @@ class Decoder {
   }
 
  private:
+  // DecodeExt reads an Ext step. spawn_lock, which uses nothing but the
+  // scheduler, has only Throw and Errno (errno set by the goroutine), with
+  // no blocking call but Gosched.
+  void DecodeExt(Step* s) {
+    if (!p_.blocking) {
+      const bool is_throw = in_.ConsumeBool();
+      s->target = static_cast<int32_t>(is_throw ? Ext::kThrow : Ext::kErrno);
+      if (is_throw) {
+        uint32_t op = in_.ConsumeIntegralInRange<uint32_t>(0, 1);
+        uint32_t flags = in_.ConsumeIntegralInRange<uint32_t>(0, 3);
+        uint32_t value = in_.ConsumeIntegral<uint16_t>();
+        s->arg = op | flags << 3 | value << 16;
+      } else {
+        uint32_t err = in_.ConsumeIntegralInRange<uint32_t>(1, kMaxErrno);
+        uint32_t count = in_.ConsumeIntegralInRange<uint32_t>(1, 3);
+        s->arg = 2 | err << 8 | count << 16 | 1 << 20;
+      }
+      return;
+    }
+    const uint32_t kind =
+        in_.ConsumeIntegralInRange<uint32_t>(0, kExtKinds - 1);
+    s->target = static_cast<int32_t>(kind);
+    switch (static_cast<Ext>(kind)) {
+      case Ext::kThrow: {
+        uint32_t op = in_.ConsumeIntegralInRange<uint32_t>(0, kBlockOps - 1);
+        uint32_t flags = in_.ConsumeIntegralInRange<uint32_t>(0, 3);
+        uint32_t value = in_.ConsumeIntegral<uint16_t>();
+        s->arg = op | flags << 3 | value << 16;
+        break;
+      }
+      case Ext::kErrno: {
+        uint32_t source = in_.ConsumeIntegralInRange<uint32_t>(0, 2);
+        uint32_t err = in_.ConsumeIntegralInRange<uint32_t>(1, kMaxErrno);
+        uint32_t count = in_.ConsumeIntegralInRange<uint32_t>(0, 3);
+        uint32_t op = in_.ConsumeIntegralInRange<uint32_t>(1, kBlockOps - 1);
+        s->arg = source | err << 8 | count << 16 | op << 20;
+        break;
+      }
+      case Ext::kPoller: {
+        uint32_t mask = in_.ConsumeIntegralInRange<uint32_t>(1, 15);
+        uint32_t extra = in_.ConsumeIntegralInRange<uint32_t>(0, kMaxExtraRuns);
+        s->arg = mask | extra << 8;
+        p_.runs = std::max(p_.runs, 1 + static_cast<int>(extra));
+        break;
+      }
+      case Ext::kLockExit: {
+        uint32_t n = in_.ConsumeIntegralInRange<uint32_t>(1, kMaxLockExit);
+        uint32_t rounds =
+            in_.ConsumeIntegralInRange<uint32_t>(1, kMaxLockExitRounds);
+        s->arg = n | rounds << 8;
+        break;
+      }
+      case Ext::kForeign: {
+        uint32_t extra = in_.ConsumeIntegralInRange<uint32_t>(0, kMaxExtraRuns);
+        s->arg = extra;
+        p_.runs = std::max(p_.runs, 1 + static_cast<int>(extra));
+        p_.foreign = true;
+        break;
+      }
+      case Ext::kSleeps: {
+        uint32_t count = in_.ConsumeIntegralInRange<uint32_t>(1, kMaxSleeps);
+        s->arg = count;
+        for (uint32_t i = 0; i < count; ++i) {
+          uint32_t d =
+              in_.ConsumeIntegralInRange<uint32_t>(0, std::size(kSleepUs) - 1);
+          s->arg |= d << (8 + 3 * i);
+        }
+        break;
+      }
+    }
+  }
+
   int NewGroup(int depth) {
     int gidx = static_cast<int>(p_.groups.size());
     p_.groups.emplace_back();
@@ -306,6 +405,14 @@ struct Ctx {
   // the final GOMAXPROCS, so at the end sizes[final] + 1 and sizes[procs] -
   // 1 leave every entry 0.
   std::atomic<int> sizes[kMaxResize + 1] = {};
+  // What Poller steps poll: never waited on, so pollers never block.
+  gmp::Chan<uint64_t> poll_ch{1};
+  gmp::Mutex poll_mu;
+};
+
+// FuzzException is what Throw steps throw.
+struct FuzzException {
+  uint64_t value;
 };
 
 // Goroutine is the running state of one Node.
@@ -598,8 +705,262 @@ class Goroutine {
       case Op::kResize:
         Resize(s.arg);
         break;
+      case Op::kExt:
+        ExecExt(s);
+        break;
     }
     CheckThread();
+  }
+
+  // Block runs one blocking runtime call that waits on no goroutine of the
+  // program: 0 nothing, 1 Gosched, 2 a receive from a helper goroutine
+  // (joined with the children), 3 a Mutex section around a Gosched, 4 a
+  // Sleep.
+  void Block(uint32_t op) {
+    switch (op) {
+      case 0:
+        break;
+      case 1:
+        gmp::Gosched();
+        break;
+      case 2: {
+        auto c = std::make_shared<gmp::Chan<uint64_t>>(0);
+        children_.Add(1);
+        gmp::WaitGroup* wg = &children_;
+        gmp::Go([c, wg] {
+          gmp::Gosched();
+          c->Send(7);
+          wg->Done();
+        });
+        std::optional<uint64_t> v = c->Recv();
+        FUZZ_CHECK(v.has_value() && *v == 7, "channel delivers what was sent",
+                   "node %d: helper channel gave %d/%llu", id_, v.has_value(),
+                   (unsigned long long)v.value_or(0));
+        break;
+      }
+      case 3:
+        ctx_.mu[kMutexes - 1].Lock();
+        Section(kMutexes - 1, 0 | 1 << 8);  // one Gosched
+        ctx_.mu[kMutexes - 1].Unlock();
+        break;
+      default:
+        gmp::Sleep(absl::Microseconds(20));
+        break;
+    }
+    CheckThread();
+  }
+
+  void ExecExt(const Step& s) {
+    switch (static_cast<Ext>(s.target)) {
+      case Ext::kThrow:
+        Throw(s.arg & 7, (s.arg & 8) != 0, (s.arg & 16) != 0, s.arg >> 16);
+        break;
+      case Ext::kErrno:
+        Errno(s.arg & 0xff, (s.arg >> 8) & 0xff, (s.arg >> 16) & 0xf,
+              s.arg >> 20);
+        break;
+      case Ext::kPoller:
+        StartPoller(s.arg & 0xff);
+        break;
+      case Ext::kLockExit:
+        LockExit(s.arg & 0xff, s.arg >> 8);
+        break;
+      case Ext::kForeign: {
+        int n = gmp::NumGoroutine();
+        FUZZ_CHECK(n >= 1, "NumGoroutine counts the caller",
+                   "node %d: NumGoroutine() = %d", id_, n);
+        break;
+      }
+      case Ext::kSleeps:
+        Sleeps(s.arg);
+        break;
+    }
+  }
+
+  // UnwindGuard blocks in its destructor, which runs while the exception
+  // unwinds the stack: std::uncaught_exceptions() is 1 there, before and
+  // after the blocking call.
+  struct UnwindGuard {
+    Goroutine* g;
+    uint32_t op;
+    uint64_t value;
+    bool armed;
+    ~UnwindGuard() {
+      if (!armed) return;
+      int n = std::uncaught_exceptions();
+      FUZZ_CHECK(n == 1, "std::uncaught_exceptions() during unwinding",
+                 "node %d, exception %llx: %d in a destructor before "
+                 "blocking, want 1",
+                 g->id_, (unsigned long long)value, n);
+      g->Block(op);
+      n = std::uncaught_exceptions();
+      FUZZ_CHECK(n == 1, "std::uncaught_exceptions() during unwinding",
+                 "node %d, exception %llx: %d in a destructor after "
+                 "blocking op %u, want 1",
+                 g->id_, (unsigned long long)value, n, op);
+    }
+  };
+
+  // Throw throws a FuzzException with a value unique to this step, blocks
+  // (op, see Block) while unwinding (with `dtor`) and in the handler, and
+  // checks that the exception state followed the goroutine across threads.
+  void Throw(uint32_t op, bool rethrow, bool dtor, uint32_t value) {
+    const uint64_t v = static_cast<uint64_t>(goid_) << 32 |
+                       static_cast<uint64_t>(++throws_) << 16 | value;
+    bool caught = false;
+    try {
+      UnwindGuard guard{this, op, v, dtor};
+      throw FuzzException{v};
+    } catch (const FuzzException& e) {
+      caught = true;
+      int n = std::uncaught_exceptions();
+      FUZZ_CHECK(n == 0, "std::uncaught_exceptions() in a handler",
+                 "node %d, exception %llx: %d before blocking, want 0", id_,
+                 (unsigned long long)v, n);
+      std::exception_ptr cur = std::current_exception();
+      FUZZ_CHECK(cur != nullptr, "std::current_exception() in a handler",
+                 "node %d, exception %llx: null before blocking", id_,
+                 (unsigned long long)v);
+      Block(op);
+      FUZZ_CHECK(e.value == v, "a caught exception keeps its value",
+                 "node %d: caught %llx, after blocking op %u it reads %llx",
+                 id_, (unsigned long long)v, op, (unsigned long long)e.value);
+      n = std::uncaught_exceptions();
+      FUZZ_CHECK(n == 0, "std::uncaught_exceptions() in a handler",
+                 "node %d, exception %llx: %d after blocking op %u, want 0",
+                 id_, (unsigned long long)v, n, op);
+      std::exception_ptr now = std::current_exception();
+      FUZZ_CHECK(now == cur, "std::current_exception() in a handler",
+                 "node %d, exception %llx: after blocking op %u it is %s", id_,
+                 (unsigned long long)v, op,
+                 now == nullptr ? "null" : "another exception");
+      if (rethrow) {
+        try {
+          throw;
+        } catch (const FuzzException& e2) {
+          FUZZ_CHECK(&e2 == &e && e2.value == v,
+                     "throw; rethrows the caught exception",
+                     "node %d: rethrew %llx at %p, caught %llx at %p", id_,
+                     (unsigned long long)e2.value, (const void*)&e2,
+                     (unsigned long long)v, (const void*)&e);
+          Block(op);
+          FUZZ_CHECK(e2.value == v && std::current_exception() == cur,
+                     "std::current_exception() in a handler",
+                     "node %d, rethrown exception %llx: after blocking op %u "
+                     "the handler sees %llx",
+                     id_, (unsigned long long)v, op,
+                     (unsigned long long)e2.value);
+        } catch (...) {
+          Fail("throw; rethrows the caught exception",
+               "node %d: rethrowing %llx threw something else", id_,
+               (unsigned long long)v);
+        }
+      }
+    }
+    FUZZ_CHECK(caught, "a thrown exception is caught", "node %d: %llx", id_,
+               (unsigned long long)v);
+    int n = std::uncaught_exceptions();
+    bool none = std::current_exception() == nullptr;
+    FUZZ_CHECK(n == 0 && none, "no exception after the handler",
+               "node %d, exception %llx: uncaught_exceptions() = %d, "
+               "current_exception() %s",
+               id_, (unsigned long long)v, n, none ? "null" : "not null");
+  }
+
+  // Errno sets errno (source 0: read(-1) in a Syscall, EBADF; 1: a Syscall
+  // that sets `err`; 2: the goroutine itself) and checks it after the
+  // Syscall and after `count` blocking calls (op, see Block).
+  void Errno(uint32_t source, uint32_t err, uint32_t count, uint32_t op) {
+    int want = static_cast<int>(err);
+    if (source == 0) {
+      want = EBADF;
+      ctx_.syscalls.fetch_add(1);
+      char buf[1];
+      ssize_t r = gmp::Syscall([&buf] { return ::read(-1, buf, 1); });
+      int got = errno;
+      FUZZ_CHECK(r == -1 && got == want, "errno after Syscall",
+                 "node %d: read(-1) returned %zd, errno %d, want -1 and "
+                 "EBADF (%d)",
+                 id_, r, got, want);
+    } else if (source == 1) {
+      ctx_.syscalls.fetch_add(1);
+      int r = gmp::Syscall([want] {
+        errno = want;
+        return -1;
+      });
+      int got = errno;
+      FUZZ_CHECK(r == -1 && got == want, "errno after Syscall",
+                 "node %d: the call set errno %d, after Syscall it is %d", id_,
+                 want, got);
+    } else {
+      errno = want;
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+      Block(op);
+      int got = errno;
+      FUZZ_CHECK(got == want, "errno survives a blocking call",
+                 "node %d: errno %d before blocking op %u (#%u), %d after", id_,
+                 want, op, i + 1, got);
+    }
+  }
+
+  // StartPoller starts a goroutine that polls forever, with a Gosched
+  // every round or (mask & 8 clear) with nothing but TryRecv, TrySend and
+  // TryLock; gmp::Run must still return when main does (and reclaim it).
+  void StartPoller(uint32_t mask) {
+    Ctx* ctx = &ctx_;
+    gmp::Go([ctx, mask] {
+      for (uint64_t i = 0;; ++i) {
+        if (mask & 1) (void)ctx->poll_ch.TryRecv();
+        if (mask & 2) {
+          uint64_t v = i;
+          (void)ctx->poll_ch.TrySend(v);
+        }
+        if ((mask & 4) && ctx->poll_mu.TryLock()) ctx->poll_mu.Unlock();
+        if (mask & 8) gmp::Gosched();
+      }
+    });
+  }
+
+  // LockExit runs `rounds` rounds of n goroutines that exit with their
+  // thread locked; each round is joined before the next starts.
+  void LockExit(uint32_t n, uint32_t rounds) {
+    for (uint32_t r = 0; r < rounds; ++r) {
+      gmp::WaitGroup wg;
+      wg.Add(static_cast<int>(n));
+      for (uint32_t i = 0; i < n; ++i) {
+        gmp::Go([&wg] {
+          gmp::LockOSThread();
+          NoteLocked(gmp::GoroutineId());
+          gmp::Gosched();
+          wg.Done();
+        });
+      }
+      wg.Wait();
+      CheckThread();
+    }
+  }
+
+  // Sleeps sleeps each duration of `arg` and checks it lasted at least that
+  // long and at most kSleepLatenessUs more.
+  void Sleeps(uint32_t arg) {
+    uint32_t count = arg & 0xff;
+    for (uint32_t i = 0; i < count; ++i) {
+      int64_t d = kSleepUs[(arg >> (8 + 3 * i)) & 7];
+      auto t0 = std::chrono::steady_clock::now();
+      gmp::Sleep(absl::Microseconds(d));
+      int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count();
+      FUZZ_CHECK(us >= d, "Sleep lasts at least its duration",
+                 "node %d: Sleep(%lld us) returned after %lld us", id_,
+                 (long long)d, (long long)us);
+      FUZZ_CHECK(us <= d + kSleepLatenessUs, "Sleep wakes up in time",
+                 "node %d: Sleep(%lld us) returned after %lld us (bound: "
+                 "%lld us late)",
+                 id_, (long long)d, (long long)us, (long long)kSleepLatenessUs);
+      CheckThread();
+    }
   }
 
   Ctx& ctx_;
@@ -608,6 +969,7 @@ class Goroutine {
   int64_t goid_ = 0;
   int lock_depth_ = 0;
   int64_t locked_tid_ = 0;
+  uint32_t throws_ = 0;      // Throw steps run, for unique values
   gmp::WaitGroup children_;  // children started by Spawn (blocking op set)
 };
 
@@ -639,8 +1001,17 @@ const char* OpName(Op op) {
       return "TryChan";
     case Op::kResize:
       return "Resize";
+    case Op::kExt:
+      return "Ext";
   }
   return "?";
+}
+
+const char* ExtName(int kind) {
+  static const char* kNames[] = {"Throw",    "Errno",   "Poller",
+                                 "LockExit", "Foreign", "Sleeps"};
+  return kind >= 0 && kind < static_cast<int>(std::size(kNames)) ? kNames[kind]
+                                                                 : "?";
 }
 
 void DescribeNode(const Program& p, int id, int indent, std::string* out) {
@@ -658,8 +1029,13 @@ void DescribeNode(const Program& p, int id, int indent, std::string* out) {
   }
   *out += ")\n";
   for (const Step& s : n.steps) {
-    std::snprintf(line, sizeof(line), "%s  %s arg=%u target=%d\n", pad.c_str(),
-                  OpName(s.op), s.arg, s.target);
+    if (s.op == Op::kExt) {
+      std::snprintf(line, sizeof(line), "%s  Ext %s arg=%#x\n", pad.c_str(),
+                    ExtName(s.target), s.arg);
+    } else {
+      std::snprintf(line, sizeof(line), "%s  %s arg=%u target=%d\n",
+                    pad.c_str(), OpName(s.op), s.arg, s.target);
+    }
     *out += line;
     if (s.op == Op::kSpawn) DescribeNode(p, s.target, indent + 2, out);
     if (s.op == Op::kChanGroup) {
@@ -673,6 +1049,70 @@ void DescribeNode(const Program& p, int id, int indent, std::string* out) {
   }
 }
 
+void RunOnce(const Program& p);
+
+// NeedsThread says whether goroutine `n` may hold an M of its own besides
+// the Ms that run Ps: it locks its thread or enters a Syscall.
+bool NeedsThread(const Node& n) {
+  if (n.exit_locked) return true;
+  for (const Step& s : n.steps) {
+    if (s.op == Op::kLockThread || s.op == Op::kSyscall) return true;
+    if ((s.op == Op::kMutex || s.op == Op::kTryMutex) && (s.arg & 0xff) == 2) {
+      return true;
+    }
+    if (s.op == Op::kExt && static_cast<Ext>(s.target) == Ext::kErrno &&
+        (s.arg & 0xff) < 2) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// ThreadCap is the $GMP_MAXTHREADS a program with LockExit steps runs
+// under (0: none): the most Ps it can have, one M per goroutine that may
+// hold one of its own, the LockExit goroutines of all steps at once, and a
+// margin. A runtime that reclaims the threads of locked exits never needs
+// more; one that does not runs out after a few rounds.
+int ThreadCap(const Program& p) {
+  int max_procs = p.procs;
+  int own = 1;  // main's thread
+  int lock_exits = 0;
+  for (const Node& n : p.nodes) {
+    if (NeedsThread(n)) ++own;
+    for (const Step& s : n.steps) {
+      if (s.op == Op::kResize) {
+        max_procs = std::max(max_procs, static_cast<int>(s.arg));
+      }
+      if (s.op == Op::kExt && static_cast<Ext>(s.target) == Ext::kLockExit) {
+        lock_exits += static_cast<int>(s.arg & 0xff);
+      }
+    }
+  }
+  if (lock_exits == 0) return 0;
+  return max_procs + own + lock_exits + 6;
+}
+
+// QueryLoop calls what a foreign thread may call at any time until `stop`,
+// and once more after it.
+void QueryLoop(const std::atomic<bool>& stop) {
+  for (bool last = false; !last;) {
+    last = stop.load();
+    int n = gmp::GOMAXPROCS();
+    FUZZ_CHECK(n >= 1 && n <= 1024, "GOMAXPROCS() from a foreign thread",
+               "GOMAXPROCS() = %d", n);
+    int g = gmp::NumGoroutine();
+    FUZZ_CHECK(g >= 0, "NumGoroutine() from a foreign thread",
+               "NumGoroutine() = %d", g);
+    gmp::Stats st = gmp::ReadStats();
+    FUZZ_CHECK(st.spawned >= 0 && st.completed >= 0 && st.reclaimed >= 0,
+               "ReadStats() from a foreign thread",
+               "spawned %lld, completed %lld, reclaimed %lld",
+               (long long)st.spawned, (long long)st.completed,
+               (long long)st.reclaimed);
+    std::this_thread::yield();
+  }
+}
+
 }  // namespace
 
 Program DecodeProgram(FuzzedDataProvider& in, bool blocking) {
@@ -683,10 +1123,31 @@ Program DecodeProgram(FuzzedDataProvider& in, bool blocking) {
   p.choices = in.ConsumeBytes<uint8_t>(nchoices);
   p.parallel_probe = in.ConsumeBool();
   Decoder(in, p).NewNode(Role::kMain, 0);
+  p.thread_cap = ThreadCap(p);
   return p;
 }
 
 void RunProgram(const Program& p) {
+  // Foreign steps: a plain thread queries the runtime from before the first
+  // Run until after the last, so also while each Run starts and ends.
+  // The environment changes while no other thread of ours may read it
+  // (GOMAXPROCS() outside a Run reads $GMP_MAXPROCS).
+  std::string cap = std::to_string(p.thread_cap);
+  if (p.thread_cap > 0) ::setenv("GMP_MAXTHREADS", cap.c_str(), 1);
+  std::atomic<bool> stop{false};
+  std::thread foreign;
+  if (p.foreign) foreign = std::thread([&stop] { QueryLoop(stop); });
+  for (int r = 0; r < p.runs; ++r) RunOnce(p);
+  if (p.foreign) {
+    stop.store(true);
+    foreign.join();
+  }
+  if (p.thread_cap > 0) ::unsetenv("GMP_MAXTHREADS");
+}
+
+namespace {
+
+void RunOnce(const Program& p) {
   Ctx ctx(p);
   BeginRun(p.choices);
   gmp::Options options;
@@ -718,11 +1179,19 @@ void RunProgram(const Program& p) {
              (long long)st.stolen_gs);
 }
 
+}  // namespace
+
 std::string DescribeProgram(const Program& p) {
   std::string out = "procs " + std::to_string(p.procs) + ", " +
                     std::to_string(p.choices.size()) + " steering bytes, " +
                     (p.parallel_probe ? "parallel probe, " : "") +
-                    std::to_string(p.nodes.size()) + " goroutines\n";
+                    std::to_string(p.nodes.size()) + " goroutines";
+  if (p.runs != 1) out += ", " + std::to_string(p.runs) + " runs";
+  if (p.foreign) out += ", foreign querier";
+  if (p.thread_cap > 0) {
+    out += ", thread cap " + std::to_string(p.thread_cap);
+  }
+  out += "\n";
   if (!p.nodes.empty()) DescribeNode(p, 0, 0, &out);
   return out;
 }

@@ -16,6 +16,14 @@
 // then (kResizeQuotients in program.cc) becomes a Resize, which then reads
 // one more byte for n.
 //
+// The extension steps (Ext: exceptions across blocking calls, errno,
+// pollers left running, exits while locked under a thread cap, a foreign
+// thread querying the runtime, sleeps checked for lateness) are decoded the
+// same way (spawn_lock: Throw and Errno only): a CheckWorld byte whose
+// quotient IsExtQuotient accepts (again none that a corpus input used then)
+// becomes an Ext step, which reads its kind and parameters from the next
+// bytes.
+//
 // Programs are valid by construction, so every run must terminate:
 //   * thread locks nest at most 3 deep and are balanced at a goroutine's
 //     end, unless the goroutine deliberately exits while locked (never
@@ -68,6 +76,40 @@ enum class Op : uint8_t {
   // Not an op byte value of its own: a form of kCheckWorld (see above), in
   // both op sets.
   kResize,  // gmp::GOMAXPROCS(arg)
+  // Also a form of kCheckWorld: one of the extension steps below
+  // (Step::target), parameters packed in Step::arg; in the spawn_lock op set
+  // only Throw and Errno, blocking with nothing but Gosched.
+  kExt,
+};
+
+// The extension steps (see fuzz/README.md for their encoding).
+enum class Ext : uint8_t {
+  // throw inside try, optionally through a destructor that blocks during
+  // unwinding; the handler blocks, then checks the exception's value,
+  // std::current_exception(), std::uncaught_exceptions() and, optionally,
+  // that `throw;` rethrows the same exception.
+  // arg: block op | rethrow << 3 | destructor << 4 | value << 16.
+  kThrow,
+  // errno set by a Syscall (read(-1): EBADF, or a chosen value) or by the
+  // goroutine itself, checked after the Syscall and after later blocking
+  // calls. arg: source | errno << 8 | count << 16 | block op << 20.
+  kErrno,
+  // a goroutine polling with TrySend/TryRecv/TryLock forever (never
+  // joined: still running when main returns); the program runs 1 + extra
+  // times. arg: mask (1 TryRecv, 2 TrySend, 4 TryLock, 8 Gosched every
+  // round, else no other runtime call) | extra << 8.
+  kPoller,
+  // rounds of n goroutines that exit with their thread locked, joined each
+  // round; the program runs under a thread cap ($GMP_MAXTHREADS) derived
+  // from what it needs at once. arg: n | rounds << 8.
+  kLockExit,
+  // a plain std::thread queries GOMAXPROCS(), NumGoroutine() and
+  // ReadStats() from before the program's first Run until after its last;
+  // the program runs 1 + extra times. arg: extra.
+  kForeign,
+  // sleeps of mixed lengths, each checked to last at least its duration
+  // and at most 2 s more. arg: count | duration index i << (8 + 3 * i).
+  kSleeps,
 };
 
 enum class Role : uint8_t { kMain, kChild, kProducer, kConsumer };
@@ -77,7 +119,8 @@ struct Step {
   uint32_t arg = 0;     // Sleep/Syscall: µs; Work: iterations; TryChan: cap;
                         // Resize: the new GOMAXPROCS;
                         // Mutex: inner op | count << 8 | param << 16
-  int32_t target = -1;  // Spawn: node; ChanGroup: group; Mutex: which one
+  int32_t target = -1;  // Spawn: node; ChanGroup: group; Mutex: which one;
+                        // Ext: the Ext kind
 };
 
 struct Node {
@@ -104,6 +147,9 @@ struct Program {
   bool parallel_probe = false;   // main first checks that a second P runs
   std::vector<Node> nodes;       // nodes[0] is main
   std::vector<ChanGroup> groups;
+  int runs = 1;          // gmp::Runs of the program (Poller, Foreign steps)
+  bool foreign = false;  // a Foreign step: a std::thread queries the runtime
+  int thread_cap = 0;    // LockExit steps: $GMP_MAXTHREADS for its Runs
 };
 
 // DecodeProgram turns a fuzz input into a valid Program. `blocking` selects

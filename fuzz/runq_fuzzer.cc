@@ -14,13 +14,26 @@
 //     every element is seen exactly once, the owner takes ring elements in
 //     FIFO order, each stolen batch is a run of consecutive ring elements,
 //     a steal never takes more than StealAmount allows.
+//  3. Chain (only when the next two tail bytes are kChainMagic, which keeps
+//     the older corpus inputs as they were): the owner pushes (and
+//     overflows) while 1..3 thieves form a chain: thief 0 steals from the
+//     owner's queue into its own, thief k from thief k-1's, and each thief,
+//     as the owner of its queue, meanwhile takes, pushes back (Put,
+//     PutRunnext, overflowing) or keeps what it stole, so a queue is
+//     robbed while its owner pushes. Checked: every element is seen exactly
+//     once, none is lost (all queues are drained at the end), a steal never
+//     takes more than StealAmount allows.
 //
 // Elements carry plain (non-atomic) fields written by the owner before it
 // publishes them and read by whoever takes them, so a missing acquire on the
 // steal path is a data race that ThreadSanitizer reports.
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <thread>
@@ -41,10 +54,13 @@ constexpr int kMaxSeqOps = 256;
 constexpr int kMaxConcOps = 512;
 constexpr int kMaxThieves = 3;
 constexpr int kMaxItems = 4096;
+constexpr uint16_t kChainMagic = 0xC4A1;
+constexpr int kMaxChainOps = 64;
 
 struct Item {
   int64_t id = 0;     // plain: written by the owner before publishing
   int64_t rseq = -1;  // plain: position in the ring's put order, -1 = runnext
+  int64_t hop = 0;    // plain: chain queues it was pushed into
   std::atomic<int> seen{0};
 };
 
@@ -61,6 +77,10 @@ class Harness {
   void Run() {
     Sequential();
     Concurrent();
+    if (in_.remaining_bytes() >= 2 &&
+        in_.ConsumeIntegral<uint16_t>() == kChainMagic) {
+      Chain();
+    }
     Drain();
     for (int64_t i = 0; i < nitems_; ++i) {
       int s = items_[i].seen.load();
@@ -314,6 +334,145 @@ class Harness {
     for (auto& t : threads) t.join();
   }
 
+  // PutChain pushes `it` into chain queue `q` as its owner (runnext when
+  // `next`), overflowing half the ring when it is full: the overflow batch
+  // counts as taken.
+  void PutChain(Queue& q, Item* it, bool next) {
+    it->hop = it->hop + 1;  // plain, published by the Put
+    if (next) {
+      it = q.PutRunnext(it);
+      if (it == nullptr) return;
+    }
+    for (;;) {
+      if (q.Put(it)) return;
+      Item* batch[Queue::kOverflowBatch];
+      uint32_t n = q.Overflow(it, batch);
+      if (n == 0) continue;  // a thief made room meanwhile
+      FUZZ_CHECK(n == Queue::kOverflowBatch && batch[n - 1] == it,
+                 "overflow takes half",
+                 "chain queue: Overflow returned %u, want %u, new one last", n,
+                 Queue::kOverflowBatch);
+      for (uint32_t i = 0; i < n; ++i) Take(batch[i], "chain overflow");
+      return;
+    }
+  }
+
+  // Take marks `it` as taken for good, reading its plain fields.
+  void Take(Item* it, const char* by) {
+    FUZZ_CHECK(it->hop >= 0, "every element seen exactly once",
+               "element %lld taken by %s has hop count %lld", (long long)it->id,
+               by, (long long)it->hop);
+    Seen(it, by);
+  }
+
+  void Chain() {
+    const int nthieves = in_.ConsumeIntegralInRange<int>(1, kMaxThieves);
+    const std::vector<uint8_t> thief_ops = in_.ConsumeBytes<uint8_t>(
+        in_.ConsumeIntegralInRange<int>(1, kMaxChainOps));
+    const std::vector<uint8_t> owner_ops = in_.ConsumeBytes<uint8_t>(
+        in_.ConsumeIntegralInRange<int>(0, kMaxConcOps));
+    if (print_) {
+      std::fprintf(stderr,
+                   "runq chain: capacity %u, %d thieves, %zu thief ops, "
+                   "%zu owner ops\n",
+                   N, nthieves, thief_ops.size(), owner_ops.size());
+    }
+    if (thief_ops.empty()) return;
+    // done[0]: the owner finished; done[k + 1]: thief k finished.
+    std::atomic<bool> done[kMaxThieves + 1] = {};
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int k = 0; k < nthieves; ++k) {
+      threads.emplace_back([this, k, &done, &ready, &thief_ops] {
+        ready.fetch_add(1);
+        Queue& mine = chain_[k];
+        Queue& victim = k == 0 ? q_ : chain_[k - 1];
+        for (size_t j = static_cast<size_t>(k);; ++j) {
+          const uint8_t op = thief_ops[j % thief_ops.size()];
+          const bool last = done[k].load(std::memory_order_acquire);
+          uint32_t stolen = 0;
+          if (mine.Size() == 0) {  // only we add to it: empty stays empty
+            Item* first = mine.template StealFrom<Amount>(
+                victim, (op & 1) != 0, [] { std::this_thread::yield(); },
+                &stolen);
+            FUZZ_CHECK((first != nullptr) == (stolen != 0), "steal amount",
+                       "chain thief %d: StealFrom returned %p, stolen %u", k,
+                       (void*)first, stolen);
+            FUZZ_CHECK(stolen <= Amount::Take(N), "steal amount",
+                       "chain thief %d took %u from a ring of %u (%s)", k,
+                       stolen, N, Amount::kName);
+            if (first != nullptr) {
+              if ((op >> 1) % 3 == 0) {
+                Take(first, "chain thief");
+              } else {
+                PutChain(mine, first, (op >> 1) % 3 == 2);
+              }
+            }
+          }
+          switch ((op >> 3) % 4) {
+            case 0: {  // take one from our own queue
+              bool from_next = false;
+              if (Item* got = mine.Get((op & 0x20) != 0, &from_next)) {
+                Take(got, "chain owner");
+              }
+              break;
+            }
+            case 1: {  // take one and push it back
+              bool from_next = false;
+              if (Item* got = mine.Get(false, &from_next)) {
+                PutChain(mine, got, (op & 0x20) != 0);
+              }
+              break;
+            }
+            default:  // keep them for the next thief
+              std::this_thread::yield();
+              break;
+          }
+          if (last && stolen == 0) break;
+        }
+        done[k + 1].store(true, std::memory_order_release);
+      });
+    }
+    while (ready.load() < nthieves) std::this_thread::yield();
+    for (uint8_t op : owner_ops) {
+      switch (op % 4) {
+        case 0:
+          for (int k = 2 + (op >> 2) % 8; k > 0 && nitems_ < kMaxItems; --k) {
+            PutOwner(NewItem(), false);
+          }
+          break;
+        case 1:
+          if (nitems_ < kMaxItems) PutOwner(NewItem(), false);
+          break;
+        case 2:
+          if (nitems_ < kMaxItems) {
+            if (Item* kicked = q_.PutRunnext(NewItem())) {
+              PutOwner(kicked, false);
+            }
+          }
+          break;
+        case 3: {
+          bool from_next = false;
+          if (Item* got = q_.Get((op & 4) != 0, &from_next)) {
+            if (!from_next) CheckOwnerOrder(got);
+            Seen(got, "owner");
+          }
+          break;
+        }
+      }
+    }
+    done[0].store(true, std::memory_order_release);
+    for (auto& t : threads) t.join();
+    for (int k = 0; k < nthieves; ++k) {
+      bool from_next = false;
+      while (Item* got = chain_[k].Get(false, &from_next)) {
+        Take(got, "final drain");
+      }
+      FUZZ_CHECK(chain_[k].Empty(), "size and emptiness",
+                 "chain queue %d not empty after draining", k);
+    }
+  }
+
   void Drain() {
     bool from_next = false;
     while (Item* got = q_.Get(false, &from_next)) {
@@ -327,6 +486,11 @@ class Harness {
   FuzzedDataProvider& in_;
   Queue q_;
   Queue thieves_[kMaxThieves];
+  Queue chain_[kMaxThieves];
+  const bool print_ = [] {
+    const char* e = std::getenv("GMP_FUZZ_PRINT");
+    return e != nullptr && e[0] == '1';
+  }();
   std::unique_ptr<Item[]> items_;
   int64_t nitems_ = 0;
   int64_t next_rseq_ = 0;

@@ -31,6 +31,69 @@ OPS = {
 # followed by n in 1..min(8, 2 * procs). These are the smallest such bytes.
 RESIZE_BYTE = {False: 5 + 6 * 12, True: 5 + 12 * 9}  # by blocking: 77, 113
 
+# Ext steps (block only) are CheckWorld bytes with quotient 4 or 19
+# (IsExtQuotient): 53 or 233, then the kind and its parameters.
+EXT_BYTE = 5 + 12 * 4  # 53
+# In spawn_lock: quotient 33 or 37 (203 or 227), then a bool (Throw or Errno).
+EXT_BYTE_SPAWN_LOCK = 5 + 6 * 33  # 203
+EXT_KINDS = {"throw": 0, "errno": 1, "poller": 2, "lock_exit": 3,
+             "foreign": 4, "sleeps": 5}
+# Blocking calls of Throw and Errno steps (Block in fuzz/program.cc).
+BLOCK_OPS = {"none": 0, "gosched": 1, "chan": 2, "mutex": 3, "sleep": 4}
+SLEEP_US = [0, 1, 20, 200, 1000, 3000]
+
+
+def encode_ext(e, kind, params, blocking=True):
+    """params: throw (op, rethrow, dtor, value); errno (source, err, count,
+    op) with source 0 = read(-1), 1 = Syscall sets err, 2 = set directly;
+    poller (mask, extra_runs); lock_exit (n, rounds); foreign (extra_runs,);
+    sleeps (list of microsecond durations from SLEEP_US).
+
+    spawn_lock (blocking False) has throw with op none or gosched, and
+    errno (2, err, count >= 1, "gosched") only."""
+    if not blocking:
+        e.byte(EXT_BYTE_SPAWN_LOCK)
+        e.bool(kind == "throw")
+        if kind == "throw":
+            op, rethrow, dtor, value = params
+            e.int(0, 1, BLOCK_OPS[op])
+            e.int(0, 3, (1 if rethrow else 0) | (2 if dtor else 0))
+            e.int(0, 0xFFFF, value)
+        else:
+            source, err, count, op = params
+            assert kind == "errno" and source == 2 and op == "gosched"
+            e.int(1, 133, err)
+            e.int(1, 3, count)
+        return
+    e.byte(EXT_BYTE)
+    e.int(0, len(EXT_KINDS) - 1, EXT_KINDS[kind])
+    if kind == "throw":
+        op, rethrow, dtor, value = params
+        e.int(0, 4, BLOCK_OPS[op])
+        e.int(0, 3, (1 if rethrow else 0) | (2 if dtor else 0))
+        e.int(0, 0xFFFF, value)
+    elif kind == "errno":
+        source, err, count, op = params
+        e.int(0, 2, source)
+        e.int(1, 133, err)
+        e.int(0, 3, count)
+        e.int(1, 4, BLOCK_OPS[op])
+    elif kind == "poller":
+        mask, extra = params
+        e.int(1, 15, mask)
+        e.int(0, 2, extra)
+    elif kind == "lock_exit":
+        n, rounds = params
+        e.int(1, 4, n)
+        e.int(1, 8, rounds)
+    elif kind == "foreign":
+        e.int(0, 2, params[0])
+    elif kind == "sleeps":
+        durations = params[0]
+        e.int(1, 4, len(durations))
+        for d in durations:
+            e.int(0, len(SLEEP_US) - 1, SLEEP_US.index(d))
+
 
 def resize_bound(procs):
     return min(8, 2 * procs)
@@ -79,6 +142,9 @@ def encode_node(e, node, blocking, role_main=False, procs=8):
         if op == "resize":
             e.byte(RESIZE_BYTE[blocking])
             e.int(1, resize_bound(procs), step[1])
+            continue
+        if op in EXT_KINDS:
+            encode_ext(e, op, step[1:], blocking)
             continue
         e.int(0, last, OPS[op])
         if op == "lock":
@@ -218,11 +284,95 @@ BLOCK = {
 }
 
 
-def runq(size_case, seq_ops, thieves, conc_ops):
+# Seeds of the Ext steps. Those that trip a runtime defect not fixed yet go
+# to fuzz/pending/block/ instead of the corpus (PENDING, with the defect).
+THROWER = node(("throw", "gosched", True, True, 1), ("throw", "chan", True, False, 2),
+               ("throw", "mutex", False, True, 3), ("throw", "sleep", True, True, 4))
+ERRNO_USER = node(("errno", 0, 9, 3, "gosched"), ("errno", 1, 42, 3, "sleep"),
+                  ("errno", 2, 7, 2, "chan"), ("errno", 1, 110, 2, "mutex"))
+BLOCK_EXT = {
+    "ext_throw": program(4, node(*[("go", THROWER)] * 4,
+                                 ("throw", "gosched", True, True, 5)),
+                         True, STEER),
+    "ext_throw_locked": program(2, node(("lock",), ("throw", "chan", True, True, 6),
+                                        ("throw", "sleep", True, True, 7),
+                                        ("unlock",)), True),
+    "ext_errno": program(4, node(*[("go", ERRNO_USER)] * 3,
+                                 ("errno", 0, 9, 2, "gosched")), True, STEER),
+    "ext_errno_locked": program(2, node(("lock",), ("errno", 0, 9, 3, "sleep"),
+                                        ("errno", 1, 33, 3, "gosched"),
+                                        ("unlock",)), True),
+    "ext_poller": program(2, node(("poller", 15, 2), ("poller", 7, 0),
+                                  ("go", YIELDER), ("sleep", 50)), True),
+    "ext_poller_one_proc": program(1, node(("poller", 11, 1), ("poller", 12, 0),
+                                           ("gosched",), ("work", 100)), True),
+    # Pollers that make no runtime call but TryRecv/TrySend/TryLock.
+    "ext_poller_spin": program(8, node(*[("poller", 7, 2)] * 6, ("sleep", 200)),
+                               True, STEER),
+    "ext_lock_exit": program(2, node(("lock_exit", 2, 8), ("lock_exit", 4, 8)),
+                             True),
+    "ext_lock_exit_once": program(3, node(("lock_exit", 1, 1), ("gosched",)),
+                                  True),
+    "ext_foreign": program(4, node(("foreign", 2), ("go", YIELDER),
+                                   ("resize", 2), ("sleep", 20)), True),
+    "ext_sleeps": program(2, node(("go", node(("sleeps", [200, 1, 1000, 0]),)),
+                                  ("sleeps", [20, 200, 3000, 1])), True),
+}
+SPAWN_LOCK_EXT = {
+    "ext_throw": program(4, node(*[("go", node(
+        ("throw", "gosched", True, True, i), ("gosched",),
+        ("throw", "none", True, False, i + 10),
+        ("throw", "gosched", False, True, i + 20)))
+        for i in range(4)], ("throw", "gosched", True, True, 99)), False, STEER),
+    "ext_throw_locked": program(2, node(("lock",), ("throw", "gosched", True, True, 6),
+                                        ("go", YIELDER), ("unlock",)), False),
+    "ext_errno": program(4, node(*[("go", node(("errno", 2, 40 + i, 3, "gosched"),
+                                               ("gosched",)))
+                                   for i in range(4)],
+                                 ("errno", 2, 5, 3, "gosched")), False, STEER),
+    "ext_errno_locked": program(2, node(("lock",), ("errno", 2, 11, 3, "gosched"),
+                                        ("go", YIELDER), ("unlock",)), False),
+}
+PENDING_SPAWN_LOCK = {
+    "ext_throw": "exceptions do not follow a goroutine across threads: "
+                 "`std::uncaught_exceptions() during unwinding` or "
+                 "`std::current_exception() in a handler`",
+    "ext_errno": "errno is the thread's, not the goroutine's: `errno "
+                 "survives a blocking call` (Gosched)",
+}
+PENDING = {
+    "ext_throw": "exceptions do not follow a goroutine across threads: "
+                 "`std::uncaught_exceptions() during unwinding` (2, or 0 "
+                 "after blocking, in a destructor; want 1), or "
+                 "`std::current_exception() in a handler`",
+    "ext_errno": "errno is the thread's, not the goroutine's: `errno "
+                 "survives a blocking call` (errno 42 before Sleep, 0 after)",
+    "ext_lock_exit": "threads of goroutines that exit locked are never "
+                     "reclaimed: `fatal error: thread exhaustion: program "
+                     "exceeds 15-thread limit (GMP_MAXTHREADS)`",
+    "ext_poller_spin": "Run does not return while goroutines poll with "
+                       "TryRecv/TrySend/TryLock only (some runs): `program "
+                       "finishes within 6 s` (watchdog)",
+    "ext_foreign": "GOMAXPROCS() from a foreign thread races with Run "
+                   "starting (ThreadSanitizer: data race, write in gmp::Run "
+                   "`sched = s`, read in gmp::GOMAXPROCS()); passes without "
+                   "TSan",
+}
+
+
+CHAIN_MAGIC = 0xC4A1  # kChainMagic in fuzz/runq_fuzzer.cc
+
+
+def runq(size_case, seq_ops, thieves, conc_ops, chain=None):
     """size_case: 0 = capacity 4, 1 = 16, 2 = the variant's own.
 
     seq_ops: list of ("put",), ("burst", k), ("next",), ("get", skip),
     ("steal", thief, steal_runnext), ("probe",). conc_ops: op bytes.
+    chain: None, or (thieves, thief op bytes, owner op bytes) for the chain
+    phase (a thief op: bit 0 steal runnext, (op >> 1) % 3 what to do with
+    the stolen one (0 take, 1 push back, 2 push back as runnext), (op >> 3)
+    % 4 then: 0 take one, 1 take one and push it back, else keep; bit 5
+    skip runnext / push back as runnext).
     """
     e = Encoder()
     e.int(0, 2, size_case)
@@ -241,6 +391,14 @@ def runq(size_case, seq_ops, thieves, conc_ops):
     e.int(0, 3, thieves)
     e.int(0, 512, len(conc_ops))
     e.bytes(conc_ops)
+    if chain is not None:
+        nthieves, thief_ops, owner_ops = chain
+        e.int(0, 0xFFFF, CHAIN_MAGIC)
+        e.int(1, 3, nthieves)
+        e.int(1, 64, len(thief_ops))
+        e.bytes(thief_ops)
+        e.int(0, 512, len(owner_ops))
+        e.bytes(owner_ops)
     return e.data()
 
 
@@ -260,6 +418,17 @@ RUNQ = {
                         b""),
     "concurrent": runq(0, FILL, 3, bytes((i * 7) % 256 for i in range(400))),
     "concurrent_big": runq(2, [], 2, bytes([0x1c, 0x1c, 3, 2, 1, 0x3c] * 80)),
+    # Chains of thieves: each thief's queue is robbed by the next one while
+    # its thread pushes back into it and the owner pushes and overflows.
+    "chain3": runq(0, FILL, 0, b"",
+                   (3, bytes([0x02, 0x0b, 0x13, 0x22, 0x08, 0x2a, 0x15, 0x04]),
+                    bytes([0x1c, 1, 2, 0x3c, 1, 1, 2, 3] * 40))),
+    "chain1_push_back": runq(0, [], 0, b"",
+                             (1, bytes([0x0a, 0x0c, 0x2b, 0x02]),
+                              bytes([0x1c, 2, 1, 1] * 60))),
+    "chain2_big": runq(2, [("burst", 8)], 1, bytes([0x1c, 3] * 20),
+                       (2, bytes([0x02, 0x04, 0x10, 0x28, 0x0b, 0x2c]),
+                        bytes([0x1c, 0x1c, 2, 1] * 100))),
 }
 
 # Dictionary entries: encoded fragments that the mutator can splice in.
@@ -276,6 +445,11 @@ def dict_entries_program(blocking):
         if code <= last:
             entries["op_" + name] = tail_fragment(lambda e, c=code: e.int(0, last, c))
     entries["op_resize"] = bytes([RESIZE_BYTE[blocking]])
+    if not blocking:
+        entries["ext_throw"] = tail_fragment(
+            lambda e: encode_ext(e, "throw", ("gosched", True, True, 1), False))
+        entries["ext_errno"] = tail_fragment(
+            lambda e: encode_ext(e, "errno", (2, 42, 3, "gosched"), False))
     entries["lock_gosched_unlock"] = tail_fragment(
         lambda e: [e.int(0, last, OPS["lock"]), e.int(0, last, OPS["gosched"]),
                    e.int(0, last, OPS["unlock"])])
@@ -288,6 +462,12 @@ def dict_entries_program(blocking):
                        e.int(1, 3, 1), e.int(1, 3, 1), e.int(0, 8, 8),
                        encode_node(e, node(), True),
                        encode_node(e, node(), True)])
+        for name, params in (("throw", ("chan", True, True, 1)),
+                             ("errno", (1, 42, 3, "gosched")),
+                             ("poller", (15, 1)), ("lock_exit", (4, 8)),
+                             ("foreign", (1,)), ("sleeps", ([200, 1000],))):
+            entries["ext_" + name] = tail_fragment(
+                lambda e, n=name, p=params: encode_ext(e, n, p))
         entries["mutex_gosched"] = tail_fragment(
             lambda e: [e.int(0, last, OPS["mutex"]), e.int(0, 1, 0),
                        e.int(0, 3, 0), e.int(1, 3, 2), e.int(0, 100, 0)])
@@ -305,6 +485,7 @@ def dict_entries_runq():
         "get_skip": tail_fragment(lambda e: [e.int(0, 5, 2), e.bool(True)]),
         "conc_burst": bytes([0x1c] * 8),
         "conc_next_get": bytes([2, 3, 2, 3]),
+        "chain_magic": tail_fragment(lambda e: e.int(0, 0xFFFF, CHAIN_MAGIC)),
     }
 
 
@@ -317,8 +498,35 @@ def write_dict(path, entries):
             f.write('%s="%s"\n' % (name, esc))
 
 
+def write_pending(target, seeds, table):
+    """Writes the seeds that trip a runtime defect not fixed yet to
+    fuzz/pending/<target>/, with a README line each."""
+    d = os.path.join(ROOT, "pending", target)
+    os.makedirs(d, exist_ok=True)
+    lines = ["# Seeds kept out of fuzz/corpus/%s/ (written by" % target,
+             "# fuzz/tools/make_seeds.py): each trips a runtime defect that is",
+             "# not fixed on this branch. Once the fix is in, remove its entry",
+             "# from PENDING in make_seeds.py and rerun the script: the seed",
+             "# then goes to the corpus.", ""]
+    for name, data in sorted(seeds.items()):
+        with open(os.path.join(d, "seed-" + name), "wb") as f:
+            f.write(data)
+        lines.append("- `seed-%s`: %s" % (name, table[name]))
+    with open(os.path.join(d, "README.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("%s: %d pending seeds in %s" % (target, len(seeds), d))
+
+
 def main():
-    for target, seeds in (("spawn_lock", SPAWN_LOCK), ("block", BLOCK),
+    block = dict(BLOCK)
+    block.update({k: v for k, v in BLOCK_EXT.items() if k not in PENDING})
+    pending = {k: v for k, v in BLOCK_EXT.items() if k in PENDING}
+    spawn_lock = dict(SPAWN_LOCK)
+    spawn_lock.update({k: v for k, v in SPAWN_LOCK_EXT.items()
+                       if k not in PENDING_SPAWN_LOCK})
+    pending_spawn_lock = {k: v for k, v in SPAWN_LOCK_EXT.items()
+                          if k in PENDING_SPAWN_LOCK}
+    for target, seeds in (("spawn_lock", spawn_lock), ("block", block),
                           ("runq", RUNQ)):
         d = os.path.join(ROOT, "corpus", target)
         os.makedirs(d, exist_ok=True)
@@ -326,6 +534,8 @@ def main():
             with open(os.path.join(d, "seed-" + name), "wb") as f:
                 f.write(data)
         print("%s: %d seeds in %s" % (target, len(seeds), d))
+    write_pending("block", pending, PENDING)
+    write_pending("spawn_lock", pending_spawn_lock, PENDING_SPAWN_LOCK)
     write_dict(os.path.join(ROOT, "spawn_lock.dict"), dict_entries_program(False))
     write_dict(os.path.join(ROOT, "block.dict"), dict_entries_program(True))
     write_dict(os.path.join(ROOT, "runq.dict"), dict_entries_runq())
