@@ -15,6 +15,7 @@ libFuzzer (their SHA-1) and are left alone.
 """
 
 import os
+import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -333,31 +334,8 @@ SPAWN_LOCK_EXT = {
     "ext_errno_locked": program(2, node(("lock",), ("errno", 2, 11, 3, "gosched"),
                                         ("go", YIELDER), ("unlock",)), False),
 }
-PENDING_SPAWN_LOCK = {
-    "ext_throw": "exceptions do not follow a goroutine across threads: "
-                 "`std::uncaught_exceptions() during unwinding` or "
-                 "`std::current_exception() in a handler`",
-    "ext_errno": "errno is the thread's, not the goroutine's: `errno "
-                 "survives a blocking call` (Gosched)",
-}
-PENDING = {
-    "ext_throw": "exceptions do not follow a goroutine across threads: "
-                 "`std::uncaught_exceptions() during unwinding` (2, or 0 "
-                 "after blocking, in a destructor; want 1), or "
-                 "`std::current_exception() in a handler`",
-    "ext_errno": "errno is the thread's, not the goroutine's: `errno "
-                 "survives a blocking call` (errno 42 before Sleep, 0 after)",
-    "ext_lock_exit": "threads of goroutines that exit locked are never "
-                     "reclaimed: `fatal error: thread exhaustion: program "
-                     "exceeds 15-thread limit (GMP_MAXTHREADS)`",
-    "ext_poller_spin": "Run does not return while goroutines poll with "
-                       "TryRecv/TrySend/TryLock only (some runs): `program "
-                       "finishes within 6 s` (watchdog)",
-    "ext_foreign": "GOMAXPROCS() from a foreign thread races with Run "
-                   "starting (ThreadSanitizer: data race, write in gmp::Run "
-                   "`sched = s`, read in gmp::GOMAXPROCS()); passes without "
-                   "TSan",
-}
+PENDING_SPAWN_LOCK = {}
+PENDING = {}
 
 
 CHAIN_MAGIC = 0xC4A1  # kChainMagic in fuzz/runq_fuzzer.cc
@@ -502,6 +480,11 @@ def write_pending(target, seeds, table):
     """Writes the seeds that trip a runtime defect not fixed yet to
     fuzz/pending/<target>/, with a README line each."""
     d = os.path.join(ROOT, "pending", target)
+    if not seeds:
+        shutil.rmtree(d, ignore_errors=True)
+        if os.path.isdir(os.path.dirname(d)) and not os.listdir(os.path.dirname(d)):
+            os.rmdir(os.path.dirname(d))
+        return
     os.makedirs(d, exist_ok=True)
     lines = ["# Seeds kept out of fuzz/corpus/%s/ (written by" % target,
              "# fuzz/tools/make_seeds.py): each trips a runtime defect that is",
