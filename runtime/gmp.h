@@ -96,7 +96,8 @@ int64_t GoroutineId();
 // (Run waits for queries in progress before it frees what they read).
 //
 // NumGoroutine returns the number of goroutines that exist now (0 outside a
-// runtime).
+// runtime). While goroutines start and end it is a snapshot that may be off
+// by those in flight; it is never below 0, nor below 1 from a goroutine.
 int NumGoroutine();
 // GOMAXPROCS returns the number of Ps of the current runtime (outside a
 // runtime: the number a Run with default Options would get).

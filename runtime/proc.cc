@@ -1994,7 +1994,12 @@ int64_t GoroutineId() {
 int NumGoroutine() {
   internal::QuerySched q;
   if (q.get() == nullptr) return 0;
-  return static_cast<int>(internal::LiveGoroutinesOf(q.get()));
+  // The per-P counters are read one after another while goroutines start on
+  // one P and end on another, so the sum can be off for a moment, even below
+  // zero. Like Go's gcount, clamp it: at least the caller, when it is one.
+  int64_t n = internal::LiveGoroutinesOf(q.get());
+  const int64_t floor = internal::getg() != nullptr ? 1 : 0;
+  return static_cast<int>(n < floor ? floor : n);
 }
 
 int GOMAXPROCS() {
