@@ -22,7 +22,7 @@ workloads in bench/workloads/ against that variant's runtime library:
 
 # Layout copies per variant: the number of blocks a full report runs, so
 # every block of a workload draws a copy no other block of it uses.
-LAYOUT_COPIES = 10
+LAYOUT_COPIES = 16
 
 def gmp_variant_benchmarks(name, lib, tags = [], layout_pad = 0, smoke_test = True):
     """Declares //variants:<name>_bench and its layout copies.

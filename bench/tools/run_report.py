@@ -46,7 +46,7 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,t
   test, Holm or Benjamini-Hochberg per table). An A/A control (aa_control: go_default
   at another code layout) calibrates every report.
 
-  --quick          go_default and aa_control against every peer, 8 blocks, procs 1 and
+  --quick          go_default and aa_control against every peer, 16 blocks, procs 1 and
                    the CPUs, MillionParked with 200,000 goroutines: about 5 minutes here
   --variants=LIST  gmplab variants, or none (default: every non-canary variant in
                    variants/; --quick: go_default,aa_control)
@@ -56,8 +56,8 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,t
                    1 and the CPUs with --quick)
   --workloads=LIST only these workloads (default: all; see bench/README.md)
   --out DIR        output directory (default: reports/<date>-<host>)
-  --blocks N       randomized blocks, i.e. samples per cell (default 10; 8 with --quick;
-                   --reps is the same flag)
+  --blocks N       randomized blocks, i.e. samples per cell (default 16: as many as a
+                   variant has layout copies; --reps is the same flag)
   --confirm-blocks N  blocks of the best-policy confirmation round (default 8; 0 skips it)
   --min-time S     minimum seconds each benchmark runs inside its process (default 0.03;
                    0.02 with --quick)
@@ -174,7 +174,7 @@ def parse_args(argv):
     elif a.quick:
         a.variants = [report.BASE, report.AA]
     if a.blocks is None:
-        a.blocks = 8 if a.quick else 10
+        a.blocks = 16
     if a.blocks < 1:
         raise UsageError("--blocks must be at least 1")
     if a.confirm_blocks is None:

@@ -49,7 +49,7 @@ class RunReportChecksTest(unittest.TestCase):
     def test_quick_defaults(self):
         a = run_report.parse_args(["--quick"])
         self.assertEqual(a.variants, ["go_default", "aa_control"])
-        self.assertEqual(a.blocks, 8)
+        self.assertEqual(a.blocks, 16)
         self.assertGreaterEqual(a.blocks, 6)  # enough blocks for a verdict at 0.05
         a = run_report.parse_args(["--reps", "12"])
         self.assertEqual(a.blocks, 12)
