@@ -150,6 +150,50 @@ def _num(x, fmt="%.4g"):
     return "" if x is None else fmt % x
 
 
+# --- samples.json ---------------------------------------------------------------
+
+def _sig(x, digits):
+    """x rounded to `digits` significant digits (ints and None unchanged)."""
+    if not isinstance(x, float) or x == 0 or x != x:
+        return x
+    return float("%.*g" % (digits, x))
+
+
+def pack_samples(samples, errors, notes, meta, hist):
+    """The JSON document of a report: each process record once (samples refer
+    to it by index), times to 7 significant digits, counters to 6. Every
+    table is computed from exactly what this holds (write_report packs,
+    then unpacks, before it computes anything)."""
+    procs, index, out = [], {}, []
+    for s in samples:
+        s = dict(s)
+        p = s.get("process")
+        if isinstance(p, dict):
+            key = json.dumps(p, sort_keys=True)
+            if key not in index:
+                index[key] = len(procs)
+                procs.append(p)
+            s["process"] = index[key]
+        for k in ("real_ns", "cpu_ns"):
+            s[k] = _sig(s.get(k), 7)
+        s["counters"] = {k: _sig(v, 6) for k, v in (s.get("counters") or {}).items()}
+        out.append(s)
+    return {"format": 2, "samples": out, "processes": procs, "errors": errors,
+            "notes": notes, "meta": meta, "latency": hist}
+
+
+def unpack_samples(doc):
+    """The samples of a samples.json, with their process records inlined."""
+    procs = doc.get("processes") or []
+    out = []
+    for s in doc["samples"]:
+        s = dict(s)
+        if isinstance(s.get("process"), int):
+            s["process"] = procs[s["process"]]
+        out.append(s)
+    return out
+
+
 # --- the A/A control ----------------------------------------------------------
 
 def aa_result(an):
@@ -247,11 +291,14 @@ def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None, laten
     os.makedirs(out_dir, exist_ok=True)
     # Raw latency records from a run, or the histograms of a samples.json.
     hist = latency if isinstance(latency, dict) else _latency_histograms(latency or [])
+    # Compute from what samples.json will hold, so every table recomputes
+    # exactly from it.
+    samples = unpack_samples(json.loads(json.dumps(
+        pack_samples(samples, errors, notes, meta, hist), default=str)))
     an = Analysis(samples, meta["variants"], meta["peers"])
     w = Writer(out_dir)
     with open(os.path.join(out_dir, "samples.json"), "w") as f:
-        json.dump({"samples": samples, "errors": errors, "notes": notes,
-                   "meta": meta, "latency": hist}, f, indent=None,
+        json.dump(pack_samples(samples, errors, notes, meta, hist), f, indent=None,
                   separators=(",", ":"), default=str)
 
     aa, aa_rows = aa_result(an)
@@ -674,36 +721,49 @@ def _variant_table(w, an, metric, title):
 
 def choose_candidates(samples, variants):
     """From the main blocks: per workload, the variants that are fastest (lowest
-    paired wall ratio against go_default, below 1) at some procs value.
+    paired wall ratio against go_default) at some procs value and significantly
+    faster there, after the variant table's correction (Benjamini-Hochberg over
+    every variant and cell, as the report computes it).
     Returns {workload: [variant]}; aa_control is never a candidate."""
     an = Analysis(samples, variants, [])
+    others = [v for v in an.variants if v != BASE]
+    fam = [((v, key), an.paired(v, BASE, key, "wall")) for key in an.keys for v in others]
+    fam = [(k, c) for k, c in fam if c is not None]
+    stats.adjust([c for _, c in fam], "bh")
+    got = dict(fam)
     out = defaultdict(list)
     for key in an.keys:
         if key[0] == "MillionParked":
             continue
         best = None
-        for v in an.variants:
-            if v in (BASE, AA):
+        for v in others:
+            c = got.get((v, key))
+            if v == AA or c is None or c.ratio is None:
                 continue
-            c = an.paired(v, BASE, key, "wall")
-            if c is None or c.ratio is None or c.ratio >= 1.0:
-                continue
-            if best is None or c.ratio < best[0]:
-                best = (c.ratio, v)
-        if best and best[1] not in out[key[0].split("/")[0]]:
-            out[key[0].split("/")[0]].append(best[1])
+            if best is None or c.ratio < best[0].ratio:
+                best = (c, v)
+        if best is None or best[0].ratio >= 1.0 or not best[0].significant:
+            continue
+        top = key[0].split("/")[0]
+        if best[1] not in out[top]:
+            out[top].append(best[1])
     return dict(out)
 
 
 def _best_policy(w, an, meta):
     w.p("## Best policy per workload, confirmed")
     w.p()
-    w.p("A policy wins a cell only twice over: it is chosen on the main blocks (the lowest "
-        "paired wall ratio against go_default, below 1), then re-measured beside go_default "
+    w.p("A policy wins a cell only twice over: it is the fastest variant of the main blocks "
+        "(the lowest paired wall ratio against go_default) and significantly faster there "
+        "(after the variant table's correction); then it is re-measured beside go_default "
         "in a confirmation round of %d fresh blocks, and the one-sided signed-rank test of "
-        "*that* data (Holm–Bonferroni over every confirmed cell) must say it is faster."
-        % meta.get("confirm_blocks", 0))
+        "*that* data (Holm–Bonferroni over the cells that reached the round) must say it is "
+        "faster too." % meta.get("confirm_blocks", 0))
     w.p()
+    explore = {}
+    for name, _, frows in an.families:
+        if name == "variants_wall":
+            explore = {(r["system"], r["workload"], r["procs"]): fc for r, fc in frows}
     rows, fam = [], []
     for key in an.keys:
         if key[0] == "MillionParked":
@@ -720,7 +780,11 @@ def _best_policy(w, an, meta):
         if best is None:
             continue
         c, v = best
-        conf = an.paired(v, BASE, key, "wall", confirm=True) if c.ratio < 1 else None
+        ec = explore.get((v, key[0], key[1]))
+        if ec is not None:
+            c = ec  # the same comparison, with its family's correction
+        conf = (an.paired(v, BASE, key, "wall", confirm=True)
+                if c.ratio < 1 and c.significant else None)
         if conf is not None and conf.d:
             conf.p = stats.wilcoxon_p(conf.d, alternative="less")
         fam.append(({"system": v, "baseline": BASE, "workload": key[0], "procs": key[1],
@@ -736,6 +800,8 @@ def _best_policy(w, an, meta):
         cf = confirmed.get(key)
         if c.ratio >= 1:
             verdict = "go_default is fastest"
+        elif not c.significant:
+            verdict = "no variant significantly faster"
         elif cf is None:
             verdict = "not confirmed (no confirmation data)"
         elif cf.p_adj is not None and cf.p_adj < stats.ALPHA:

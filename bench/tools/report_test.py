@@ -135,6 +135,14 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(report.choose_candidates(main, ["go_default", "steal_one"]),
                          {"Fib": ["steal_one"]})
 
+    def test_a_best_policy_must_first_be_significant(self):
+        # Fastest by a hair, within the noise: no candidate, no confirmation.
+        main = blocks({"go_default": 1.0, "steal_one": 0.995}, workloads=("Fib",), procs=(1,),
+                      noise=0.05)
+        self.assertEqual(report.choose_candidates(main, ["go_default", "steal_one"]), {})
+        md = self.write(main, variants=("go_default", "steal_one"), peers=())
+        self.assertIn("| no variant significantly faster |", md)
+
     def test_contended_samples_are_counted(self):
         data = blocks({"go_default": 1.0, "go": 2.0})
         for s in data[:len(data) // 2]:
@@ -166,8 +174,9 @@ class ReportTest(unittest.TestCase):
         md1 = self.write(data, variants=("go_default", "aa_control"))
         with open(os.path.join(self.dir, "samples.json")) as f:
             d = json.load(f)
-        report.write_report(self.dir, d["samples"], d["errors"], d["notes"], d["meta"], None,
-                            d["latency"])
+        self.assertIsInstance(d["samples"][0]["process"], int)  # records stored once
+        report.write_report(self.dir, report.unpack_samples(d), d["errors"], d["notes"],
+                            d["meta"], None, d["latency"])
         with open(os.path.join(self.dir, "REPORT.md")) as f:
             self.assertEqual(f.read(), md1)
 

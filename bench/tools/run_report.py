@@ -58,7 +58,7 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,t
   --out DIR        output directory (default: reports/<date>-<host>)
   --blocks N       randomized blocks, i.e. samples per cell (default 16: as many as a
                    variant has layout copies; --reps is the same flag)
-  --confirm-blocks N  blocks of the best-policy confirmation round (default 8; 0 skips it)
+  --confirm-blocks N  blocks of the best-policy confirmation round (default 16; 0 skips it)
   --min-time S     minimum seconds each benchmark runs inside its process (default 0.03;
                    0.02 with --quick)
   --million N      goroutines in MillionParked (default 1000000; 200000 with --quick)
@@ -178,7 +178,7 @@ def parse_args(argv):
     if a.blocks < 1:
         raise UsageError("--blocks must be at least 1")
     if a.confirm_blocks is None:
-        a.confirm_blocks = 8
+        a.confirm_blocks = 16
     if a.confirm_blocks < 0:
         raise UsageError("--confirm-blocks must be 0 or more")
     if a.min_time is None:
@@ -326,8 +326,9 @@ def _main(argv):
             with open(fuzz_path) as f:
                 fuzz = json.load(f)
         d["meta"]["fuzz_path"] = os.path.relpath(fuzz_path, runner.ROOT)
-        report.write_report(out_dir, d["samples"], [tuple(e) for e in d["errors"]], d["notes"],
-                            d["meta"], fuzz, d.get("latency", []))
+        report.write_report(out_dir, report.unpack_samples(d),
+                            [tuple(e) for e in d["errors"]], d["notes"], d["meta"], fuzz,
+                            d.get("latency", []))
         runner.log("report rewritten: %s" % os.path.join(out_dir, "REPORT.md"))
         return 0
     t_start = time.time()
