@@ -1,5 +1,4 @@
 // runtime/lockosthread_test.cc — LockOSThread / UnlockOSThread.
-#include <dirent.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@ bool ThreadAlive(int64_t tid) {
   return access(("/proc/self/task/" + std::to_string(tid)).c_str(), F_OK) == 0;
 }
 
+using testing_util::CountThreads;
 using testing_util::WaitFor;
 
 class LockOSThreadTest : public ::testing::TestWithParam<int> {
@@ -226,26 +226,14 @@ TEST_P(LockOSThreadTest, InvariantsWithLockedGoroutines) {
   EXPECT_EQ(err, "");
 }
 
-// TaskCount is the number of threads of this process.
-int TaskCount() {
-  int n = 0;
-  if (DIR* d = opendir("/proc/self/task")) {
-    while (dirent* e = readdir(d)) {
-      if (e->d_name[0] != '.') ++n;
-    }
-    closedir(d);
-  }
-  return n;
-}
-
 // TaskCountSettled is TaskCount once it is at most `want`, or after 2 s: a
 // thread that pthread_join returned for may still be listed for a moment
 // (the kernel wakes the joiner before the task is gone).
 int TaskCountSettled(int want) {
-  int n = TaskCount();
+  int n = CountThreads();
   for (int i = 0; i < 2000 && n > want; ++i) {
     usleep(1000);
-    n = TaskCount();
+    n = CountThreads();
   }
   return n;
 }
@@ -261,7 +249,7 @@ TEST(LockedExit, ThreadCapCountsLiveThreads) {
 #endif
   gmp::Run([] {}, Options{1, 0});  // sanitizers start helper threads once
   usleep(10 * 1000);               // its threads leave the task list
-  const int before = TaskCount();
+  const int before = CountThreads();
   int most = 0;
   setenv("GMP_MAXTHREADS", "24", 1);
   gmp::Run(
@@ -275,7 +263,7 @@ TEST(LockedExit, ThreadCapCountsLiveThreads) {
             // returns locked: the thread goes with it
           });
           wg.Wait();
-          most = std::max(most, TaskCount());
+          most = std::max(most, CountThreads());
         }
       },
       Options{2, 0});
@@ -295,7 +283,7 @@ TEST(LockedExit, RepeatedRunsLeakNoThreads) {
 #endif
   gmp::Run([] {}, Options{1, 0});  // sanitizers start helper threads once
   usleep(10 * 1000);               // its threads leave the task list
-  const int before = TaskCount();
+  const int before = CountThreads();
   for (int r = 0; r < kRuns; ++r) {
     gmp::Run(
         [] {

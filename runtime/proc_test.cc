@@ -1,6 +1,5 @@
 // runtime/proc_test.cc — tests of the scheduler core: Run, Go, Gosched,
 // spawning, parallelism, stats, reentrancy and fatal misuse.
-#include <dirent.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -22,17 +21,7 @@
 namespace gmp {
 namespace {
 
-int CountThreads() {
-  int n = 0;
-  if (DIR* d = opendir("/proc/self/task")) {
-    while (dirent* e = readdir(d)) {
-      if (e->d_name[0] != '.') ++n;
-    }
-    closedir(d);
-  }
-  return n;
-}
-
+using testing_util::CountThreads;
 using testing_util::WaitFor;
 
 class ProcTest : public ::testing::TestWithParam<int> {

@@ -4,6 +4,8 @@
 #ifndef GMPLAB_RUNTIME_TEST_UTIL_H_
 #define GMPLAB_RUNTIME_TEST_UTIL_H_
 
+#include <dirent.h>
+
 #include <chrono>
 #include <utility>
 
@@ -18,6 +20,19 @@ void RunOn(int procs, F fn) {
   Options options;
   options.procs = procs;
   Run(std::move(fn), options);
+}
+
+// CountThreads returns the number of threads of this process
+// (/proc/self/task).
+inline int CountThreads() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    closedir(d);
+  }
+  return n;
 }
 
 // UseThreadsafeDeathTests makes death tests re-run the binary: a fork of a
