@@ -98,6 +98,14 @@ class Analysis:
         c = stats.Paired(a.by_block[metric], b.by_block[metric])
         return c if c.n else None
 
+    def paired_family(self, name, method, triples):
+        """A family of within-block comparisons, one per (system, baseline,
+        key, metric) of `triples`: registered, corrected, returned as rows."""
+        return self.family(name, method, [
+            ({"system": a, "baseline": b, "workload": key[0], "procs": key[1],
+              "metric": metric}, self.paired(a, b, key, metric))
+            for a, b, key, metric in triples])
+
     def family(self, name, method, rows):
         """Registers a family: rows of (dict, Paired); adjusts its p-values."""
         rows = [(r, c) for r, c in rows if c is not None]
@@ -198,13 +206,8 @@ def unpack_samples(doc):
 
 def aa_result(an):
     """The A/A family (aa_control vs go_default, every cell, wall and CPU)."""
-    rows = []
-    for key in an.keys:
-        for metric, _ in METRICS:
-            c = an.paired(AA, BASE, key, metric)
-            rows.append(({"system": AA, "baseline": BASE, "workload": key[0], "procs": key[1],
-                          "metric": metric}, c))
-    rows = an.family("aa_control", "holm", rows)
+    rows = an.paired_family("aa_control", "holm", [
+        (AA, BASE, key, metric) for key in an.keys for metric, _ in METRICS])
     comparisons = [c for _, c in rows if c.p is not None]
     flagged = sum(1 for c in comparisons if c.p < stats.ALPHA)
     flagged_corr = sum(1 for c in comparisons if c.p_adj is not None and c.p_adj < stats.ALPHA)
@@ -388,18 +391,9 @@ def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None, laten
 
 def _steal_at_one(w, an):
     """A second, built-in A/A: steal-only policies at procs 1."""
-    rows = []
-    for v in STEAL_ONLY:
-        if v not in an.variants:
-            continue
-        for key in an.keys:
-            if key[1] != 1:
-                continue
-            for metric, _ in METRICS:
-                rows.append(({"system": v, "baseline": BASE, "workload": key[0],
-                              "procs": key[1], "metric": metric},
-                             an.paired(v, BASE, key, metric)))
-    rows = an.family("steal_at_procs1", "holm", rows)
+    rows = an.paired_family("steal_at_procs1", "holm", [
+        (v, BASE, key, metric) for v in STEAL_ONLY if v in an.variants
+        for key in an.keys if key[1] == 1 for metric, _ in METRICS])
     if not rows:
         return
     ps = [c.p for _, c in rows if c.p is not None]
@@ -421,14 +415,10 @@ def _headline(w, an):
         w.p("Needs both go_default and the Go peer; one of them has no data.")
         w.p()
         return
-    fam = []
-    for key in an.keys:
-        if key[0].split("/")[0] not in catalog.HEADLINE or key[0] == "MillionParked":
-            continue
-        for metric, _ in METRICS:
-            fam.append(({"system": BASE, "baseline": GO, "workload": key[0], "procs": key[1],
-                         "metric": metric}, an.paired(BASE, GO, key, metric)))
-    fam = an.family("headline", "holm", fam)
+    fam = an.paired_family("headline", "holm", [
+        (BASE, GO, key, metric) for key in an.keys
+        if key[0].split("/")[0] in catalog.HEADLINE and key[0] != "MillionParked"
+        for metric, _ in METRICS])
     got = {(r["workload"], r["procs"], r["metric"]): c for r, c in fam}
     rows, csv_rows = [], [["workload", "procs", "go_default_wall_ns", "go_wall_ns", "ratio",
                            "ci_lo", "ci_hi", "p", "p_holm", "go_default_cpu_ns", "go_cpu_ns",
@@ -485,13 +475,9 @@ def _peer_table(w, an, metric, title):
         w.p("No data.")
         w.p()
         return
-    others = [p for p in an.peers]
-    fam = []
-    for key in an.keys:
-        for p in others:
-            fam.append(({"system": BASE, "baseline": p, "workload": key[0], "procs": key[1],
-                         "metric": metric}, an.paired(BASE, p, key, metric)))
-    fam = an.family("peers_" + metric, "bh", fam)
+    others = list(an.peers)
+    fam = an.paired_family("peers_" + metric, "bh", [
+        (BASE, p, key, metric) for key in an.keys for p in others])
     got = {(r["baseline"], r["workload"], r["procs"]): c for r, c in fam}
     header = ["workload"] + systems + ["go_default/%s" % p for p in others]
     rows, csv_rows = [], [["workload", "procs"] + sum(
@@ -672,12 +658,8 @@ def _variant_table(w, an, metric, title):
         w.p("Needs go_default and at least one other variant.")
         w.p()
         return
-    fam = []
-    for key in an.keys:
-        for v in others:
-            fam.append(({"system": v, "baseline": BASE, "workload": key[0], "procs": key[1],
-                         "metric": metric}, an.paired(v, BASE, key, metric)))
-    fam = an.family("variants_" + metric, "bh", fam)
+    fam = an.paired_family("variants_" + metric, "bh", [
+        (v, BASE, key, metric) for key in an.keys for v in others])
     got = {(r["system"], r["workload"], r["procs"]): c for r, c in fam}
     w.p("Each cell: the variant / go_default %s ratio with its 95%% CI. Family: the %d "
         "comparisons of this table; correction: %s. Geomean rows take every cell both have, "
