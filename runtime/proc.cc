@@ -1358,8 +1358,23 @@ static void execute(M* mp, G* gp, bool inherit) {
   // Every switch between a goroutine and g0 passes here, on mp's thread (g0
   // never migrates): swap the goroutine's exception globals and errno in,
   // and back out when it switches to g0 (gmp.h, "Per-thread state").
+#if defined(GMP_CANARY_EXC_STATE_NOT_SWITCHED)
+  // BUG (canary): the swap works on a scratch copy, so the goroutine runs on
+  // its thread's exception globals, as g0 and every other goroutine there
+  // left them, and leaves its own behind when it switches out.
+  CxaEhGlobals canary_eh;
+  CxaEhGlobals* const eh = policy::CanaryFires() ? &canary_eh : mp->eh_globals;
+#else
   CxaEhGlobals* const eh = mp->eh_globals;
+#endif
+#if defined(GMP_CANARY_ERRNO_NOT_PRESERVED)
+  // BUG (canary): the goroutine runs on its thread's errno, whatever the
+  // runtime or another goroutine left there.
+  int canary_errno = 0;
+  int* const err = policy::CanaryFires() ? &canary_errno : mp->errno_location;
+#else
   int* const err = mp->errno_location;
+#endif
   const CxaEhGlobals g0_eh = *eh;
   const int g0_errno = *err;
   *eh = gp->eh;
@@ -1489,7 +1504,15 @@ static void schedloop(M* mp) {
       gp = schedule(mp, &inherit);
       if (gp == nullptr) return;
     }
+#if defined(GMP_CANARY_EXIT_PREEMPT_ONCE)
+    // BUG (canary): a G picked just before main returned still runs.
+    if (!policy::CanaryFires() &&
+        sched->exiting.load(std::memory_order_acquire)) {
+      return;
+    }
+#else
     if (sched->exiting.load(std::memory_order_acquire)) return;
+#endif
     execute(mp, gp, inherit);
     gp = AfterSwitch(mp, gp, &inherit);
     if (mp->dead) return;
@@ -1532,7 +1555,14 @@ static void* mstart(void* arg) {
   {
     LockGuard l(sched->lock);
     ++sched->nmdead;
+#if defined(GMP_CANARY_LOCKED_EXIT_NOT_REAPED)
+    // BUG (canary): the M stays on allm until Run ends and keeps counting
+    // against the thread cap.
+    if (mp->dead && !sched->exiting.load(std::memory_order_relaxed) &&
+        !policy::CanaryFires()) {
+#else
     if (mp->dead && !sched->exiting.load(std::memory_order_relaxed)) {
+#endif
       // A locked goroutine took this thread with it while the runtime runs:
       // leave allm for mfree, where the next newm (or Run) joins the thread
       // and frees the M. Once exiting is set, Run joins allm instead.
@@ -1580,6 +1610,13 @@ void mcall(G* gp, After after) {
 void ExitPoint(G* gp) {
   if (__builtin_expect(exit_begun.load(std::memory_order_acquire), 0) &&
       gp != sched->main_g) {
+#if defined(GMP_CANARY_EXIT_PREEMPT_ONCE)
+    // BUG (canary): only the preempt request mainexit posts, once, to the
+    // goroutines running then stops a goroutine; one that missed it (picked
+    // up just after) goes on, and one that polls with TryRecv/TrySend/
+    // TryLock never returns to the scheduler.
+    if (policy::CanaryFires()) return;
+#endif
     Abandon(gp);
   }
 }
@@ -1781,6 +1818,14 @@ class QuerySched {
       s_ = sched;
       return;
     }
+#if defined(GMP_CANARY_QUERY_UNSYNCHRONIZED)
+    // BUG (canary): a foreign thread reads Run's plain `sched` without
+    // pinning it, racing with Run, which sets it, frees the Ps and clears it.
+    if (policy::CanaryFires()) {
+      s_ = sched;
+      return;
+    }
+#endif
     query_readers.fetch_add(1, std::memory_order_seq_cst);
     s_ = query_sched.load(std::memory_order_seq_cst);
     pinned_ = true;

@@ -43,6 +43,7 @@ def gmp_variant(
         stack_size = 0,
         context = "asm",
         canary = "",
+        canary_one_in = 1,
         asan = False,
         bench_only = False,
         layout_pad = 0,
@@ -67,6 +68,10 @@ def gmp_variant(
       context: "asm" (hand-written x86-64 switch) or "ucontext".
       canary: the name of a deliberately planted bug, or "". Canary variants
         are tagged manual: `bazel test //...` never runs them.
+      canary_one_in: the planted bug strikes at one chance in this many (1 =
+        at every chance, the defect exactly as it was; policy::CanaryFires
+        in runtime/policy/config.h). Canaries that pick their own fraction
+        in code ignore it.
       asan: whether this variant's tests also run under the asan config.
       bench_only: declare only the library and the benchmark binaries (no
         test suite, fuzzers or smoke test): for a variant whose code is
@@ -99,7 +104,10 @@ def gmp_variant(
         "GMP_CONTEXT_UCONTEXT=%d" % (1 if context == "ucontext" else 0),
     ]
     if canary:
+        if canary_one_in < 1:
+            fail("gmp_variant: canary_one_in = %d; expected at least 1" % canary_one_in)
         defines.append("GMP_CANARY_%s=1" % canary.upper())
+        defines.append("GMP_CANARY_ONE_IN=%d" % canary_one_in)
         tags = tags + ["manual", "canary"]
     test_tags = tags + ([] if asan or canary else ["no_asan"])
 

@@ -14,6 +14,8 @@
 //   policy::kFairness    fairness.h
 //   policy::Stacks, kStackSize              stacks.h (0 = the kind's default)
 //   policy::kUcontext    context switch through ucontext instead of asm
+//   policy::CanaryFires()  canary variants only (GMP_CANARY_<NAME>): whether
+//                        the planted bug strikes at this chance
 #ifndef GMPLAB_RUNTIME_POLICY_CONFIG_H_
 #define GMPLAB_RUNTIME_POLICY_CONFIG_H_
 
@@ -28,6 +30,10 @@
 #include "runtime/policy/stacks.h"
 #include "runtime/policy/steal_amount.h"
 #include "runtime/policy/steal_order.h"
+
+#if defined(GMP_CANARY_ONE_IN)
+#include <atomic>
+#endif
 
 #ifndef GMP_VARIANT_NAME
 #define GMP_VARIANT_NAME "go_default"
@@ -67,6 +73,25 @@ inline constexpr bool kUcontext = GMP_CONTEXT_UCONTEXT != 0;
 
 static_assert(kSpinRounds >= 1, "GMP_SPIN_ROUNDS must be at least 1");
 
+#if defined(GMP_CANARY_ONE_IN)
+// CanaryFires says whether a canary variant's planted bug strikes at this
+// chance: at one chance in GMP_CANARY_ONE_IN (gmp_variant's canary_one_in;
+// 1 = every time, the defect exactly as it was), counted over the whole
+// process. Defined in canary variants only; the other variants never
+// compile it.
+inline bool CanaryFires() {
+  static_assert(GMP_CANARY_ONE_IN >= 1, "GMP_CANARY_ONE_IN must be positive");
+  if constexpr (GMP_CANARY_ONE_IN == 1) {
+    return true;
+  } else {
+    static std::atomic<uint32_t> chances{0};
+    return chances.fetch_add(1, std::memory_order_relaxed) %
+               GMP_CANARY_ONE_IN ==
+           0;
+  }
+}
+#endif
+
 // DescribeVariant lists every policy choice, e.g. "go_default: runq=256
 // runnext=on lifo_cap=0 steal_order=CoprimeWalk ...". It is Stats::variant.
 inline std::string DescribeVariant() {
@@ -96,6 +121,21 @@ inline std::string DescribeVariant() {
   s += " canary=DOUBLE_RUN";
 #elif defined(GMP_CANARY_RUNNEXT_NOT_CLEARED)
   s += " canary=RUNNEXT_NOT_CLEARED";
+#elif defined(GMP_CANARY_EXC_STATE_NOT_SWITCHED)
+  s += " canary=EXC_STATE_NOT_SWITCHED";
+#elif defined(GMP_CANARY_ERRNO_NOT_PRESERVED)
+  s += " canary=ERRNO_NOT_PRESERVED";
+#elif defined(GMP_CANARY_EXIT_PREEMPT_ONCE)
+  s += " canary=EXIT_PREEMPT_ONCE";
+#elif defined(GMP_CANARY_LOCKED_EXIT_NOT_REAPED)
+  s += " canary=LOCKED_EXIT_NOT_REAPED";
+#elif defined(GMP_CANARY_QUERY_UNSYNCHRONIZED)
+  s += " canary=QUERY_UNSYNCHRONIZED";
+#endif
+#if defined(GMP_CANARY_ONE_IN)
+  if constexpr (GMP_CANARY_ONE_IN > 1) {
+    s += "(1/" + std::to_string(GMP_CANARY_ONE_IN) + ")";
+  }
 #endif
   return s;
 }
