@@ -64,11 +64,18 @@ bool IsExtQuotient(bool blocking, int q) {
   return blocking ? (q == 4 || q == 19) : (q == 33 || q == 37);
 }
 
+// IsExitPollersQuotient says whether a CheckWorld step with quotient q is
+// an ExitPollers step: q 6 in block (byte 77), which no corpus input used
+// for a CheckWorld step when the step was added (the GMP_FUZZ_PRINT output
+// of both replay corpora stayed the same). spawn_lock has none.
+bool IsExitPollersQuotient(bool blocking, int q) { return blocking && q == 6; }
+
 // Ext parameters.
-constexpr uint32_t kExtKinds = 6;
+constexpr uint32_t kExtKinds = 6;  // the kinds an IsExtQuotient byte picks
 constexpr uint32_t kBlockOps = 5;  // none, Gosched, channel, Mutex, Sleep
 constexpr uint32_t kMaxErrno = 133;
 constexpr uint32_t kMaxExtraRuns = 2;
+constexpr uint32_t kMaxExitPollers = 4;
 constexpr uint32_t kMaxLockExit = 4;
 constexpr uint32_t kMaxLockExitRounds = 8;
 constexpr uint32_t kMaxSleeps = 4;
@@ -245,6 +252,16 @@ class Decoder {
           } else if (IsExtQuotient(p_.blocking, op_byte / (last + 1))) {
             s.op = Op::kExt;
             DecodeExt(&s);
+          } else if (IsExitPollersQuotient(p_.blocking, op_byte / (last + 1))) {
+            s.op = Op::kExt;
+            s.target = static_cast<int32_t>(Ext::kExitPollers);
+            uint32_t mask = in_.ConsumeIntegralInRange<uint32_t>(1, 7);
+            uint32_t n =
+                in_.ConsumeIntegralInRange<uint32_t>(1, kMaxExitPollers);
+            uint32_t extra =
+                in_.ConsumeIntegralInRange<uint32_t>(0, kMaxExtraRuns);
+            s.arg = mask | n << 4 | extra << 8;
+            p_.runs = std::max(p_.runs, 1 + static_cast<int>(extra));
           }
           break;
         case Op::kGosched:
@@ -326,6 +343,8 @@ class Decoder {
         p_.foreign = true;
         break;
       }
+      case Ext::kExitPollers:  // never from this kind byte (range above)
+        break;
       case Ext::kSleeps: {
         uint32_t count = in_.ConsumeIntegralInRange<uint32_t>(1, kMaxSleeps);
         s->arg = count;
@@ -408,6 +427,8 @@ struct Ctx {
   // What Poller steps poll: never waited on, so pollers never block.
   gmp::Chan<uint64_t> poll_ch{1};
   gmp::Mutex poll_mu;
+  // Set by main just before it returns (ExitPollers stop yielding then).
+  std::atomic<bool> main_returning{false};
 };
 
 // FuzzException is what Throw steps throw.
@@ -459,6 +480,7 @@ class Goroutine {
                "node %d ends with lock depth %d", id_, lock_depth_);
     ctx_.finished[id_].fetch_add(1);
     ctx_.done.fetch_add(1);
+    if (node_.role == Role::kMain) ctx_.main_returning.store(true);
     if (joiner != nullptr) joiner->Done();  // the last touch of ctx_
   }
 
@@ -774,6 +796,9 @@ class Goroutine {
       case Ext::kSleeps:
         Sleeps(s.arg);
         break;
+      case Ext::kExitPollers:
+        StartExitPollers(s.arg & 7, (s.arg >> 4) & 7);
+        break;
     }
   }
 
@@ -922,6 +947,28 @@ class Goroutine {
     });
   }
 
+  // StartExitPollers starts n goroutines that poll forever: with a Gosched
+  // every round, so that they keep passing from M to M, until main begins to
+  // return, then with nothing but TryRecv, TrySend and TryLock (mask). Those
+  // in the middle of a hand-off when main returns resume after it; gmp::Run
+  // must still return (every runtime call is an exit point).
+  void StartExitPollers(uint32_t mask, uint32_t n) {
+    Ctx* ctx = &ctx_;
+    for (uint32_t k = 0; k < n; ++k) {
+      gmp::Go([ctx, mask] {
+        for (uint64_t i = 0;; ++i) {
+          if (mask & 1) (void)ctx->poll_ch.TryRecv();
+          if (mask & 2) {
+            uint64_t v = i;
+            (void)ctx->poll_ch.TrySend(v);
+          }
+          if ((mask & 4) && ctx->poll_mu.TryLock()) ctx->poll_mu.Unlock();
+          if (!ctx->main_returning.load()) gmp::Gosched();
+        }
+      });
+    }
+  }
+
   // LockExit runs `rounds` rounds of n goroutines that exit with their
   // thread locked; each round is joined before the next starts.
   void LockExit(uint32_t n, uint32_t rounds) {
@@ -1008,8 +1055,8 @@ const char* OpName(Op op) {
 }
 
 const char* ExtName(int kind) {
-  static const char* kNames[] = {"Throw",    "Errno",   "Poller",
-                                 "LockExit", "Foreign", "Sleeps"};
+  static const char* kNames[] = {"Throw",   "Errno",  "Poller",     "LockExit",
+                                 "Foreign", "Sleeps", "ExitPollers"};
   return kind >= 0 && kind < static_cast<int>(std::size(kNames)) ? kNames[kind]
                                                                  : "?";
 }

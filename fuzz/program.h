@@ -22,7 +22,7 @@
 // same way (spawn_lock: Throw and Errno only): a CheckWorld byte whose
 // quotient IsExtQuotient accepts (again none that a corpus input used then)
 // becomes an Ext step, which reads its kind and parameters from the next
-// bytes.
+// bytes. ExitPollers, added later, has a CheckWorld quotient of its own.
 //
 // Programs are valid by construction, so every run must terminate:
 //   * thread locks nest at most 3 deep and are balanced at a goroutine's
@@ -110,6 +110,13 @@ enum class Ext : uint8_t {
   // sleeps of mixed lengths, each checked to last at least its duration
   // and at most 2 s more. arg: count | duration index i << (8 + 3 * i).
   kSleeps,
+  // n goroutines that poll forever (never joined) with a Gosched every
+  // round until main begins to return, then with nothing but TrySend/
+  // TryRecv/TryLock: so some are in the middle of a hand-off between Ms
+  // when main returns. The program runs 1 + extra times. Block only, from
+  // its own CheckWorld quotient (IsExitPollersQuotient in program.cc).
+  // arg: mask (1 TryRecv, 2 TrySend, 4 TryLock) | n << 4 | extra << 8.
+  kExitPollers,
 };
 
 enum class Role : uint8_t { kMain, kChild, kProducer, kConsumer };

@@ -39,6 +39,9 @@ EXT_BYTE = 5 + 12 * 4  # 53
 EXT_BYTE_SPAWN_LOCK = 5 + 6 * 33  # 203
 EXT_KINDS = {"throw": 0, "errno": 1, "poller": 2, "lock_exit": 3,
              "foreign": 4, "sleeps": 5}
+# ExitPollers (block only) is a CheckWorld byte with quotient 6
+# (IsExitPollersQuotient): 77, then mask 1..7, n 1..4, extra runs 0..2.
+EXIT_POLLERS_BYTE = 5 + 12 * 6  # 77
 # Blocking calls of Throw and Errno steps (Block in fuzz/program.cc).
 BLOCK_OPS = {"none": 0, "gosched": 1, "chan": 2, "mutex": 3, "sleep": 4}
 SLEEP_US = [0, 1, 20, 200, 1000, 3000]
@@ -96,6 +99,15 @@ def encode_ext(e, kind, params, blocking=True):
             e.int(0, len(SLEEP_US) - 1, SLEEP_US.index(d))
 
 
+def encode_exit_pollers(e, mask, n, extra):
+    """n pollers that Gosched every round until main begins to return, then
+    use nothing but TryRecv (mask 1), TrySend (2) and TryLock (4)."""
+    e.byte(EXIT_POLLERS_BYTE)
+    e.int(1, 7, mask)
+    e.int(1, 4, n)
+    e.int(0, 2, extra)
+
+
 def resize_bound(procs):
     return min(8, 2 * procs)
 
@@ -146,6 +158,10 @@ def encode_node(e, node, blocking, role_main=False, procs=8):
             continue
         if op in EXT_KINDS:
             encode_ext(e, op, step[1:], blocking)
+            continue
+        if op == "exit_pollers":
+            assert blocking
+            encode_exit_pollers(e, *step[1:])
             continue
         e.int(0, last, OPS[op])
         if op == "lock":
@@ -318,6 +334,14 @@ BLOCK_EXT = {
                                    ("resize", 2), ("sleep", 20)), True),
     "ext_sleeps": program(2, node(("go", node(("sleeps", [200, 1, 1000, 0]),)),
                                   ("sleeps", [20, 200, 3000, 1])), True),
+    # Pollers passed from M to M (a Gosched every round) until main begins
+    # to return, then polling with no other runtime call.
+    "ext_exit_pollers": program(8, node(("exit_pollers", 7, 4, 2),
+                                        ("go", YIELDER), ("sleep", 50)), True),
+    "ext_exit_pollers_few": program(4, node(("exit_pollers", 1, 2, 2),
+                                            ("exit_pollers", 6, 1, 0),
+                                            ("gosched",), ("work", 200)),
+                                    True),
 }
 SPAWN_LOCK_EXT = {
     "ext_throw": program(4, node(*[("go", node(
@@ -446,6 +470,8 @@ def dict_entries_program(blocking):
                              ("foreign", (1,)), ("sleeps", ([200, 1000],))):
             entries["ext_" + name] = tail_fragment(
                 lambda e, n=name, p=params: encode_ext(e, n, p))
+        entries["exit_pollers"] = tail_fragment(
+            lambda e: encode_exit_pollers(e, 7, 4, 2))
         entries["mutex_gosched"] = tail_fragment(
             lambda e: [e.int(0, last, OPS["mutex"]), e.int(0, 1, 0),
                        e.int(0, 3, 0), e.int(1, 3, 2), e.int(0, 100, 0)])
