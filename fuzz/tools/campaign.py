@@ -382,6 +382,13 @@ def run_canary(args, variant, targets, binaries, controls, config, stamp_dir):
             found = findings_in(out, [os.path.join(out, "fuzz.log")], label,
                                 config, variant, target)
             if not found:
+                # Ended before the cap without an artefact (a crash whose
+                # input libFuzzer did not get to write): start it again.
+                if time.time() < deadline - 5 and attempt < 5:
+                    log("canary %s: %s ended after %.1f s without an artefact "
+                        "(exit %s); starting it again" % (
+                            variant, target, time.time() - start, p.returncode))
+                    launch(target, attempt + 1)
                 continue
             ttd = time.time() - start
             artifact = os.path.join(ROOT, found[0]["artifact"])
