@@ -6,7 +6,8 @@
 // the abort as a crash and keep the input; the campaign runner greps the
 // invariant's name from the log. Safe to call from any thread, from
 // goroutines and from the scheduler hooks (it only formats into a stack
-// buffer and writes once).
+// buffer and writes once). Only the first failure of a process aborts;
+// later ones print their line and wait for it (check.cc).
 #ifndef GMPLAB_FUZZ_CHECK_H_
 #define GMPLAB_FUZZ_CHECK_H_
 
