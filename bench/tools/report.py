@@ -1105,15 +1105,46 @@ def _fuzz(w, summary, meta):
                   c.get("time_s", ""), c.get("executions", ""), c.get("exec_per_sec", ""),
                   c.get("coverage", ""), c.get("features", ""), c.get("corpus_size", ""),
                   len(c.get("findings") or [])] for c in campaigns])
+        by_variant = {}
+        for c in campaigns:
+            key = (c.get("variant", ""), c.get("sanitizer", ""))
+            v = by_variant.setdefault(key, {"targets": [], "time": 0, "execs": 0,
+                                            "findings": 0})
+            v["targets"].append(str(c.get("target", "")))
+            v["time"] += c.get("time_s") or 0
+            v["execs"] += c.get("executions") or 0
+            v["findings"] += len(c.get("findings") or [])
+        if len(by_variant) > 1:
+            w.p("Campaigns per variant (`./harness fuzz --all-variants` shares "
+                "the time and one corpus per target among the variants):")
+            w.p()
+            w.table("fuzz_variants", ["variant", "sanitizer", "targets", "time (s)",
+                                      "executions", "findings"],
+                    [[k[0], k[1], " ".join(sorted(v["targets"])), v["time"], v["execs"],
+                      v["findings"]] for k, v in sorted(by_variant.items())])
+        found = [(c, f) for c in campaigns for f in c.get("findings") or []
+                 if isinstance(f, dict)]
+        if found:
+            w.p("Findings, each replayed on the same binary for its reproduction rate:")
+            w.p()
+            w.table("fuzz_findings", ["variant", "target", "kind", "reason", "reproduced",
+                                      "artefact"],
+                    [[c.get("variant", ""), c.get("target", ""), f.get("kind", ""),
+                      str(f.get("reason", "")).replace("|", "/"),
+                      ("%d/%d" % (f["reproduced"], f["replays"])) if "replays" in f else "",
+                      f.get("artifact", "")] for c, f in found])
     canaries = [c for c in summary.get("canaries") or [] if isinstance(c, dict)]
     if canaries:
         w.p("### Planted-bug canaries")
         w.p()
         w.table("fuzz_canaries", ["canary", "caught", "seconds to detection", "target",
-                                  "cap (s)", "what the fuzzer reported", "control"],
+                                  "cap (s)", "what the fuzzer reported", "reproduced",
+                                  "control"],
                 [[c.get("canary", c.get("variant", "")), c.get("caught", ""),
                   c.get("time_to_detection_s", ""), c.get("target", ""), c.get("cap_s", ""),
-                  str(c.get("reason", "")).replace("|", "/"), c.get("control", "")]
+                  str(c.get("reason", "")).replace("|", "/"),
+                  ("%d/%d" % (c["reproduced"], c["replays"])) if "replays" in c else "",
+                  c.get("control", "")]
                  for c in canaries])
 
 

@@ -242,6 +242,38 @@ class ReportTest(unittest.TestCase):
         self.assertIn("creating Gs", report.likely_cause("CreateGoroutinesSingle", {}))
         self.assertIn("fast path", report.likely_cause("PingPongUnbuffered", {"parks": 0.001}))
 
+    def test_fuzz_campaigns_per_variant_and_reproduction(self):
+        def camp(variant, target, findings=()):
+            return {"variant": variant, "target": target, "sanitizer": "tsan",
+                    "time_s": 35, "executions": 1000, "exec_per_sec": 28,
+                    "coverage": 9, "features": 10, "corpus_size": 5,
+                    "findings": list(findings)}
+        finding = {"kind": "crash", "reason": "WARNING: ThreadSanitizer: data race",
+                   "artifact": "fuzz/results/x/crash-1", "replays": 20, "reproduced": 13}
+        summary = {"campaigns": [camp("go_default", "block"), camp("go_default", "runq"),
+                                 camp("steal_one", "block", [finding])],
+                   "canaries": [{"canary": "LOST_WAKEUP", "caught": True,
+                                 "time_to_detection_s": 2.5, "target": "block",
+                                 "cap_s": 300, "reason": "fatal error: all goroutines are asleep",
+                                 "replays": 20, "reproduced": 20}]}
+        meta = {"variants": [], "peers": [], "procs": "1", "blocks": 2, "confirm_blocks": 2,
+                "million_reps": 1, "million": 10, "min_time": 0.01, "seed": 1,
+                "command": "test", "describe": {}, "defines": {}, "machine": {},
+                "hardware_threads": 2, "fuzz_path": "reports/fuzz-summary.json"}
+        report.write_report(self.dir, [], [], [], meta, summary, None)
+        with open(os.path.join(self.dir, "REPORT.md")) as f:
+            md = f.read()
+        self.assertIn("Campaigns per variant", md)
+        self.assertRegex(md, r"\| go_default \| tsan \| block runq \| 70 \| 2000 \| 0 \|")
+        self.assertRegex(md, r"\| steal_one \| tsan \| block \| 35 \| 1000 \| 1 \|")
+        self.assertRegex(md, r"data race \| 13/20 \|")
+        self.assertRegex(md, r"asleep \| 20/20 \|")
+        summary["campaigns"] = summary["campaigns"][:2]
+        report.write_report(self.dir, [], [], [], meta, summary, None)
+        with open(os.path.join(self.dir, "REPORT.md")) as f:
+            md = f.read()
+        self.assertNotIn("Campaigns per variant", md)
+
     def test_empty_input_still_writes(self):
         md = self.write([], notes=["peer **go** missing: go not found"], variants=())
         self.assertIn("go not found", md)
