@@ -23,7 +23,10 @@ Usage:
                                     did not pass
 
 `./harness test` uses both. A file that Bazel is still writing may end in a
-partial line; it is ignored.
+partial line; it is ignored. The run must use --build_tests_only, as the
+harness does: without it, a test that a tag filter left out but that was
+named explicitly (or through a test_suite) is still configured and built,
+and would count here as a test that never ran.
 """
 
 import json

@@ -4,7 +4,8 @@ A variant is the runtime's sources compiled with one set of policy choices.
 One macro call produces, from the same sources:
 
   //variants:<name>               the runtime library (cc_library)
-  //variants:<name>_<test>        every runtime test (see runtime/tests.bzl)
+  //variants:<name>_<test>        every runtime test (see runtime/tests.bzl;
+                                  //variants:<test> runs it in every variant)
   //variants:<name>_bench         the benchmark binary (see bench/defs.bzl)
   //variants:<name>_fuzz_<t>      fuzz-target libraries and corpus replay tests
                                   (see fuzz/defs.bzl)
@@ -14,7 +15,7 @@ config.h turns into types and constants, so no hot path pays a virtual call
 or a runtime branch for a policy.
 """
 
-load("//runtime:tests.bzl", "RUNTIME_TESTS")
+load("//runtime:tests.bzl", "RUNTIME_TESTS", "RUNTIME_TEST_TAG")
 load("//bench:defs.bzl", "gmp_variant_benchmarks")
 load("//fuzz:defs.bzl", "gmp_variant_fuzzers")
 
@@ -153,7 +154,7 @@ def gmp_variant(
             size = test.get("size", "small"),
             timeout = test.get("timeout", None),
             shard_count = test.get("shard_count", None),
-            tags = test_tags + test.get("tags", []),
+            tags = test_tags + test.get("tags", []) + [RUNTIME_TEST_TAG % test["name"]],
         )
 
     gmp_variant_benchmarks(
