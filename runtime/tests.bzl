@@ -12,7 +12,7 @@ and its Bazel size. Every test runs once per variant, as
 The test_suites only name tests that already exist, so `bazel test //...`
 still runs each test once.
 
-A test that reads the variant's policies (runtime/policy/config.h, or a
+A test that reads the variant's policies (any of runtime/policy/*.h, or a
 header that depends on a GMP_* define: context.h, stack.h, runq.h, p.h,
 sched.h) says "per_variant": True and is compiled once per variant. Every
 other test is compiled once, as //runtime:<name>_lib, and linked into every
