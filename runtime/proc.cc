@@ -1191,7 +1191,7 @@ top:
       pp->counters.Bump(kSpins);
     }
     if (G* gp = stealWork(mp, policy::kSpinRounds)) return gp;
-  } else if constexpr (std::is_same_v<policy::SpinLimit, policy::NoSpin>) {
+  } else if constexpr (!policy::SpinLimit::kAllowsSpinning) {
     // Nobody ever spins: make one pass ourselves before parking.
     if (G* gp = stealWork(mp, 1)) return gp;
   }
