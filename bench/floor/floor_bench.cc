@@ -15,6 +15,10 @@
 //       waiting thread polls, the cheapest there is (a cache-line transfer,
 //       no sleep and no wake-up), so an op costs 2 * (delay + 5us) plus two
 //       cache-line transfers: the serialisation the workload itself imposes.
+//       Each wait lasts about 5us (the sender's extra spin); a waiter that
+//       has polled kPollNs (10x that) sleeps on a futex instead, which only
+//       happens when the machine takes its partner's CPU away, and keeps a
+//       loaded machine from turning the floor into a fight of two pollers.
 //       Threads are not pinned; two busy threads need two CPUs, which every
 //       procs value of this workload gives gmplab.
 //   Syscall
@@ -37,12 +41,15 @@
 // Wall time per op is the floor; CPU time per op is reported as usual, but
 // the WakeupParallelSpinning floor polls instead of sleeping, so its CPU time
 // is no floor for anyone's CPU time.
+#include <linux/futex.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -64,40 +71,76 @@ inline void CpuRelax() {
 #endif
 }
 
-// WaitUntilAtLeast polls `v` until it reaches `target`. It yields the CPU now
-// and then, so that a machine with fewer CPUs than polling threads still
-// makes progress.
-void WaitUntilAtLeast(const std::atomic<int64_t>& v, int64_t target) {
-  for (uint32_t i = 1; v.load(std::memory_order_acquire) < target; ++i) {
-    CpuRelax();
-    if (i % 4096 == 0) sched_yield();
+// How long a waiter polls before it sleeps: 10x the wait an unloaded
+// machine has (the sender's extra kWakeDelayNs).
+constexpr int64_t kPollNs = 10 * kWakeDelayNs;
+
+// HandOver is a counter one thread raises and one other thread waits for.
+// The waiter polls, and sleeps on a futex only after kPollNs; Raise makes the
+// futex call only when the waiter sleeps. Raise and the waiter's check of the
+// value pair through seq_cst on value_ and sleeping_ (a store then a load on
+// each side, so at least one of them sees the other).
+class HandOver {
+ public:
+  // Raise sets the counter to `v` and wakes the waiter if it sleeps.
+  void Raise(uint32_t v) {
+    value_.store(v, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst)) {
+      syscall(SYS_futex, &value_, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+    }
   }
-}
+
+  // WaitFor returns once the counter has reached `v`.
+  void WaitFor(uint32_t v) {
+    auto reached = [&] {
+      return static_cast<int32_t>(value_.load(std::memory_order_seq_cst) - v) >= 0;
+    };
+    auto end = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kPollNs);
+    for (uint32_t i = 1; !reached(); ++i) {
+      CpuRelax();
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > end) {
+        sleeping_.store(true, std::memory_order_seq_cst);
+        for (;;) {
+          const uint32_t cur = value_.load(std::memory_order_seq_cst);
+          if (static_cast<int32_t>(cur - v) >= 0) break;
+          syscall(SYS_futex, &value_, FUTEX_WAIT_PRIVATE, cur, nullptr, nullptr, 0);
+        }
+        sleeping_.store(false, std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
+
+ private:
+  std::atomic<uint32_t> value_{0};
+  std::atomic<bool> sleeping_{false};
+};
 
 void BM_WakeupParallelSpinning(benchmark::State& state, int delay_us) {
   const int64_t delay = int64_t{delay_us} * 1000;
   const int64_t n = state.max_iterations;
-  std::atomic<int64_t> start{0}, ping{0}, pong{0};
+  HandOver start_a, start_b, ping, pong;
   std::thread a([&] {
-    WaitUntilAtLeast(start, 1);
+    start_a.WaitFor(1);
     for (int64_t i = 1; i <= n; ++i) {
       SpinFor(delay + kWakeDelayNs);  // sender
-      ping.store(i, std::memory_order_release);
+      ping.Raise(static_cast<uint32_t>(i));
       SpinFor(delay);  // receiver
-      WaitUntilAtLeast(pong, i);
+      pong.WaitFor(static_cast<uint32_t>(i));
     }
   });
   std::thread b([&] {
-    WaitUntilAtLeast(start, 1);
+    start_b.WaitFor(1);
     for (int64_t i = 1; i <= n; ++i) {
       SpinFor(delay);  // receiver
-      WaitUntilAtLeast(ping, i);
+      ping.WaitFor(static_cast<uint32_t>(i));
       SpinFor(delay + kWakeDelayNs);  // sender
-      pong.store(i, std::memory_order_release);
+      pong.Raise(static_cast<uint32_t>(i));
     }
   });
   while (state.KeepRunningBatch(n)) {
-    start.store(1, std::memory_order_release);
+    start_a.Raise(1);
+    start_b.Raise(1);
     a.join();
     b.join();
   }
@@ -222,7 +265,8 @@ int main(int argc, char** argv) {
   return gmplab_bench::BenchMain(argc, argv, "floor", [] {
     return std::string(
         "floor: the unavoidable part of a workload on plain threads, no scheduler "
-        "(WakeupParallelSpinning: the spins, hand-overs by polled stores; Syscall: "
+        "(WakeupParallelSpinning: the spins, hand-overs by polled stores, a futex "
+        "sleep only after 50 us of polling; Syscall: "
         "the pipe round trip on one CPU; MillionParked: one fresh 4 KiB page "
         "touched per goroutine on procs threads)");
   });

@@ -60,7 +60,9 @@ FLOOR_WORKLOADS = ["WakeupParallelSpinning", "Syscall", "MillionParked"]
 FLOOR_DESCRIPTIONS = {
     "WakeupParallelSpinning": "the workload's spins on two threads, each hand-over a store "
                               "the other thread polls (no sleep, no wake-up): "
-                              "2 × (delay + 5 µs) and two cache-line transfers per op",
+                              "2 × (delay + 5 µs) and two cache-line transfers per op; a "
+                              "waiter sleeps on a futex only after 50 µs of polling (ten "
+                              "times its wait), when the machine took its partner's CPU",
     "Syscall": "the same pipe round trip (a write(2) and a blocking read(2) per side) on two "
                "threads sharing one CPU, the kernel's cheapest wake-up, at every procs value",
     "MillionParked": "one mmap and one write per fresh 4 KiB page (huge pages off), one page "

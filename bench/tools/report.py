@@ -525,7 +525,8 @@ class FloorRatio:
         x = [gd.by_block[k] for k in blocks]
         y = [go.by_block[k] for k in blocks]
         if gd.state == "at":
-            self.verdict, self.why = "meets", "go_default at the floor"
+            self.verdict = "meets"
+            self.why = "both at the floor" if go.state == "at" else "go_default at the floor"
             return
         if go.state != "above":
             if go.state == "at" and gd.state == "above":
@@ -612,6 +613,18 @@ def _floor(w, an):
     w.p()
     w.p("**Target: go_default's time above the floor is at most %.1f× Go's.**" % FLOOR_TARGET)
     w.p()
+    procs = {}
+    for key in keys:
+        for smp in an.cell(FLOOR, key).samples:
+            p = smp.get("process") or {}
+            procs[(p.get("start"), key[0].split("/")[0])] = bool(p.get("contended"))
+    if any(procs.values()):
+        w.p("> **The floor ran under load:** %d of its %d processes were contended. A floor "
+            "is only a floor on a quiet machine: its WakeupParallelSpinning threads need two "
+            "CPUs at the same moment, and lose more to load than a system that blocks or "
+            "runs both goroutines on one thread, so here \"at the floor\" may only mean that "
+            "the floor rose." % (sum(procs.values()), len(procs)))
+        w.p()
     rows = []
     csv_rows = [["workload", "procs", "floor_median_ns", "blocks"] +
                 sum([[s + "_excess_ns", s + "_excess_ci_lo", s + "_excess_ci_hi",

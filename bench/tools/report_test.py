@@ -343,6 +343,9 @@ class ReportTest(unittest.TestCase):
         row = [l for l in sec.splitlines() if l.startswith("| Syscall/procs:1 |")][0]
         self.assertIn("at the floor (-", row)
         self.assertIn("| — | **meets** (go_default at the floor) |", row)
+        data = blocks({"go_default": 0.98, "go": 0.99, "floor": 1.0}, workloads=wls)
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        self.assertIn("| — | **meets** (both at the floor) |", sec)
         self.assertEqual(self.floor_rows()[("Syscall", "1")]["go_default_state"], "at")
         # Go at the floor, go_default clearly above: no ratio, a miss.
         data = blocks({"go_default": 1.3, "go": 0.99, "floor": 1.0}, workloads=wls)
@@ -357,6 +360,17 @@ class ReportTest(unittest.TestCase):
         self.assertIn(r["go_state"], ("near", "at"))
         self.assertEqual(r["ratio"], "")
         self.assertEqual(r["verdict"], "misses" if r["go_state"] == "at" else "undecided")
+
+    def test_floor_under_load_is_said(self):
+        data = blocks({"go_default": 1.2, "go": 1.8, "floor": 1.0}, workloads=("Syscall",))
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        self.assertNotIn("The floor ran under load", sec)
+        # (blocks() gives each procs value its own process record: 2 per block.)
+        for smp in data:
+            if smp["system"] == "floor" and smp["block"] < 3:
+                smp["process"] = dict(smp["process"], contended=True)
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        self.assertIn("The floor ran under load:** 6 of its 20 processes were contended", sec)
 
     def test_floor_with_two_blocks_has_no_interval(self):
         data = blocks({"go_default": 1.2, "go": 1.8, "floor": 1.0}, workloads=("Syscall",),
