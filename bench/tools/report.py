@@ -25,6 +25,10 @@ FLOOR = catalog.FLOOR
 # The target where a floor applies: go_default's time above the floor is at
 # most this share of Go's.
 FLOOR_TARGET = 0.5
+# Fewer blocks than this reach no verdict on it: below 6, a median's
+# order-statistic interval covers under 95% and a bootstrap of so few blocks
+# is no interval.
+FLOOR_MIN_BLOCKS = 6
 METRICS = (("wall", "wall time"), ("cpu", "CPU time"))
 # Variants whose policies differ from go_default's only in stealing, which a
 # single P never does: at procs 1 they run go_default's paths.
@@ -507,6 +511,8 @@ class FloorRatio:
     blocks both ran in, and the verdict on the target (FLOOR_TARGET).
 
     verdict: 'meets', 'misses' or 'undecided'; why: the reason in words.
+    Below FLOOR_MIN_BLOCKS blocks it is always undecided, and the ratio (when
+    there is one) has no interval.
     Written to verdicts.csv like a stats.Paired (direction() is the verdict,
     'same' standing for undecided; p and p_adj are empty: the verdict is the
     CI's side of the target, not a test).
@@ -524,6 +530,11 @@ class FloorRatio:
             return
         x = [gd.by_block[k] for k in blocks]
         y = [go.by_block[k] for k in blocks]
+        if self.n < FLOOR_MIN_BLOCKS:
+            if go.state != "at":
+                self.ratio = stats.median_ratio(x, y)[0]
+            self.why = "%d blocks: a verdict needs %d" % (self.n, FLOOR_MIN_BLOCKS)
+            return
         if gd.state == "at":
             self.verdict = "meets"
             self.why = "both at the floor" if go.state == "at" else "go_default at the floor"
@@ -535,9 +546,7 @@ class FloorRatio:
                 self.why = "Go not clearly above the floor: no ratio"
             return
         self.ratio, self.low, self.high = stats.median_ratio(x, y, seed=seed)
-        if self.low is None:
-            self.why = "%d blocks: no interval" % self.n
-        elif self.high <= FLOOR_TARGET:
+        if self.high <= FLOOR_TARGET:
             self.verdict, self.why = "meets", "CI at or below %.1f" % FLOOR_TARGET
         elif self.low > FLOOR_TARGET:
             self.verdict, self.why = "misses", "CI above %.1f" % FLOOR_TARGET
@@ -658,9 +667,12 @@ def _floor(w, an):
         crow += [r and r.ratio, r and r.low, r and r.high, r and r.verdict, r and r.why]
         csv_rows.append(crow)
     an.families.append(("floor_excess", "none", fam))
-    if fam:
-        w.p("go_default meets the target in **%d of %d** cells with a verdict (%d cells "
+    if fam and decided:
+        w.p("go_default meets the target in **%d of %d** cells with a verdict (%d "
             "undecided)." % (met, decided, len(fam) - decided))
+        w.p()
+    elif fam:
+        w.p("No cell has a verdict (%d undecided)." % len(fam))
         w.p()
     names = {BASE: "go_default", GO: "Go", TOKIO: "Tokio"}
     w.table("floor", ["cell", "floor"] + ["%s − floor [95%% CI]" % names[s]
@@ -682,10 +694,11 @@ def _floor(w, an):
         "or go_default is at the floor; *misses* when the CI lies above %.1f, or Go is at "
         "the floor while go_default is clearly above it; otherwise undecided. A verdict is "
         "the CI's side of the target, with no correction over the table's cells; with 16 "
-        "blocks (the default) a percentile bootstrap covers somewhat less than its nominal 95%%, and "
-        "MillionParked, with its few blocks, rarely reaches a verdict. `verdicts.csv` "
+        "blocks (the default) a percentile bootstrap covers somewhat less than its nominal 95%%. "
+        "Below %d blocks no cell gets a verdict (MillionParked's default 3 blocks never "
+        "do): the excess intervals are then only the blocks' range. `verdicts.csv` "
         "lists each cell as family `floor_excess` (`same` = undecided)."
-        % (FLOOR_TARGET, FLOOR_TARGET))
+        % (FLOOR_TARGET, FLOOR_TARGET, FLOOR_MIN_BLOCKS))
     w.p()
 
 

@@ -314,7 +314,8 @@ class ReportTest(unittest.TestCase):
         md = self.write(data, variants=("go_default",))
         self.assertIn("| floor | 2 | 3 |", md)
         sec = self.floor_section(md)
-        self.assertIn("MillionParked/procs:2", sec)
+        self.assertIn("| MillionParked/procs:2 |", sec)
+        self.assertIn("undecided (3 blocks: a verdict needs 6)", sec)
 
     def test_floor_ratio_with_noise_and_a_miss(self):
         wls = ("Syscall",)
@@ -372,11 +373,23 @@ class ReportTest(unittest.TestCase):
         sec = self.floor_section(self.write(data, variants=("go_default",)))
         self.assertIn("The floor ran under load:** 6 of its 20 processes were contended", sec)
 
-    def test_floor_with_two_blocks_has_no_interval(self):
+    def test_too_few_blocks_reach_no_verdict(self):
+        for n in (2, 5):
+            data = blocks({"go_default": 1.2, "go": 1.8, "floor": 1.0}, workloads=("Syscall",),
+                          procs=(1,), n=n)
+            sec = self.floor_section(self.write(data, variants=("go_default",)))
+            self.assertRegex(sec, r"\| ×0\.2\d \(n=%d\) \| undecided \(%d blocks: a verdict "
+                                  r"needs 6\) \|" % (n, n))
+            self.assertIn("No cell has a verdict (1 undecided).", sec)
+            # Not even go_default at the floor, or Go at it, decides so few blocks.
+            for f in ({"go_default": 0.98, "go": 1.5}, {"go_default": 1.3, "go": 0.99}):
+                data = blocks(dict(f, floor=1.0), workloads=("Syscall",), procs=(1,), n=n)
+                sec = self.floor_section(self.write(data, variants=("go_default",)))
+                self.assertIn("undecided (%d blocks: a verdict needs 6) |" % n, sec)
         data = blocks({"go_default": 1.2, "go": 1.8, "floor": 1.0}, workloads=("Syscall",),
-                      procs=(1,), n=2)
+                      procs=(1,), n=6)
         sec = self.floor_section(self.write(data, variants=("go_default",)))
-        self.assertIn("(n=2) | undecided (2 blocks: no interval) |", sec)
+        self.assertIn("| **meets** (CI at or below 0.5) |", sec)
 
     def test_no_floor_is_said(self):
         md = self.write(blocks({"go_default": 1.0, "go": 2.0}, workloads=("Syscall",)),
