@@ -531,7 +531,7 @@ class FloorRatio:
         x = [gd.by_block[k] for k in blocks]
         y = [go.by_block[k] for k in blocks]
         if self.n < FLOOR_MIN_BLOCKS:
-            if go.state != "at":
+            if go.state == "above":
                 self.ratio = stats.median_ratio(x, y)[0]
             self.why = "%d blocks: a verdict needs %d" % (self.n, FLOOR_MIN_BLOCKS)
             return
