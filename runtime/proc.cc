@@ -1042,24 +1042,38 @@ void WakeTimerSleeper() {
   }
 }
 
+// WorkQueued reports whether the global run queue or any P's local one
+// holds a G. Any thread. Without a P, a GOMAXPROCS(n) may run meanwhile:
+// the Ps it looks at stay valid (AllP), and a destroyed one's queue was
+// moved to the global one.
+static bool WorkQueued() {
+  if (sched->runqsize.load(std::memory_order_relaxed) != 0) return true;
+  for (P* p2 : sched->allp) {
+    if (!p2->runq.Empty()) return true;
+  }
+  return false;
+}
+
 // handoffp hands off pp from a syscall, a locked M or an exiting M: start an
 // M if there is work, else put pp on the idle list. Caller released pp.
 void handoffp(P* pp) {
   sched->counters.Add(kHandoffs);
+  // Its only G is locked to a thread: pp goes straight there.
+  if (handofflockedp(pp)) return;
   // Local or global work: start an M for it.
   if (!pp->runq.Empty() ||
       sched->runqsize.load(std::memory_order_relaxed) != 0) {
     startm(pp, false);
     return;
   }
-  // No local work; if nobody spins or idles, we must help find some.
-  if (sched->nmspinning.load() + sched->npidle.load() == 0) {
-    int32_t zero = 0;
-    if (sched->nmspinning.compare_exchange_strong(zero, 1)) {
-      startm(pp, true);
-      return;
-    }
-  }
+  // No local work. If nobody spins or idles, a G queued on another P found
+  // nobody to wake (its submitter saw npidle == 0 and nmspinning == 0) and
+  // pp must help. Go starts a spinning M for pp here; gmplab puts pp on the
+  // idle list first and then looks, as a spinner does before it parks
+  // (findrunnable): a G queued after the look sees npidle != 0 and its
+  // submitter wakes an M. Otherwise every hand-off of an empty P while the
+  // other Ps run (a locked goroutine blocking) woke an M that found nothing.
+  const bool alone = sched->nmspinning.load() + sched->npidle.load() == 0;
   sched->lock.lock();
   if (sched->gcwaiting.load(std::memory_order_relaxed)) {
     pp->status.store(PStatus::kStop, std::memory_order_relaxed);
@@ -1080,6 +1094,10 @@ void handoffp(P* pp) {
   }
   pidleput(pp);
   sched->lock.unlock();
+  if (alone) {
+    StoreLoad();  // npidle (pidleput) before the queues
+    if (WorkQueued()) wakep();
+  }
 }
 
 // resetspinning is called by a spinning M that found work: it stops
@@ -1229,14 +1247,7 @@ top:
     // The global queue too: a submitter without a P (sysmon firing an
     // overdue timer, goready or Go inside a Syscall) queues there after our
     // look under sched.lock above, sees nmspinning != 0 and relies on us.
-    // No P held: a GOMAXPROCS(n) may run meanwhile; the Ps we look at stay
-    // valid (AllP), and a destroyed one's queue was moved to the global one.
-    bool work = sched->runqsize.load(std::memory_order_relaxed) != 0;
-    for (P* p2 : sched->allp) {
-      if (work) break;
-      work = !p2->runq.Empty();
-    }
-    if (work) {
+    if (WorkQueued()) {
       sched->lock.lock();
       P* idle = pidleget();
       sched->lock.unlock();
@@ -1648,6 +1659,12 @@ void goready(G* gp) {
                                           std::memory_order_acq_rel)) {
     Throw(absl::StrCat("goready: goroutine ", gp->goid, " is ",
                        GStatusString(expected), ", not waiting"));
+  }
+  // Locked to another thread: with a P idle, straight to that thread.
+  if (gp->lockedm.load(std::memory_order_relaxed) != nullptr &&
+      readylocked(gp)) {
+    sched->counters.Add(kGoready);
+    return;
   }
   M* mp = CurrentM();
   P* pp = mp != nullptr ? mp->p : nullptr;
