@@ -52,6 +52,13 @@ struct M {
   G* lockedg = nullptr;        // goroutine locked to this thread, or null
   bool dead = false;           // the thread exits (a locked G exited on it)
   After after = After::kNone;  // set by the G, read by g0
+  // Gosched's direct switch (proc.cc, YieldDirect): the G that yielded
+  // straight to the G now running on this M, for the resumed side to queue
+  // once the yielder's context is saved; and a G taken from the local queue
+  // that must not be switched to directly (fresh, or locked to another M),
+  // for g0 to run next instead. Both belong to the M's thread.
+  G* yielded = nullptr;
+  G* yield_next = nullptr;
   bool (*unlockf)(G*, void*) = nullptr;  // gopark's, for g0
   void* unlock_arg = nullptr;
   Note park;                          // stopm / stoplockedm sleep here

@@ -52,7 +52,9 @@
 //     M.curg is the G. A G that is not running is in exactly one place: a run
 //     queue (local or global; status runnable), a wait structure owned by
 //     whoever will goready it (status waiting), a free list (dead), or the
-//     hands of exactly one g0 that is about to put it somewhere.
+//     hands of exactly one g0 that is about to put it somewhere, or of the
+//     G it yielded to directly (M.yielded, Gosched's YieldDirect), which
+//     queues it first thing after the switch.
 //   * A P is held by at most one M (P.m / M.p); an idle P is on sched.pidle
 //     with an empty local run queue; sched.npidle == len(pidle).
 //   * sched.allp.size() (GOMAXPROCS) changes only with the world stopped, so
@@ -66,7 +68,8 @@
 //     stoplockedm waiting for its locked G, inside a Syscall, or exiting.
 //   * A locked M (M.lockedg != null) runs only its locked G. When that G
 //     blocks, the M hands its P off and parks (stoplockedm); whoever finds
-//     the G runnable hands it a P (startlockedm).
+//     the G runnable hands it a P (startlockedm, or readylocked and
+//     handofflockedp without a middle M).
 //   * A spinning M holds a P and is counted in sched.nmspinning.
 //
 // ## Spinning and the no-lost-wakeup protocol
@@ -1331,10 +1334,12 @@ top:
   return gp;
 }
 
-// execute runs gp on mp until it switches back to g0; a fresh gp first gets
-// its stack (bindstack) and context. `inherit`: gp continues the current
-// time slice (no schedtick). mp's g0, holding a P.
-static void execute(M* mp, G* gp, bool inherit) {
+// execute runs gp on mp until a goroutine switches back to g0; a fresh gp
+// first gets its stack (bindstack) and context. `inherit`: gp continues the
+// current time slice (no schedtick). Returns the goroutine that switched
+// back: gp, or another one that gp (or its successors) yielded to directly
+// (YieldDirect). mp's g0, holding a P.
+static G* execute(M* mp, G* gp, bool inherit) {
   P* pp = mp->p;
 #if !defined(GMP_CANARY_LOCKED_FOREIGN)
   if (mp->lockedg != nullptr && mp->lockedg != gp) {
@@ -1376,8 +1381,10 @@ static void execute(M* mp, G* gp, bool inherit) {
   *eh = gp->eh;
   *err = gp->saved_errno;
   SwitchContextFast(&mp->g0, gp->ctx);
-  gp->eh = *eh;
-  gp->saved_errno = *err;
+  // The goroutine that switched back: curg, which a direct yield moves on.
+  G* const out = mp->curg.load(std::memory_order_relaxed);
+  out->eh = *eh;
+  out->saved_errno = *err;
   *eh = g0_eh;
   *err = g0_errno;
   mp->curg.store(nullptr, std::memory_order_relaxed);
@@ -1385,9 +1392,10 @@ static void execute(M* mp, G* gp, bool inherit) {
   // parked) and found by startlockedm; see stoplockedm.
   if (mp->lockedg != nullptr) mp->park.Clear();
 #if GMP_FUZZ_ENABLED
-  GMP_FUZZ_HOOK(on_stop, gp->goid, mp->id, mp->after == After::kExit);
+  GMP_FUZZ_HOOK(on_stop, out->goid, mp->id, mp->after == After::kExit);
 #endif
-  CheckStackCanary(StackOf(gp));
+  CheckStackCanary(StackOf(out));
+  return out;
 }
 
 // goexit0 finishes the dead gp on g0: frees it, and when it exited while
@@ -1447,8 +1455,25 @@ static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
         globrunqput(gp);
         // With nothing local, schedule() would come straight back for a
         // global batch: take it now, under the same lock acquisition.
-        if (mp->p->runq.Empty()) globrunqmove(mp->p);
+        if (mp->yield_next == nullptr && mp->p->runq.Empty()) {
+          globrunqmove(mp->p);
+        }
         sched->lock.unlock();
+      }
+      if (G* next = mp->yield_next) {
+        // YieldDirect took next from the local queue but could not switch
+        // to it: run it now, as schedule() would have.
+        mp->yield_next = nullptr;
+        if (exiting) {
+          runqput(mp->p, next, true);
+          return nullptr;
+        }
+        if (next->lockedm.load(std::memory_order_relaxed) != nullptr) {
+          startlockedm(mp, next);
+          return nullptr;
+        }
+        *inherit = false;
+        return next;
       }
       return nullptr;
     case After::kGoyield:
@@ -1501,7 +1526,7 @@ static void schedloop(M* mp) {
       if (gp == nullptr) return;
     }
     if (sched->exiting.load(std::memory_order_acquire)) return;
-    execute(mp, gp, inherit);
+    gp = execute(mp, gp, inherit);
     gp = AfterSwitch(mp, gp, &inherit);
     if (mp->dead) return;
   }
@@ -1564,13 +1589,91 @@ static void* mstart(void* arg) {
 // ---------------------------------------------------------------------------
 // Goroutine side.
 
+// FinishDirectYield runs first on a goroutine resumed by a switch: if the
+// goroutine that switched to it yielded directly (YieldDirect), that one's
+// context is saved now and it can be queued where another M may take it.
+static inline void FinishDirectYield(G* gp) {
+  M* mp = gp->m;
+  if (G* prev = mp->yielded; __builtin_expect(prev != nullptr, 0)) {
+    mp->yielded = nullptr;
+    sched->lock.lock();
+    globrunqput(prev);
+    sched->lock.unlock();
+  }
+}
+
 void mcall(G* gp, After after) {
   M* mp = gp->m;
   mp->after = after;
   SwitchContextFast(gp->ctx, &mp->g0);
-  // Resumed, possibly on another M (gp->m says which). A goroutine picked
-  // up after main returned goes no further.
+  // Resumed, possibly on another M (gp->m says which), by g0 or by a
+  // goroutine that yielded to us directly. A goroutine picked up after main
+  // returned goes no further.
+  FinishDirectYield(gp);
   ExitPoint(gp);
+}
+
+// YieldDirect is Gosched without the hop through g0: gp switches straight to
+// the next G of its P's local queue, which g0 would have run next, and is
+// queued globally (as Gosched queues it) by that G once gp's context is
+// saved (FinishDirectYield). Only in the plain case: gp holds a P and is not
+// locked, no preemption, stop-the-world, exit or timer is pending, the
+// fairness tick does not call for the global queue, and the next G is
+// neither fresh (its stack is bound on g0) nor locked to another M (then
+// g0 runs it: yield_next). Returns whether gp yielded (and has resumed);
+// false: the caller yields through g0. gp, on its own stack.
+static bool YieldDirect(G* gp) {
+  M* mp = gp->m;
+  P* pp = mp->p;
+  if (pp == nullptr || mp->lockedg != nullptr ||
+      gp->preempt.load(std::memory_order_relaxed) ||
+      sched->gcwaiting.load(std::memory_order_acquire) ||
+      exit_begun.load(std::memory_order_acquire) || NextTimer() != 0) {
+    return false;
+  }
+  if constexpr (policy::kFairness > 0) {
+    if (pp->schedtick.load(std::memory_order_relaxed) % policy::kFairness ==
+            0 &&
+        sched->runqsize.load(std::memory_order_relaxed) > 0) {
+      return false;
+    }
+  }
+  bool inherit = false;
+  G* next = runqget(pp, &inherit);
+  if (next == nullptr) return false;
+  if (next->fresh || next->lockedm.load(std::memory_order_relaxed) != nullptr) {
+    mp->yield_next = next;
+    return false;
+  }
+  // What execute and g0 do around a switch, for both goroutines at once.
+  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+#if GMP_FUZZ_ENABLED
+  GMP_FUZZ_HOOK(on_stop, gp->goid, mp->id, false);
+#endif
+  CheckStackCanary(StackOf(gp));
+  next->m = mp;
+  mp->curg.store(next, std::memory_order_release);
+  next->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1,
+                      std::memory_order_relaxed);
+  mp->exectick.store(mp->exectick.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+#if GMP_FUZZ_ENABLED
+  GMP_FUZZ_HOOK(on_execute, next->goid, mp->id,
+                mp->tid.load(std::memory_order_relaxed), -1);
+#endif
+  CxaEhGlobals* const eh = mp->eh_globals;
+  int* const err = mp->errno_location;
+  gp->eh = *eh;
+  gp->saved_errno = *err;
+  *eh = next->eh;
+  *err = next->saved_errno;
+  mp->yielded = gp;
+  SwitchContextFast(gp->ctx, next->ctx);
+  // Resumed (gp->m says on which M), by g0 or by a direct yield.
+  FinishDirectYield(gp);
+  ExitPoint(gp);
+  return true;
 }
 
 // Abandon leaves gp where it is and lets its M exit: the runtime is
@@ -1617,7 +1720,8 @@ void mainexit() {
 
 void goroutine_entry(void* arg) {
   G* gp = static_cast<G*>(arg);
-  ExitPoint(gp);  // first run after main returned: never start
+  FinishDirectYield(gp);  // not needed today: only g0 starts a fresh G
+  ExitPoint(gp);          // first run after main returned: never start
   try {
     std::move(gp->fn)();
   } catch (const std::exception& e) {
@@ -2000,6 +2104,7 @@ void Gosched() {
   }
   internal::ExitPoint(gp);
   if (gp->m->p == nullptr) return;  // inside a Syscall
+  if (internal::YieldDirect(gp)) return;
   internal::mcall(gp, internal::After::kYield);
 }
 
