@@ -2,7 +2,8 @@
 //
 // Each M has a scheduler context, g0, on the thread's own stack: schedule()
 // runs there. A goroutine switches to g0 to park, yield or exit, leaving in
-// M.after what g0 must do with it (Go's mcall fn). An M without work parks
+// M.after what g0 must do with it (Go's mcall fn); Gosched may instead switch
+// straight to the next goroutine of the M's P (YieldDirect in proc.cc). An M without work parks
 // on its note (stopm); an M whose goroutine is locked to it (LockOSThread)
 // runs only that goroutine.
 //

@@ -11,6 +11,8 @@
 //   M  an OS thread that runs goroutines (runtime/m.h). Each M has g0, a
 //      scheduler context on the thread's own stack. Goroutines switch to g0
 //      to park, yield or exit; g0 runs schedule() and switches to the next G.
+//      (Gosched, in the plain case, switches to the next G itself:
+//      YieldDirect.)
 //   P  a processor, the right to run goroutines (runtime/p.h). There are
 //      exactly GOMAXPROCS Ps; an M must hold one to run goroutines. A P owns
 //      a local run queue (a lock-free ring plus `runnext`, runtime/runq.h)
