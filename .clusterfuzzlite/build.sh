@@ -10,8 +10,8 @@
 #   SRC                (optional) the directory holding gmplab's checkout
 #
 # No Bazel: the runtime's sources (runtime/*.cc, runtime/*.S, not tests) are
-# compiled directly with the go_default variant's policy defines (the
-# defaults of variants/variant.bzl) plus GMP_FUZZ_HOOKS, then each
+# compiled directly as the go_default variant, which is no policy define at
+# all (every default lives in runtime/policy/*.h), plus GMP_FUZZ_HOOKS; each
 # fuzz/<target>_fuzzer.cc is linked with them and $LIB_FUZZING_ENGINE into
 # $OUT/<target>. Next to each fuzzer: <target>_seed_corpus.zip and
 # <target>.dict. Abseil comes from pkg-config.
@@ -36,21 +36,9 @@ absl_mods="absl_time absl_strings absl_synchronization absl_base"
 absl_cflags="$(pkg-config --cflags $absl_mods)"
 absl_libs="$(pkg-config --libs $absl_mods)"
 
-# go_default's policy choices (variants/variant.bzl defaults).
+# go_default is every policy at its header's default, so no policy define
+# here (//tools:policy_defaults_test keeps it so).
 defines=(
-  '-DGMP_VARIANT_NAME="go_default"'
-  -DGMP_RUNQ_SIZE=256
-  -DGMP_STEAL_ORDER=CoprimeWalk
-  -DGMP_STEAL_AMOUNT=StealHalf
-  -DGMP_SPIN_LIMIT=GoSpinLimit
-  -DGMP_SPIN_FIXED=1
-  -DGMP_SPIN_ROUNDS=4
-  -DGMP_RUNNEXT=1
-  -DGMP_LIFO_CAP=0
-  -DGMP_FAIRNESS=61
-  -DGMP_STACK_KIND=GuardedStacks
-  -DGMP_STACK_SIZE=0
-  -DGMP_CONTEXT_UCONTEXT=0
   -DGMP_FUZZ_HOOKS=1
 )
 

@@ -13,7 +13,8 @@
 //                             // with ExitContext(&g0)
 //   DestroyContext(&g);
 //
-// Two implementations, chosen at build time by GMP_CONTEXT_UCONTEXT:
+// Two implementations, chosen at build time by GMP_CONTEXT_UCONTEXT
+// (runtime/policy/context_switch.h):
 //   0 (default)  context_x86_64.S: pushes rbx, rbp, r12-r15, the resume
 //                address, MXCSR and the x87 control word as a SwitchFrame on
 //                the stack it leaves, keeps that stack pointer in Context::sp
@@ -32,9 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#ifndef GMP_CONTEXT_UCONTEXT
-#define GMP_CONTEXT_UCONTEXT 0
-#endif
+#include "runtime/policy/context_switch.h"  // GMP_CONTEXT_UCONTEXT
 
 #if GMP_CONTEXT_UCONTEXT
 #include <ucontext.h>

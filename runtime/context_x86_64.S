@@ -22,8 +22,9 @@
 // SwitchFrame in context.h. This file is compiled into every variant; it is
 // empty when the variant uses the ucontext fallback (GMP_CONTEXT_UCONTEXT=1).
 #include "runtime/context_x86_64.h"
+#include "runtime/policy/context_switch.h"  // GMP_CONTEXT_UCONTEXT
 
-#if defined(__x86_64__) && !(defined(GMP_CONTEXT_UCONTEXT) && GMP_CONTEXT_UCONTEXT)
+#if defined(__x86_64__) && !GMP_CONTEXT_UCONTEXT
 
         .text
 

@@ -226,6 +226,96 @@ TEST_P(LockOSThreadTest, InvariantsWithLockedGoroutines) {
   EXPECT_EQ(err, "");
 }
 
+// Two goroutines, each locked to its own thread, ping-pong over unbuffered
+// channels. Each hand-off must wake only the receiver's locked thread: its
+// P goes straight there, from an idle P (goready) or from the P the sender
+// hands off when it blocks, never through another M that is woken just to
+// pass the P on, nor through a spinning M woken for a G it cannot run. So
+// no parked M is woken (Stats.wakeups) and no thread is created for it.
+TEST_P(LockOSThreadTest, LockedPingPongWakesOnlyTheLockedThreads) {
+  constexpr int kRounds = 2000;
+  Stats before, after;
+  int64_t partner_moved = 0, main_moved = 0;
+  gmp::Run([&] {
+    Chan<int> ping, pong;
+    WaitGroup wg;
+    wg.Add(1);
+    Go([&] {
+      LockOSThread();
+      const int64_t tid = Tid();
+      while (auto v = ping.Recv()) {
+        if (Tid() != tid) ++partner_moved;
+        pong.Send(*v);
+      }
+      UnlockOSThread();
+      wg.Done();
+    });
+    LockOSThread();
+    const int64_t tid = Tid();
+    for (int i = 0; i < 10; ++i) {  // warm up: the partner locks its thread
+      ping.Send(i);
+      pong.Recv();
+    }
+    before = ReadStats();
+    for (int i = 0; i < kRounds; ++i) {
+      ping.Send(i);
+      ASSERT_EQ(pong.Recv(), i);
+      if (Tid() != tid) ++main_moved;
+    }
+    after = ReadStats();
+    UnlockOSThread();
+    ping.Close();
+    wg.Wait();
+  }, opts());
+  EXPECT_EQ(main_moved, 0);
+  EXPECT_EQ(partner_moved, 0);
+  // Not zero: sysmon or a stray timer may still wake an M now and then.
+  EXPECT_LT(after.wakeups - before.wakeups, kRounds / 20)
+      << "Ms woken per round trip: "
+      << static_cast<double>(after.wakeups - before.wakeups) / kRounds;
+  EXPECT_LE(after.threads - before.threads, 1);
+}
+
+// A locked goroutine blocks while every other P runs and a goroutine sits
+// queued behind a busy one that makes no runtime calls: nobody was woken
+// for it (no P was idle when it was queued). The P handed off by the
+// blocking goroutine is the only one free, and an M must take it and steal
+// the queued goroutine: handoffp looks at the queues after putting the P on
+// the idle list. If it only idled the P, the busy goroutine would wait for
+// its flag until the bound below.
+TEST(LockOSThreadHandoff, EmptyPHandedOffFindsWorkQueuedElsewhere) {
+  std::atomic<bool> spawned{false}, flag{false}, gave_up{false};
+  gmp::Run([&] {
+    LockOSThread();
+    Chan<int> ch(1);
+    WaitGroup wg;
+    wg.Add(1);
+    Go([&] {  // stolen onto the second P
+      Go([&] {  // queued on that P, behind its spawner
+        flag.store(true);
+        ch.Send(1);
+      });
+      spawned.store(true);
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!flag.load()) {  // no runtime call: keeps its P
+        if (std::chrono::steady_clock::now() > deadline) {
+          gave_up.store(true);
+          break;
+        }
+      }
+      wg.Done();
+    });
+    while (!spawned.load()) {  // no runtime call: main keeps its P
+    }
+    ch.Recv();  // blocks: main's P is handed off with nothing in it
+    wg.Wait();
+    UnlockOSThread();
+  }, Options{2, 0});
+  EXPECT_TRUE(flag.load());
+  EXPECT_FALSE(gave_up.load());
+}
+
 // TaskCountSettled is TaskCount once it is at most `want`, or after 2 s: a
 // thread that pthread_join returned for may still be listed for a moment
 // (the kernel wakes the joiner before the task is gone).

@@ -2,7 +2,8 @@
 //
 // Each M has a scheduler context, g0, on the thread's own stack: schedule()
 // runs there. A goroutine switches to g0 to park, yield or exit, leaving in
-// M.after what g0 must do with it (Go's mcall fn). An M without work parks
+// M.after what g0 must do with it (Go's mcall fn); Gosched may instead switch
+// straight to the next goroutine of the M's P (YieldDirect in proc.cc). An M without work parks
 // on its note (stopm); an M whose goroutine is locked to it (LockOSThread)
 // runs only that goroutine.
 //
@@ -52,6 +53,13 @@ struct M {
   G* lockedg = nullptr;        // goroutine locked to this thread, or null
   bool dead = false;           // the thread exits (a locked G exited on it)
   After after = After::kNone;  // set by the G, read by g0
+  // Gosched's direct switch (proc.cc, YieldDirect): the G that yielded
+  // straight to the G now running on this M, for the resumed side to queue
+  // once the yielder's context is saved; and a G taken from the local queue
+  // that must not be switched to directly (fresh, or locked to another M),
+  // for g0 to run next instead. Both belong to the M's thread.
+  G* yielded = nullptr;
+  G* yield_next = nullptr;
   bool (*unlockf)(G*, void*) = nullptr;  // gopark's, for g0
   void* unlock_arg = nullptr;
   Note park;                          // stopm / stoplockedm sleep here

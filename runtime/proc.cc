@@ -11,6 +11,8 @@
 //   M  an OS thread that runs goroutines (runtime/m.h). Each M has g0, a
 //      scheduler context on the thread's own stack. Goroutines switch to g0
 //      to park, yield or exit; g0 runs schedule() and switches to the next G.
+//      (Gosched, in the plain case, switches to the next G itself:
+//      YieldDirect.)
 //   P  a processor, the right to run goroutines (runtime/p.h). There are
 //      exactly GOMAXPROCS Ps; an M must hold one to run goroutines. A P owns
 //      a local run queue (a lock-free ring plus `runnext`, runtime/runq.h)
@@ -52,7 +54,9 @@
 //     M.curg is the G. A G that is not running is in exactly one place: a run
 //     queue (local or global; status runnable), a wait structure owned by
 //     whoever will goready it (status waiting), a free list (dead), or the
-//     hands of exactly one g0 that is about to put it somewhere.
+//     hands of exactly one g0 that is about to put it somewhere, or of the
+//     G it yielded to directly (M.yielded, Gosched's YieldDirect), which
+//     queues it first thing after the switch.
 //   * A P is held by at most one M (P.m / M.p); an idle P is on sched.pidle
 //     with an empty local run queue; sched.npidle == len(pidle).
 //   * sched.allp.size() (GOMAXPROCS) changes only with the world stopped, so
@@ -66,7 +70,8 @@
 //     stoplockedm waiting for its locked G, inside a Syscall, or exiting.
 //   * A locked M (M.lockedg != null) runs only its locked G. When that G
 //     blocks, the M hands its P off and parks (stoplockedm); whoever finds
-//     the G runnable hands it a P (startlockedm).
+//     the G runnable hands it a P (startlockedm, or readylocked and
+//     handofflockedp without a middle M).
 //   * A spinning M holds a P and is counted in sched.nmspinning.
 //
 // ## Spinning and the no-lost-wakeup protocol
@@ -1042,24 +1047,38 @@ void WakeTimerSleeper() {
   }
 }
 
+// WorkQueued reports whether the global run queue or any P's local one
+// holds a G. Any thread. Without a P, a GOMAXPROCS(n) may run meanwhile:
+// the Ps it looks at stay valid (AllP), and a destroyed one's queue was
+// moved to the global one.
+static bool WorkQueued() {
+  if (sched->runqsize.load(std::memory_order_relaxed) != 0) return true;
+  for (P* p2 : sched->allp) {
+    if (!p2->runq.Empty()) return true;
+  }
+  return false;
+}
+
 // handoffp hands off pp from a syscall, a locked M or an exiting M: start an
 // M if there is work, else put pp on the idle list. Caller released pp.
 void handoffp(P* pp) {
   sched->counters.Add(kHandoffs);
+  // Its only G is locked to a thread: pp goes straight there.
+  if (handofflockedp(pp)) return;
   // Local or global work: start an M for it.
   if (!pp->runq.Empty() ||
       sched->runqsize.load(std::memory_order_relaxed) != 0) {
     startm(pp, false);
     return;
   }
-  // No local work; if nobody spins or idles, we must help find some.
-  if (sched->nmspinning.load() + sched->npidle.load() == 0) {
-    int32_t zero = 0;
-    if (sched->nmspinning.compare_exchange_strong(zero, 1)) {
-      startm(pp, true);
-      return;
-    }
-  }
+  // No local work. If nobody spins or idles, a G queued on another P found
+  // nobody to wake (its submitter saw npidle == 0 and nmspinning == 0) and
+  // pp must help. Go starts a spinning M for pp here; gmplab puts pp on the
+  // idle list first and then looks, as a spinner does before it parks
+  // (findrunnable): a G queued after the look sees npidle != 0 and its
+  // submitter wakes an M. Otherwise every hand-off of an empty P while the
+  // other Ps run (a locked goroutine blocking) woke an M that found nothing.
+  const bool alone = sched->nmspinning.load() + sched->npidle.load() == 0;
   sched->lock.lock();
   if (sched->gcwaiting.load(std::memory_order_relaxed)) {
     pp->status.store(PStatus::kStop, std::memory_order_relaxed);
@@ -1080,6 +1099,10 @@ void handoffp(P* pp) {
   }
   pidleput(pp);
   sched->lock.unlock();
+  if (alone) {
+    StoreLoad();  // npidle (pidleput) before the queues
+    if (WorkQueued()) wakep();
+  }
 }
 
 // resetspinning is called by a spinning M that found work: it stops
@@ -1191,7 +1214,7 @@ top:
       pp->counters.Bump(kSpins);
     }
     if (G* gp = stealWork(mp, policy::kSpinRounds)) return gp;
-  } else if constexpr (std::is_same_v<policy::SpinLimit, policy::NoSpin>) {
+  } else if constexpr (!policy::SpinLimit::kAllowsSpinning) {
     // Nobody ever spins: make one pass ourselves before parking.
     if (G* gp = stealWork(mp, 1)) return gp;
   }
@@ -1229,14 +1252,7 @@ top:
     // The global queue too: a submitter without a P (sysmon firing an
     // overdue timer, goready or Go inside a Syscall) queues there after our
     // look under sched.lock above, sees nmspinning != 0 and relies on us.
-    // No P held: a GOMAXPROCS(n) may run meanwhile; the Ps we look at stay
-    // valid (AllP), and a destroyed one's queue was moved to the global one.
-    bool work = sched->runqsize.load(std::memory_order_relaxed) != 0;
-    for (P* p2 : sched->allp) {
-      if (work) break;
-      work = !p2->runq.Empty();
-    }
-    if (work) {
+    if (WorkQueued()) {
       sched->lock.lock();
       P* idle = pidleget();
       sched->lock.unlock();
@@ -1320,10 +1336,12 @@ top:
   return gp;
 }
 
-// execute runs gp on mp until it switches back to g0; a fresh gp first gets
-// its stack (bindstack) and context. `inherit`: gp continues the current
-// time slice (no schedtick). mp's g0, holding a P.
-static void execute(M* mp, G* gp, bool inherit) {
+// execute runs gp on mp until a goroutine switches back to g0; a fresh gp
+// first gets its stack (bindstack) and context. `inherit`: gp continues the
+// current time slice (no schedtick). Returns the goroutine that switched
+// back: gp, or another one that gp (or its successors) yielded to directly
+// (YieldDirect). mp's g0, holding a P.
+static G* execute(M* mp, G* gp, bool inherit) {
   P* pp = mp->p;
 #if !defined(GMP_CANARY_LOCKED_FOREIGN)
   if (mp->lockedg != nullptr && mp->lockedg != gp) {
@@ -1380,8 +1398,10 @@ static void execute(M* mp, G* gp, bool inherit) {
   *eh = gp->eh;
   *err = gp->saved_errno;
   SwitchContextFast(&mp->g0, gp->ctx);
-  gp->eh = *eh;
-  gp->saved_errno = *err;
+  // The goroutine that switched back: curg, which a direct yield moves on.
+  G* const out = mp->curg.load(std::memory_order_relaxed);
+  out->eh = *eh;
+  out->saved_errno = *err;
   *eh = g0_eh;
   *err = g0_errno;
   mp->curg.store(nullptr, std::memory_order_relaxed);
@@ -1389,9 +1409,10 @@ static void execute(M* mp, G* gp, bool inherit) {
   // parked) and found by startlockedm; see stoplockedm.
   if (mp->lockedg != nullptr) mp->park.Clear();
 #if GMP_FUZZ_ENABLED
-  GMP_FUZZ_HOOK(on_stop, gp->goid, mp->id, mp->after == After::kExit);
+  GMP_FUZZ_HOOK(on_stop, out->goid, mp->id, mp->after == After::kExit);
 #endif
-  CheckStackCanary(StackOf(gp));
+  CheckStackCanary(StackOf(out));
+  return out;
 }
 
 // goexit0 finishes the dead gp on g0: frees it, and when it exited while
@@ -1451,8 +1472,25 @@ static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
         globrunqput(gp);
         // With nothing local, schedule() would come straight back for a
         // global batch: take it now, under the same lock acquisition.
-        if (mp->p->runq.Empty()) globrunqmove(mp->p);
+        if (mp->yield_next == nullptr && mp->p->runq.Empty()) {
+          globrunqmove(mp->p);
+        }
         sched->lock.unlock();
+      }
+      if (G* next = mp->yield_next) {
+        // YieldDirect took next from the local queue but could not switch
+        // to it: run it now, as schedule() would have.
+        mp->yield_next = nullptr;
+        if (exiting) {
+          runqput(mp->p, next, true);
+          return nullptr;
+        }
+        if (next->lockedm.load(std::memory_order_relaxed) != nullptr) {
+          startlockedm(mp, next);
+          return nullptr;
+        }
+        *inherit = false;
+        return next;
       }
       return nullptr;
     case After::kGoyield:
@@ -1513,7 +1551,7 @@ static void schedloop(M* mp) {
 #else
     if (sched->exiting.load(std::memory_order_acquire)) return;
 #endif
-    execute(mp, gp, inherit);
+    gp = execute(mp, gp, inherit);
     gp = AfterSwitch(mp, gp, &inherit);
     if (mp->dead) return;
   }
@@ -1583,13 +1621,103 @@ static void* mstart(void* arg) {
 // ---------------------------------------------------------------------------
 // Goroutine side.
 
+// FinishDirectYield runs first on a goroutine resumed by a switch: if the
+// goroutine that switched to it yielded directly (YieldDirect), that one's
+// context is saved now and it can be queued where another M may take it.
+static inline void FinishDirectYield(G* gp) {
+  M* mp = gp->m;
+  if (G* prev = mp->yielded; __builtin_expect(prev != nullptr, 0)) {
+    mp->yielded = nullptr;
+    sched->lock.lock();
+    globrunqput(prev);
+    sched->lock.unlock();
+  }
+}
+
 void mcall(G* gp, After after) {
   M* mp = gp->m;
   mp->after = after;
   SwitchContextFast(gp->ctx, &mp->g0);
-  // Resumed, possibly on another M (gp->m says which). A goroutine picked
-  // up after main returned goes no further.
+  // Resumed, possibly on another M (gp->m says which), by g0 or by a
+  // goroutine that yielded to us directly. A goroutine picked up after main
+  // returned goes no further.
+  FinishDirectYield(gp);
   ExitPoint(gp);
+}
+
+// YieldDirect is Gosched without the hop through g0: gp switches straight to
+// the next G of its P's local queue, which g0 would have run next, and is
+// queued globally (as Gosched queues it) by that G once gp's context is
+// saved (FinishDirectYield). Only in the plain case: gp holds a P and is not
+// locked, no preemption, stop-the-world, exit or timer is pending, the
+// fairness tick does not call for the global queue, and the next G is
+// neither fresh (its stack is bound on g0) nor locked to another M (then
+// g0 runs it: yield_next). Returns whether gp yielded (and has resumed);
+// false: the caller yields through g0. gp, on its own stack.
+static bool YieldDirect(G* gp) {
+  M* mp = gp->m;
+  P* pp = mp->p;
+  if (pp == nullptr || mp->lockedg != nullptr ||
+      gp->preempt.load(std::memory_order_relaxed) ||
+      sched->gcwaiting.load(std::memory_order_acquire) ||
+      exit_begun.load(std::memory_order_acquire) || NextTimer() != 0) {
+    return false;
+  }
+  if constexpr (policy::kFairness > 0) {
+    if (pp->schedtick.load(std::memory_order_relaxed) % policy::kFairness ==
+            0 &&
+        sched->runqsize.load(std::memory_order_relaxed) > 0) {
+      return false;
+    }
+  }
+  bool inherit = false;
+  G* next = runqget(pp, &inherit);
+  if (next == nullptr) return false;
+  if (next->fresh || next->lockedm.load(std::memory_order_relaxed) != nullptr) {
+    mp->yield_next = next;
+    return false;
+  }
+  // What execute and g0 do around a switch, for both goroutines at once.
+  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+#if GMP_FUZZ_ENABLED
+  GMP_FUZZ_HOOK(on_stop, gp->goid, mp->id, false);
+#endif
+  CheckStackCanary(StackOf(gp));
+  next->m = mp;
+  mp->curg.store(next, std::memory_order_release);
+  next->status.store(GStatus::kRunning, std::memory_order_relaxed);
+  pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1,
+                      std::memory_order_relaxed);
+  mp->exectick.store(mp->exectick.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+#if GMP_FUZZ_ENABLED
+  GMP_FUZZ_HOOK(on_execute, next->goid, mp->id,
+                mp->tid.load(std::memory_order_relaxed), -1);
+#endif
+#if defined(GMP_CANARY_EXC_STATE_NOT_SWITCHED)
+  // BUG (canary): as in execute, a scratch copy instead of the thread's.
+  CxaEhGlobals canary_eh;
+  CxaEhGlobals* const eh = policy::CanaryFires() ? &canary_eh : mp->eh_globals;
+#else
+  CxaEhGlobals* const eh = mp->eh_globals;
+#endif
+#if defined(GMP_CANARY_ERRNO_NOT_PRESERVED)
+  // BUG (canary): as in execute, errno stays the thread's.
+  int canary_errno = 0;
+  int* const err = policy::CanaryFires() ? &canary_errno : mp->errno_location;
+#else
+  int* const err = mp->errno_location;
+#endif
+  gp->eh = *eh;
+  gp->saved_errno = *err;
+  *eh = next->eh;
+  *err = next->saved_errno;
+  mp->yielded = gp;
+  SwitchContextFast(gp->ctx, next->ctx);
+  // Resumed (gp->m says on which M), by g0 or by a direct yield.
+  FinishDirectYield(gp);
+  ExitPoint(gp);
+  return true;
 }
 
 // Abandon leaves gp where it is and lets its M exit: the runtime is
@@ -1643,7 +1771,8 @@ void mainexit() {
 
 void goroutine_entry(void* arg) {
   G* gp = static_cast<G*>(arg);
-  ExitPoint(gp);  // first run after main returned: never start
+  FinishDirectYield(gp);  // not needed today: only g0 starts a fresh G
+  ExitPoint(gp);          // first run after main returned: never start
   try {
     std::move(gp->fn)();
   } catch (const std::exception& e) {
@@ -1685,6 +1814,12 @@ void goready(G* gp) {
                                           std::memory_order_acq_rel)) {
     Throw(absl::StrCat("goready: goroutine ", gp->goid, " is ",
                        GStatusString(expected), ", not waiting"));
+  }
+  // Locked to another thread: with a P idle, straight to that thread.
+  if (gp->lockedm.load(std::memory_order_relaxed) != nullptr &&
+      readylocked(gp)) {
+    sched->counters.Add(kGoready);
+    return;
   }
   M* mp = CurrentM();
   P* pp = mp != nullptr ? mp->p : nullptr;
@@ -2028,6 +2163,7 @@ void Gosched() {
   }
   internal::ExitPoint(gp);
   if (gp->m->p == nullptr) return;  // inside a Syscall
+  if (internal::YieldDirect(gp)) return;
   internal::mcall(gp, internal::After::kYield);
 }
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -139,6 +140,49 @@ TEST_P(ProcTest, YieldProgress) {
       },
       opts());
   EXPECT_TRUE(ok);
+}
+
+// errno through out-of-line calls, as gmp.h advises: inlined, a compiler
+// may reuse the errno address of the thread a goroutine ran on before a
+// runtime call.
+__attribute__((noinline)) void SetErrno(int e) { errno = e; }
+__attribute__((noinline)) int GetErrno() { return errno; }
+
+// Goroutines that only yield switch from one to the next without going
+// through the scheduler context when nothing else is pending (Gosched's
+// direct switch). Across every Gosched each must still be itself
+// (GoroutineId, i.e. the M's current G), keep its own errno, come back
+// (the yielder is queued after the switch) and alternate with the others.
+TEST_P(ProcTest, GoschedBetweenYieldersKeepsEachGoroutinesState) {
+  constexpr int kGoroutines = 8;
+  constexpr int kYields = 2000;
+  std::atomic<int> wrong_id{0}, wrong_errno{0}, done{0};
+  std::atomic<int64_t> turns{0};
+  gmp::Run(
+      [&] {
+        WaitGroup wg;
+        wg.Add(kGoroutines);
+        for (int k = 0; k < kGoroutines; ++k) {
+          Go([&, k] {
+            const int64_t id = GoroutineId();
+            for (int i = 0; i < kYields; ++i) {
+              SetErrno(1000 + k);
+              turns++;
+              Gosched();
+              if (GoroutineId() != id) wrong_id++;
+              if (GetErrno() != 1000 + k) wrong_errno++;
+            }
+            done++;
+            wg.Done();
+          });
+        }
+        wg.Wait();
+      },
+      opts());
+  EXPECT_EQ(done.load(), kGoroutines);
+  EXPECT_EQ(turns.load(), int64_t{kGoroutines} * kYields);
+  EXPECT_EQ(wrong_id.load(), 0);
+  EXPECT_EQ(wrong_errno.load(), 0);
 }
 
 // A tree of spawns with yields everywhere: every goroutine runs once and the

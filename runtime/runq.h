@@ -169,6 +169,34 @@ class RunQueue {
     }
   }
 
+  // TakeLoneIf removes and returns the queue's only element (in runnext or
+  // in the ring) when `pred(it)` holds; else nullptr. A thief may take it
+  // first (then nullptr). Owner only: whoever holds the P, or has just
+  // released it and still decides its fate (handoffp).
+  template <class Pred>
+  T* TakeLoneIf(Pred&& pred) {
+    uint32_t h = head_.load(std::memory_order_acquire);
+    uint32_t tl = tail_.load(std::memory_order_relaxed);  // only we write it
+    T* next = runnext_.load(std::memory_order_acquire);
+    if (h == tl) {
+      if (next == nullptr || !pred(next)) return nullptr;
+      if (!runnext_.compare_exchange_strong(next, nullptr,
+                                            std::memory_order_acquire,
+                                            std::memory_order_relaxed)) {
+        return nullptr;
+      }
+      return next;
+    }
+    if (next != nullptr || tl - h != 1) return nullptr;
+    T* t = buf_[h % N].load(std::memory_order_relaxed);
+    if (!pred(t)) return nullptr;
+    if (!head_.compare_exchange_strong(h, h + 1, std::memory_order_acq_rel,
+                                       std::memory_order_relaxed)) {
+      return nullptr;
+    }
+    return t;
+  }
+
   // Runnext returns the runnext element without taking it. Any thread.
   T* Runnext() const { return runnext_.load(std::memory_order_acquire); }
 

@@ -56,6 +56,35 @@ TYPED_TEST(RunQueueTest, RunnextFirstAndKickedToTail) {
   EXPECT_TRUE(q.Empty());
 }
 
+// TakeLoneIf takes the queue's only element, wherever it sits, and only
+// when the predicate accepts it; never one of two.
+TYPED_TEST(RunQueueTest, TakeLoneIf) {
+  TypeParam q;
+  Item a, b;
+  a.id = 1;
+  b.id = 2;
+  auto yes = [](Item*) { return true; };
+  auto is_a = [&](Item* t) { return t == &a; };
+  EXPECT_EQ(q.TakeLoneIf(yes), nullptr);  // empty
+  q.PutRunnext(&b);
+  EXPECT_EQ(q.TakeLoneIf(is_a), nullptr);  // refused: stays
+  EXPECT_EQ(q.Runnext(), &b);
+  EXPECT_EQ(q.TakeLoneIf(yes), &b);
+  EXPECT_TRUE(q.Empty());
+  ASSERT_TRUE(q.Put(&a));
+  EXPECT_EQ(q.TakeLoneIf(is_a), &a);  // from the ring
+  EXPECT_TRUE(q.Empty());
+  ASSERT_TRUE(q.Put(&a));
+  q.PutRunnext(&b);
+  EXPECT_EQ(q.TakeLoneIf(yes), nullptr);  // two: runnext and the ring
+  EXPECT_EQ(q.Get(), &b);
+  ASSERT_TRUE(q.Put(&b));
+  EXPECT_EQ(q.TakeLoneIf(yes), nullptr);  // two in the ring
+  EXPECT_EQ(q.Get(), &a);
+  EXPECT_EQ(q.Get(), &b);
+  EXPECT_TRUE(q.Empty());
+}
+
 TYPED_TEST(RunQueueTest, SkipRunnext) {
   TypeParam q;
   Item a, b;

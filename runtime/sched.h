@@ -198,6 +198,8 @@ void procresize(int32_t n);  // world stopped by the caller: n Ps (GOMAXPROCS)
 // --- lockosthread.cc ---
 void stoplockedm(M* mp);  // mp's g0: park until its locked G is runnable
 void startlockedm(M* mp, G* gp);  // mp's g0: hand our P to gp's M, stop
+bool handofflockedp(P* pp);  // handoffp: pp straight to its lone locked G's M
+bool readylocked(G* gp);     // goready: an idle P straight to gp's M
 
 // --- stw.cc ---
 void gcstopm(M* mp);  // mp's g0: park for a stop-the-world

@@ -52,9 +52,9 @@
 // on a free list for reuse; it never returns memory to the OS while it lives.
 // Allocation failure is a fatal error with a message, never a crash.
 //
-// Variant defaults: GMP_STACK_KIND (GuardedStacks | CompactStacks) and
-// GMP_STACK_SIZE (bytes, 0 = the kind's default) pick kDefaultStackKind and
-// DefaultStackSize().
+// Variant defaults: the variant's policy::Stacks (GuardedStacks |
+// CompactStacks) and policy::kStackSize (bytes, 0 = the kind's default), from
+// runtime/policy/stacks.h, pick kDefaultStackKind and DefaultStackSize().
 #ifndef GMPLAB_RUNTIME_STACK_H_
 #define GMPLAB_RUNTIME_STACK_H_
 
@@ -64,6 +64,7 @@
 #include <mutex>
 #include <vector>
 
+#include "runtime/policy/stacks.h"
 #include "runtime/sanitizer.h"
 #include "runtime/signal_stack.h"
 
@@ -88,31 +89,19 @@ inline constexpr size_t kStackGuardSize = 16 * 1024;
 // kMinStackSize is the smallest stack a pool accepts.
 inline constexpr size_t kMinStackSize = 4 * 1024;
 
-namespace stack_kind_internal {
-// The spellings GMP_STACK_KIND uses (see variants/variant.bzl).
-inline constexpr StackKind GuardedStacks = StackKind::kGuarded;
-inline constexpr StackKind CompactStacks = StackKind::kCompact;
-}  // namespace stack_kind_internal
-
-// kDefaultStackKind is the variant's stack kind.
-#ifdef GMP_STACK_KIND
+// kDefaultStackKind is the variant's stack kind (policy::Stacks).
 inline constexpr StackKind kDefaultStackKind =
-    stack_kind_internal::GMP_STACK_KIND;
-#else
-inline constexpr StackKind kDefaultStackKind = StackKind::kGuarded;
-#endif
+    policy::Stacks::kGuarded ? StackKind::kGuarded : StackKind::kCompact;
 
 // StackSizeFor returns the default stack size of `kind`.
 constexpr size_t StackSizeFor(StackKind kind) {
   return kind == StackKind::kGuarded ? kGuardedStackSize : kCompactStackSize;
 }
 
-// DefaultStackSize is the variant's stack size: GMP_STACK_SIZE when it is
-// defined and non-zero, else the default of kDefaultStackKind.
+// DefaultStackSize is the variant's stack size: policy::kStackSize when it
+// is non-zero, else the default of kDefaultStackKind.
 constexpr size_t DefaultStackSize() {
-#if defined(GMP_STACK_SIZE)
-  if (GMP_STACK_SIZE > 0) return static_cast<size_t>(GMP_STACK_SIZE);
-#endif
+  if (policy::kStackSize > 0) return policy::kStackSize;
   return StackSizeFor(kDefaultStackKind);
 }
 

@@ -35,11 +35,12 @@ TEST(StackTest, Defaults) {
   EXPECT_EQ(StackSizeFor(StackKind::kCompact),
             (GMP_HAVE_ASAN || GMP_HAVE_TSAN ? 32u : 4u) * 1024);
   EXPECT_GE(DefaultStackSize(), kMinStackSize);
-#if defined(GMP_STACK_SIZE)
-  if (GMP_STACK_SIZE == 0) {
+  if (policy::kStackSize == 0) {
     EXPECT_EQ(DefaultStackSize(), StackSizeFor(kDefaultStackKind));
+  } else {
+    EXPECT_EQ(DefaultStackSize(), policy::kStackSize);
   }
-#endif
+  EXPECT_EQ(kDefaultStackKind == StackKind::kGuarded, policy::Stacks::kGuarded);
 }
 
 TEST(StackTest, AcquireReleaseReuse) {

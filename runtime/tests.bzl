@@ -2,9 +2,17 @@
 
 Each entry names a test source beside its module in runtime/ (without .cc)
 and its Bazel size. Every test runs once per variant, as
-//variants:<variant>_<name>.
+//variants:<variant>_<name>, and can be asked for by its name:
 
-A test that reads the variant's policies (runtime/policy/config.h, or a
+  bazel test //runtime:chan_test            go_default's (test_suite)
+  bazel test //runtime/...                  all of go_default's runtime tests
+  bazel test //variants:runq16_chan_test    one other variant's
+  bazel test //variants:chan_test           every variant's (test_suite)
+
+The test_suites only name tests that already exist, so `bazel test //...`
+still runs each test once.
+
+A test that reads the variant's policies (any of runtime/policy/*.h, or a
 header that depends on a GMP_* define: context.h, stack.h, runq.h, p.h,
 sched.h) says "per_variant": True and is compiled once per variant. Every
 other test is compiled once, as //runtime:<name>_lib, and linked into every
@@ -32,9 +40,21 @@ RUNTIME_TESTS = [
     {"name": "query_test", "size": "small"},
 ]
 
+# The tag gmp_variant puts on every variant's copy of runtime test <name>.
+RUNTIME_TEST_TAG = "runtime_test=%s"
+
 def gmp_shared_runtime_tests():
-    """Declares //runtime:<name>_lib for every test that is not per_variant."""
+    """Declares, in //runtime, for every runtime test <name>:
+
+    //runtime:<name>      a test_suite: go_default's copy of the test;
+    //runtime:<name>_lib  the test compiled once, for every test that is not
+                          per_variant.
+    """
     for test in RUNTIME_TESTS:
+        native.test_suite(
+            name = test["name"],
+            tests = ["//variants:go_default_" + test["name"]],
+        )
         if test.get("per_variant", False):
             continue
         native.cc_library(
@@ -47,4 +67,17 @@ def gmp_shared_runtime_tests():
                 "//third_party/system:gtest",
             ],
             alwayslink = True,
+        )
+
+def gmp_runtime_test_suites():
+    """Declares //variants:<name>: every variant's copy of runtime test <name>.
+
+    Called once in variants/BUILD.bazel. Each suite collects the tests of its
+    package that carry RUNTIME_TEST_TAG for <name>; canary variants' tests are
+    manual and so left out.
+    """
+    for test in RUNTIME_TESTS:
+        native.test_suite(
+            name = test["name"],
+            tags = [RUNTIME_TEST_TAG % test["name"]],
         )

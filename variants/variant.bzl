@@ -4,44 +4,55 @@ A variant is the runtime's sources compiled with one set of policy choices.
 One macro call produces, from the same sources:
 
   //variants:<name>               the runtime library (cc_library)
-  //variants:<name>_<test>        every runtime test (see runtime/tests.bzl)
+  //variants:<name>_<test>        every runtime test (see runtime/tests.bzl;
+                                  //variants:<test> runs it in every variant)
   //variants:<name>_bench         the benchmark binary (see bench/defs.bzl)
   //variants:<name>_fuzz_<t>      fuzz-target libraries and corpus replay tests
                                   (see fuzz/defs.bzl)
 
-Policies reach the sources as preprocessor defines that runtime/policy/
-config.h turns into types and constants, so no hot path pays a virtual call
-or a runtime branch for a policy.
+Policies reach the sources as preprocessor defines that the headers of
+runtime/policy/ turn into types and constants, so no hot path pays a virtual
+call or a runtime branch for a policy. Those headers are also the only home
+of each policy's default (Go's choice): a knob left at None here passes no
+define, and the header's fallback applies.
 """
 
-load("//runtime:tests.bzl", "RUNTIME_TESTS")
+load("//runtime:tests.bzl", "RUNTIME_TESTS", "RUNTIME_TEST_TAG")
 load("//bench:defs.bzl", "gmp_variant_benchmarks")
 load("//fuzz:defs.bzl", "gmp_variant_fuzzers")
 
-_STEAL_ORDERS = ["CoprimeWalk", "SequentialOrder", "RandomStart", "RandomVictim", "LongestQueue"]
-_STEAL_AMOUNTS = ["StealHalf", "StealOne"]
-_SPIN_LIMITS = ["GoSpinLimit", "NoSpin", "UnboundedSpin", "FixedSpin", "TokioSpinLimit"]
-_STACKS = ["GuardedStacks", "CompactStacks"]
-_CONTEXTS = ["asm", "ucontext"]
+# The policy classes each axis header declares (their kName), so that a typo
+# in a variant fails when BUILD files load rather than in the compiler.
+# //tools:policy_defaults_test checks each list against its header.
+_STEAL_ORDERS = ["CoprimeWalk", "SequentialOrder", "RandomStart", "RandomVictim", "LongestQueue"]  # steal_order.h
+_STEAL_AMOUNTS = ["StealHalf", "StealOne"]  # steal_amount.h
+_SPIN_LIMITS = ["GoSpinLimit", "NoSpin", "UnboundedSpin", "FixedSpin", "TokioSpinLimit"]  # spin.h
+_STACKS = ["GuardedStacks", "CompactStacks"]  # stacks.h
+_CONTEXTS = {"asm": 0, "ucontext": 1}  # context_switch.h: GMP_CONTEXT_UCONTEXT
 
 def _check(what, value, allowed):
-    if value not in allowed:
+    if value != None and value not in allowed:
         fail("gmp_variant: %s = %r; expected one of %s" % (what, value, allowed))
+
+def _define(defines, macro, value, fmt = "%s"):
+    """Appends MACRO=value to defines unless value is None (the default)."""
+    if value != None:
+        defines.append(("%s=" + fmt) % (macro, value))
 
 def gmp_variant(
         name,
-        runq_size = 256,
-        steal_order = "CoprimeWalk",
-        steal_amount = "StealHalf",
-        spin_limit = "GoSpinLimit",
-        spin_fixed = 1,
-        spin_rounds = 4,
-        runnext = True,
-        lifo_cap = 0,
-        fairness = 61,
-        stack = "GuardedStacks",
-        stack_size = 0,
-        context = "asm",
+        runq_size = None,
+        steal_order = None,
+        steal_amount = None,
+        spin_limit = None,
+        spin_fixed = None,
+        spin_rounds = None,
+        runnext = None,
+        lifo_cap = None,
+        fairness = None,
+        stack = None,
+        stack_size = None,
+        context = None,
         canary = "",
         canary_one_in = 1,
         asan = False,
@@ -50,22 +61,35 @@ def gmp_variant(
         tags = []):
     """Declares one runtime variant with its tests, benchmark and fuzzers.
 
+    Every policy knob defaults to None: the default of its header in
+    runtime/policy/ (given in brackets below), which is Go's choice.
+
     Args:
       name: the variant's name, e.g. "go_default".
-      runq_size: local run-queue capacity, a power of two from 4 to 4096.
-      steal_order: the order in which a thief visits victims.
-      steal_amount: how much a thief takes: StealHalf or StealOne.
-      spin_limit: how many Ms may spin looking for work.
-      spin_fixed: the cap when spin_limit is FixedSpin.
-      spin_rounds: stealing passes over all Ps before an M gives up.
-      runnext: whether a spawned or readied G takes P.runnext.
+      runq_size: local run-queue capacity, a power of two from 4 to 4096
+        [runq_policy.h: 256].
+      steal_order: the order in which a thief visits victims, a class of
+        steal_order.h [CoprimeWalk].
+      steal_amount: how much a thief takes: StealHalf or StealOne
+        [steal_amount.h: StealHalf].
+      spin_limit: how many Ms may spin looking for work, a class of spin.h
+        [GoSpinLimit].
+      spin_fixed: the cap when spin_limit is FixedSpin [spin.h: 1].
+      spin_rounds: stealing passes over all Ps before an M gives up
+        [spin.h: 4].
+      runnext: whether a spawned or readied G takes P.runnext
+        [runq_policy.h: True].
       lifo_cap: consecutive runnext runs allowed before the slot is bypassed
-        (0 = unlimited, as in Go; Tokio caps its LIFO slot at 3).
+        (0 = unlimited, as in Go; Tokio caps its LIFO slot at 3)
+        [runq_policy.h: 0].
       fairness: every how many schedule ticks the global queue goes first
-        (0 = never).
-      stack: GuardedStacks (mmap + guard page) or CompactStacks (slab, canary).
-      stack_size: default goroutine stack size in bytes (0 = the kind's own).
-      context: "asm" (hand-written x86-64 switch) or "ucontext".
+        (0 = never) [fairness.h: 61].
+      stack: GuardedStacks (mmap + guard page) or CompactStacks (slab, canary)
+        [stacks.h: GuardedStacks].
+      stack_size: default goroutine stack size in bytes (0 = the kind's own)
+        [stacks.h: 0].
+      context: "asm" (hand-written x86-64 switch) or "ucontext"
+        [context_switch.h: asm].
       canary: the name of a deliberately planted bug, or "". Canary variants
         are tagged manual: `bazel test //...` never runs them.
       canary_one_in: the planted bug strikes at one chance in this many (1 =
@@ -80,7 +104,7 @@ def gmp_variant(
         (see bench/defs.bzl); only the A/A control uses it.
       tags: extra tags for every generated target.
     """
-    if runq_size < 4 or runq_size > 4096 or (runq_size & (runq_size - 1)) != 0:
+    if runq_size != None and (runq_size < 4 or runq_size > 4096 or (runq_size & (runq_size - 1)) != 0):
         fail("gmp_variant: runq_size = %d; expected a power of two in [4, 4096]" % runq_size)
     _check("steal_order", steal_order, _STEAL_ORDERS)
     _check("steal_amount", steal_amount, _STEAL_AMOUNTS)
@@ -88,21 +112,19 @@ def gmp_variant(
     _check("stack", stack, _STACKS)
     _check("context", context, _CONTEXTS)
 
-    defines = [
-        "GMP_VARIANT_NAME=\\\"%s\\\"" % name,
-        "GMP_RUNQ_SIZE=%d" % runq_size,
-        "GMP_STEAL_ORDER=%s" % steal_order,
-        "GMP_STEAL_AMOUNT=%s" % steal_amount,
-        "GMP_SPIN_LIMIT=%s" % spin_limit,
-        "GMP_SPIN_FIXED=%d" % spin_fixed,
-        "GMP_SPIN_ROUNDS=%d" % spin_rounds,
-        "GMP_RUNNEXT=%d" % (1 if runnext else 0),
-        "GMP_LIFO_CAP=%d" % lifo_cap,
-        "GMP_FAIRNESS=%d" % fairness,
-        "GMP_STACK_KIND=%s" % stack,
-        "GMP_STACK_SIZE=%d" % stack_size,
-        "GMP_CONTEXT_UCONTEXT=%d" % (1 if context == "ucontext" else 0),
-    ]
+    defines = ["GMP_VARIANT_NAME=\\\"%s\\\"" % name]
+    _define(defines, "GMP_RUNQ_SIZE", runq_size, "%d")
+    _define(defines, "GMP_STEAL_ORDER", steal_order)
+    _define(defines, "GMP_STEAL_AMOUNT", steal_amount)
+    _define(defines, "GMP_SPIN_LIMIT", spin_limit)
+    _define(defines, "GMP_SPIN_FIXED", spin_fixed, "%d")
+    _define(defines, "GMP_SPIN_ROUNDS", spin_rounds, "%d")
+    _define(defines, "GMP_RUNNEXT", None if runnext == None else (1 if runnext else 0), "%d")
+    _define(defines, "GMP_LIFO_CAP", lifo_cap, "%d")
+    _define(defines, "GMP_FAIRNESS", fairness, "%d")
+    _define(defines, "GMP_STACK_KIND", stack)
+    _define(defines, "GMP_STACK_SIZE", stack_size, "%d")
+    _define(defines, "GMP_CONTEXT_UCONTEXT", None if context == None else _CONTEXTS[context], "%d")
     if canary:
         if canary_one_in < 1:
             fail("gmp_variant: canary_one_in = %d; expected at least 1" % canary_one_in)
@@ -161,7 +183,7 @@ def gmp_variant(
             size = test.get("size", "small"),
             timeout = test.get("timeout", None),
             shard_count = test.get("shard_count", None),
-            tags = test_tags + test.get("tags", []),
+            tags = test_tags + test.get("tags", []) + [RUNTIME_TEST_TAG % test["name"]],
         )
 
     gmp_variant_benchmarks(

@@ -51,6 +51,29 @@ HEADLINE = [
 
 PEERS = ["go", "tokio", "boost_fiber", "tbb", "thread"]
 
+# The floor (//bench:floor_bench): the unavoidable part of the workloads
+# whose cost is mostly not the scheduler's, done on plain threads with no
+# scheduler. It runs in the blocks of these workloads only; the report
+# measures every system's time above it.
+FLOOR = "floor"
+FLOOR_WORKLOADS = ["WakeupParallelSpinning", "Syscall", "MillionParked"]
+FLOOR_DESCRIPTIONS = {
+    "WakeupParallelSpinning": "the workload's spins on two threads, each hand-over a store "
+                              "the other thread polls (no sleep, no wake-up): "
+                              "2 × (delay + 5 µs) and two cache-line transfers per op; a "
+                              "waiter sleeps on a futex only after 50 µs of polling (ten "
+                              "times its wait), when the machine took its partner's CPU",
+    "Syscall": "the same pipe round trip (a write(2) and a blocking read(2) per side) on two "
+               "threads sharing one CPU, the kernel's cheapest wake-up, at every procs value",
+    "MillionParked": "one mmap and one write per fresh 4 KiB page (huge pages off), one page "
+                     "per goroutine, split over procs threads; spawn s = the whole op",
+}
+
+
+def floor_runs(workload):
+    """Whether the floor system runs `workload` (a top-level name)."""
+    return workload.split("/")[0] in FLOOR_WORKLOADS
+
 PEER_DESCRIPTIONS = {
     "go": "Go's own runtime (Debian golang-go), bench/go/sched_test.go via go test -c",
     "tokio": "Tokio 1.24's multi-thread runtime (Debian librust-tokio-dev), worker_threads = procs, "

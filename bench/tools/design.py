@@ -14,6 +14,9 @@ random effect (Mytkowicz et al., ASPLOS 2009):
   average over layouts instead of inheriting one binary's luck.
 - MillionParked (one cold process per sample, tens of seconds each) has its
   own, fewer blocks, spread evenly among the others.
+- The floor (catalog.FLOOR) is a system like the others in the blocks of the
+  workloads it has (catalog.FLOOR_WORKLOADS) and in no other, so each of its
+  samples pairs with every system's sample of the same block.
 - A confirmation round re-measures only the candidate best policy of each
   workload beside go_default, in fresh blocks, so a "best policy" is judged
   on data it was not chosen on.
@@ -32,7 +35,7 @@ class System:
 
     def __init__(self, name, kind, binary, layouts=None):
         self.name = name
-        self.kind = kind          # "variant", "go" or "peer"
+        self.kind = kind          # "variant", "go", "peer" or "floor"
         self.binary = binary      # the default binary
         self.layouts = layouts or []  # [(copy number, path)] for variants
 
@@ -41,6 +44,8 @@ class System:
             return self.name in million_variants
         if self.kind == "peer":
             return catalog.peer_supports(self.name, workload)[0]
+        if self.kind == "floor":
+            return catalog.floor_runs(workload)
         return True
 
 

@@ -21,6 +21,14 @@ import stats
 BASE = "go_default"
 GO = "go"
 AA = "aa_control"
+FLOOR = catalog.FLOOR
+# The target where a floor applies: go_default's time above the floor is at
+# most this share of Go's.
+FLOOR_TARGET = 0.5
+# Fewer blocks than this reach no verdict on it: below 6, a median's
+# order-statistic interval covers under 95% and a bootstrap of so few blocks
+# is no interval.
+FLOOR_MIN_BLOCKS = 6
 METRICS = (("wall", "wall time"), ("cpu", "CPU time"))
 # Variants whose policies differ from go_default's only in stealing, which a
 # single P never does: at procs 1 they run go_default's paths.
@@ -342,7 +350,8 @@ def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None, laten
         w.p("**Interrupted (Ctrl-C): this report holds only what was measured before.**")
         w.p()
     w.p("Contents: [A/A control](#aa-control-is-this-reports-significance-honest) · "
-        "[headline](#headline-gmplab-go_default-vs-go) · [peers](#wall-time-gmplab-and-peers) · "
+        "[headline](#headline-gmplab-go_default-vs-go) · [floor](#time-above-the-floor) · "
+        "[peers](#wall-time-gmplab-and-peers) · "
         "[variants](#variants-against-go_default-wall-time) · "
         "[tokio_like vs Tokio](#tokio_like-vs-tokio-does-the-model-move-like-the-real-thing) · "
         "[best policy](#best-policy-per-workload-confirmed) · [latency](#wake-up-latency) · "
@@ -356,6 +365,7 @@ def write_report(out_dir, samples, errors, notes, meta, fuzz_summary=None, laten
     _aa_section(w, an, aa, aa_rows, meta)
     _steal_at_one(w, an)
     _headline(w, an)
+    _floor(w, an)
     for metric, title in METRICS:
         _peer_table(w, an, metric, title)
     _cpu_wall(w, an)
@@ -448,7 +458,7 @@ def _headline(w, an):
         rows, csv_rows = [], [["system", "procs", "n", "goroutines", "spawn_s", "release_s",
                                "rss_mb", "rss_bytes_per_g"]]
         for key in mp:
-            for s in an.systems:
+            for s in an.systems + [FLOOR]:
                 c = an.cell(s, key)
                 if c is None:
                     continue
@@ -465,6 +475,231 @@ def _headline(w, an):
         w.p()
         w.table("million_parked", ["system", "procs", "processes", "goroutines", "spawn s",
                                    "release s", "RSS MB", "RSS bytes/G"], rows, csv_rows)
+
+
+# --- time above the floor ---------------------------------------------------------
+
+class Excess:
+    """A system's wall time above the floor in one cell, paired within blocks.
+
+    by_block: {block: system's ns per op - the floor's}; median, low, high:
+    their median and its order-statistic 95% CI (coverage says what it really
+    covers below 6 blocks). state: 'above' when the CI lies above zero,
+    'at' when the median is at or below zero (no time above the floor was
+    measured), 'near' in between (above zero, but the floor is inside the CI).
+    """
+
+    def __init__(self, system_by_block, floor_by_block):
+        self.blocks = sorted(set(system_by_block) & set(floor_by_block))
+        self.by_block = {k: system_by_block[k] - floor_by_block[k] for k in self.blocks}
+        self.n = len(self.blocks)
+        self.median = self.low = self.high = self.coverage = self.state = None
+        if self.n:
+            self.median, self.low, self.high, self.coverage = stats.median_ci(
+                list(self.by_block.values()))
+            if self.median <= 0:
+                self.state = "at"
+            elif self.low > 0:
+                self.state = "above"
+            else:
+                self.state = "near"
+
+
+class FloorRatio:
+    """go_default's time above the floor over Go's in one cell: the ratio of
+    their per-block excesses' medians with a paired bootstrap 95% CI over the
+    blocks both ran in, and the verdict on the target (FLOOR_TARGET).
+
+    verdict: 'meets', 'misses' or 'undecided'; why: the reason in words.
+    Below FLOOR_MIN_BLOCKS blocks it is always undecided, and the ratio (when
+    there is one) has no interval.
+    Written to verdicts.csv like a stats.Paired (direction() is the verdict,
+    'same' standing for undecided; p and p_adj are empty: the verdict is the
+    CI's side of the target, not a test).
+    """
+
+    def __init__(self, gd, go, seed):
+        self.n = 0
+        self.ratio = self.low = self.high = None
+        self.p = self.p_adj = None
+        self.verdict, self.why = "undecided", ""
+        blocks = sorted(set(gd.by_block) & set(go.by_block))
+        self.n = len(blocks)
+        if not blocks:
+            self.why = "no block with both"
+            return
+        x = [gd.by_block[k] for k in blocks]
+        y = [go.by_block[k] for k in blocks]
+        if self.n < FLOOR_MIN_BLOCKS:
+            if go.state == "above":
+                self.ratio = stats.median_ratio(x, y)[0]
+            self.why = "%d blocks: a verdict needs %d" % (self.n, FLOOR_MIN_BLOCKS)
+            return
+        if gd.state == "at":
+            self.verdict = "meets"
+            self.why = "both at the floor" if go.state == "at" else "go_default at the floor"
+            return
+        if go.state != "above":
+            if go.state == "at" and gd.state == "above":
+                self.verdict, self.why = "misses", "Go at the floor, go_default above it"
+            else:
+                self.why = "Go not clearly above the floor: no ratio"
+            return
+        self.ratio, self.low, self.high = stats.median_ratio(x, y, seed=seed)
+        if self.high <= FLOOR_TARGET:
+            self.verdict, self.why = "meets", "CI at or below %.1f" % FLOOR_TARGET
+        elif self.low > FLOOR_TARGET:
+            self.verdict, self.why = "misses", "CI above %.1f" % FLOOR_TARGET
+        else:
+            self.why = "CI spans %.1f" % FLOOR_TARGET
+
+    def direction(self):
+        return "same" if self.verdict == "undecided" else self.verdict
+
+
+def floor_keys(an):
+    """The cells where the floor and at least one other system ran."""
+    return [k for k in an.keys if catalog.floor_runs(k[0]) and an.cell(FLOOR, k) is not None]
+
+
+def floor_excess(an, system, key):
+    """The Excess of `system` over the floor in cell `key`, or None."""
+    a, f = an.cell(system, key), an.cell(FLOOR, key)
+    if a is None or f is None:
+        return None
+    e = Excess(a.by_block["wall"], f.by_block["wall"])
+    return e if e.n else None
+
+
+def floor_ratio(an, key):
+    """go_default's excess over Go's in cell `key` (a FloorRatio), or None."""
+    gd, go = floor_excess(an, BASE, key), floor_excess(an, GO, key)
+    if gd is None or go is None:
+        return None
+    import zlib
+    return FloorRatio(gd, go, seed=zlib.crc32(key_label(key).encode()))
+
+
+def _fmt_excess(e):
+    if e is None:
+        return ""
+    if e.state == "at":
+        return "at the floor (%s)" % stats.format_ns(e.median)
+    body = "%s [%s – %s]" % (stats.format_ns(e.median), stats.format_ns(e.low),
+                             stats.format_ns(e.high))
+    return body + (" ≈ floor" if e.state == "near" else "")
+
+
+def _fmt_floor_ratio(r):
+    if r is None:
+        return ""
+    if r.ratio is None:
+        return "—"
+    if r.low is None:
+        return "×%.2f (n=%d)" % (r.ratio, r.n)
+    hi = "∞" if r.high == float("inf") else "%.2f" % r.high
+    return "×%.2f [%.2f–%s]" % (r.ratio, r.low, hi)
+
+
+def _floor(w, an):
+    w.p("## Time above the floor")
+    w.p()
+    keys = floor_keys(an)
+    if not keys:
+        w.p("No floor in this run (`--no-floor`, or none of %s measured)."
+            % ", ".join(catalog.FLOOR_WORKLOADS))
+        w.p()
+        return
+    peers = [s for s in (GO, TOKIO) if s in an.peers]
+    w.p("%s cost mostly what no scheduler can remove: a spin delay, a blocking syscall, the "
+        "page faults of fresh stacks. The **floor** (`//bench:floor_bench`) does only that "
+        "part, with the same shape and count as gmplab's workload, on plain threads with no "
+        "scheduler, and runs in the same randomized blocks as every system:"
+        % ", ".join(catalog.FLOOR_WORKLOADS))
+    w.p()
+    for wl in catalog.FLOOR_WORKLOADS:
+        w.p("- **%s**: %s." % (wl, catalog.FLOOR_DESCRIPTIONS[wl]))
+    w.p()
+    w.p("**Target: go_default's time above the floor is at most %.1f× Go's.**" % FLOOR_TARGET)
+    w.p()
+    procs = {}
+    for key in keys:
+        for smp in an.cell(FLOOR, key).samples:
+            p = smp.get("process") or {}
+            procs[(p.get("start"), key[0].split("/")[0])] = bool(p.get("contended"))
+    if any(procs.values()):
+        w.p("> **The floor ran under load:** %d of its %d processes were contended. A floor "
+            "is only a floor on a quiet machine: its WakeupParallelSpinning threads need two "
+            "CPUs at the same moment, and lose more to load than a system that blocks or "
+            "runs both goroutines on one thread, so here \"at the floor\" may only mean that "
+            "the floor rose." % (sum(procs.values()), len(procs)))
+        w.p()
+    rows = []
+    csv_rows = [["workload", "procs", "floor_median_ns", "blocks"] +
+                sum([[s + "_excess_ns", s + "_excess_ci_lo", s + "_excess_ci_hi",
+                      s + "_state"] for s in [BASE] + peers], []) +
+                ["ratio", "ci_lo", "ci_hi", "verdict", "why"]]
+    fam = []
+    met = decided = 0
+    for key in keys:
+        f = an.cell(FLOOR, key)
+        ex = {s: floor_excess(an, s, key) for s in [BASE] + peers}
+        if all(e is None for e in ex.values()):
+            continue
+        r = floor_ratio(an, key)
+        if r is not None:
+            fam.append(({"system": BASE, "baseline": GO, "workload": key[0], "procs": key[1],
+                         "metric": "wall_above_floor"}, r))
+            if r.verdict != "undecided":
+                decided += 1
+                met += r.verdict == "meets"
+        target = ""
+        if r is not None:
+            target = {"meets": "**meets**", "misses": "misses"}.get(r.verdict, "undecided")
+            target += " (%s)" % r.why
+        rows.append([key_label(key), fmt_cell(f, "wall")] + [_fmt_excess(ex[s]) for s in
+                                                            [BASE] + peers] +
+                    [_fmt_floor_ratio(r), target])
+        crow = [key[0], key[1], f.median("wall"), len(f.real)]
+        for s in [BASE] + peers:
+            e = ex[s]
+            crow += [e and e.median, e and e.low, e and e.high, e and e.state]
+        crow += [r and r.ratio, r and r.low, r and r.high, r and r.verdict, r and r.why]
+        csv_rows.append(crow)
+    an.families.append(("floor_excess", "none", fam))
+    if fam and decided:
+        w.p("go_default meets the target in **%d of %d** cells with a verdict (%d "
+            "undecided)." % (met, decided, len(fam) - decided))
+        w.p()
+    elif fam:
+        w.p("No cell has a verdict (%d undecided)." % len(fam))
+        w.p()
+    names = {BASE: "go_default", GO: "Go", TOKIO: "Tokio"}
+    w.table("floor", ["cell", "floor"] + ["%s − floor [95%% CI]" % names[s]
+                                         for s in [BASE] + peers] +
+            ["go_default / Go above the floor [95% CI]", "target ≤ %.1f× Go" % FLOOR_TARGET],
+            rows, csv_rows)
+    w.p("Method. Wall time per op. In each block every system and the floor ran once, so a "
+        "system's time above the floor is taken within blocks: its value minus the floor's "
+        "of the same block. Each excess column gives the median of those per-block "
+        "excesses with its order-statistic 95%% CI (below 6 blocks only the range of the "
+        "blocks); *at the floor* when the median is at or below zero, *≈ floor* when the "
+        "floor lies inside the CI. The ratio is median(go_default's per-block excesses) / "
+        "median(Go's), over the blocks both ran in, with a paired percentile bootstrap 95%% "
+        "CI over those blocks (scipy.stats.bootstrap, 9,999 resamples, seeded by the cell; "
+        "a resample whose Go median is not above zero counts as an unbounded ratio, ∞). "
+        "Excesses can be zero or negative in a block, which rules out the log-ratios the "
+        "other tables use. The ratio is given only when Go's excess is clearly above the "
+        "floor (its CI above zero). Verdicts: **meets** when the CI lies at or below %.1f, "
+        "or go_default is at the floor; *misses* when the CI lies above %.1f, or Go is at "
+        "the floor while go_default is clearly above it; otherwise undecided. A verdict is "
+        "the CI's side of the target, with no correction over the table's cells; with 16 "
+        "blocks (the default) a percentile bootstrap covers somewhat less than its nominal 95%%. "
+        "Below %d blocks no cell gets a verdict (MillionParked's default 3 blocks never "
+        "do): the excess intervals are then only the blocks' range. `verdicts.csv` "
+        "lists each cell as family `floor_excess` (`same` = undecided)."
+        % (FLOOR_TARGET, FLOOR_TARGET, FLOOR_MIN_BLOCKS))
+    w.p()
 
 
 def _peer_table(w, an, metric, title):
@@ -1105,15 +1340,46 @@ def _fuzz(w, summary, meta):
                   c.get("time_s", ""), c.get("executions", ""), c.get("exec_per_sec", ""),
                   c.get("coverage", ""), c.get("features", ""), c.get("corpus_size", ""),
                   len(c.get("findings") or [])] for c in campaigns])
+        by_variant = {}
+        for c in campaigns:
+            key = (c.get("variant", ""), c.get("sanitizer", ""))
+            v = by_variant.setdefault(key, {"targets": [], "time": 0, "execs": 0,
+                                            "findings": 0})
+            v["targets"].append(str(c.get("target", "")))
+            v["time"] += c.get("time_s") or 0
+            v["execs"] += c.get("executions") or 0
+            v["findings"] += len(c.get("findings") or [])
+        if len(by_variant) > 1:
+            w.p("Campaigns per variant (`./harness fuzz --all-variants` shares "
+                "the time and one corpus per target among the variants):")
+            w.p()
+            w.table("fuzz_variants", ["variant", "sanitizer", "targets", "time (s)",
+                                      "executions", "findings"],
+                    [[k[0], k[1], " ".join(sorted(v["targets"])), v["time"], v["execs"],
+                      v["findings"]] for k, v in sorted(by_variant.items())])
+        found = [(c, f) for c in campaigns for f in c.get("findings") or []
+                 if isinstance(f, dict)]
+        if found:
+            w.p("Findings, each replayed on the same binary for its reproduction rate:")
+            w.p()
+            w.table("fuzz_findings", ["variant", "target", "kind", "reason", "reproduced",
+                                      "artefact"],
+                    [[c.get("variant", ""), c.get("target", ""), f.get("kind", ""),
+                      str(f.get("reason", "")).replace("|", "/"),
+                      ("%d/%d" % (f["reproduced"], f["replays"])) if "replays" in f else "",
+                      f.get("artifact", "")] for c, f in found])
     canaries = [c for c in summary.get("canaries") or [] if isinstance(c, dict)]
     if canaries:
         w.p("### Planted-bug canaries")
         w.p()
         w.table("fuzz_canaries", ["canary", "caught", "seconds to detection", "target",
-                                  "cap (s)", "what the fuzzer reported", "control"],
+                                  "cap (s)", "what the fuzzer reported", "reproduced",
+                                  "control"],
                 [[c.get("canary", c.get("variant", "")), c.get("caught", ""),
                   c.get("time_to_detection_s", ""), c.get("target", ""), c.get("cap_s", ""),
-                  str(c.get("reason", "")).replace("|", "/"), c.get("control", "")]
+                  str(c.get("reason", "")).replace("|", "/"),
+                  ("%d/%d" % (c["reproduced"], c["replays"])) if "replays" in c else "",
+                  c.get("control", "")]
                  for c in canaries])
 
 
@@ -1122,7 +1388,7 @@ def _summary_csv(out_dir, an):
         cw = csv.writer(f)
         cw.writerow(["system", "workload", "procs", "n", "wall_median_ns", "wall_ci_lo",
                      "wall_ci_hi", "cpu_median_ns", "cpu_ci_lo", "cpu_ci_hi", "cpu_per_wall"])
-        for s in an.systems:
+        for s in an.systems + [FLOOR]:
             for key in an.keys:
                 c = an.cell(s, key)
                 if c is None or not c.real:

@@ -242,6 +242,160 @@ class ReportTest(unittest.TestCase):
         self.assertIn("creating Gs", report.likely_cause("CreateGoroutinesSingle", {}))
         self.assertIn("fast path", report.likely_cause("PingPongUnbuffered", {"parks": 0.001}))
 
+    def test_fuzz_campaigns_per_variant_and_reproduction(self):
+        def camp(variant, target, findings=()):
+            return {"variant": variant, "target": target, "sanitizer": "tsan",
+                    "time_s": 35, "executions": 1000, "exec_per_sec": 28,
+                    "coverage": 9, "features": 10, "corpus_size": 5,
+                    "findings": list(findings)}
+        finding = {"kind": "crash", "reason": "WARNING: ThreadSanitizer: data race",
+                   "artifact": "fuzz/results/x/crash-1", "replays": 20, "reproduced": 13}
+        summary = {"campaigns": [camp("go_default", "block"), camp("go_default", "runq"),
+                                 camp("steal_one", "block", [finding])],
+                   "canaries": [{"canary": "LOST_WAKEUP", "caught": True,
+                                 "time_to_detection_s": 2.5, "target": "block",
+                                 "cap_s": 300, "reason": "fatal error: all goroutines are asleep",
+                                 "replays": 20, "reproduced": 20}]}
+        meta = {"variants": [], "peers": [], "procs": "1", "blocks": 2, "confirm_blocks": 2,
+                "million_reps": 1, "million": 10, "min_time": 0.01, "seed": 1,
+                "command": "test", "describe": {}, "defines": {}, "machine": {},
+                "hardware_threads": 2, "fuzz_path": "reports/fuzz-summary.json"}
+        report.write_report(self.dir, [], [], [], meta, summary, None)
+        with open(os.path.join(self.dir, "REPORT.md")) as f:
+            md = f.read()
+        self.assertIn("Campaigns per variant", md)
+        self.assertRegex(md, r"\| go_default \| tsan \| block runq \| 70 \| 2000 \| 0 \|")
+        self.assertRegex(md, r"\| steal_one \| tsan \| block \| 35 \| 1000 \| 1 \|")
+        self.assertRegex(md, r"data race \| 13/20 \|")
+        self.assertRegex(md, r"asleep \| 20/20 \|")
+        summary["campaigns"] = summary["campaigns"][:2]
+        report.write_report(self.dir, [], [], [], meta, summary, None)
+        with open(os.path.join(self.dir, "REPORT.md")) as f:
+            md = f.read()
+        self.assertNotIn("Campaigns per variant", md)
+
+    def floor_section(self, md):
+        return md.split("## Time above the floor")[1].split("\n## ")[0]
+
+    def floor_rows(self):
+        with open(os.path.join(self.dir, "floor.csv")) as f:
+            return {(r["workload"], r["procs"]): r for r in csv.DictReader(f)}
+
+    def test_floor_ratio_on_known_data(self):
+        # No noise: per block the floor is 100*L, go_default 115*L and Go
+        # 160*L, so go_default's excess is 15*L, Go's 60*L: exactly 0.25.
+        wls = ("Syscall", "WakeupParallelSpinning/delay_us:5")
+        data = blocks({"go_default": 1.15, "go": 1.6, "floor": 1.0}, workloads=wls, noise=0.0)
+        md = self.write(data, variants=("go_default",))
+        sec = self.floor_section(md)
+        self.assertIn("Target: go_default's time above the floor is at most 0.5× Go's", sec)
+        self.assertIn("go_default meets the target in **4 of 4** cells", sec)
+        row = [l for l in sec.splitlines() if l.startswith("| Syscall/procs:1 |")][0]
+        self.assertIn("| ×0.25 [0.25–0.25] | **meets** (CI at or below 0.5) |", row)
+        rows = self.floor_rows()
+        r = rows[("Syscall", "1")]
+        self.assertAlmostEqual(float(r["ratio"]), 0.25, places=5)  # 7 digits stored
+        floor_med = float(r["floor_median_ns"])
+        self.assertAlmostEqual(float(r["go_default_excess_ns"]), 0.15 * floor_med, delta=1e-3)
+        self.assertAlmostEqual(float(r["go_excess_ns"]), 0.6 * floor_med, delta=1e-3)
+        self.assertEqual(r["verdict"], "meets")
+        with open(os.path.join(self.dir, "verdicts.csv")) as f:
+            v = [x for x in csv.DictReader(f) if x["family"] == "floor_excess"]
+        self.assertEqual(len(v), 4)
+        self.assertTrue(all(x["verdict"] == "meets" and x["baseline"] == "go" for x in v))
+        # The floor is no peer: it is in no other table.
+        self.assertNotIn("go_default/floor", md)
+        self.assertNotIn("floor", md.split("## Wall time: gmplab and peers")[1]
+                         .split("## Variants against")[0])
+
+    def test_floor_in_the_million_parked_table(self):
+        data = blocks({"go_default": 1.5, "go": 1.4, "floor": 1.0}, workloads=("MillionParked",),
+                      procs=(2,), n=3)
+        md = self.write(data, variants=("go_default",))
+        self.assertIn("| floor | 2 | 3 |", md)
+        sec = self.floor_section(md)
+        self.assertIn("| MillionParked/procs:2 |", sec)
+        self.assertIn("undecided (3 blocks: a verdict needs 6)", sec)
+
+    def test_floor_ratio_with_noise_and_a_miss(self):
+        wls = ("Syscall",)
+        # Excesses 20 vs 80 per 100 of floor: ratio about 0.25, CI below 0.5.
+        data = blocks({"go_default": 1.2, "go": 1.8, "floor": 1.0}, workloads=wls, n=16)
+        self.write(data, variants=("go_default",))
+        r = self.floor_rows()[("Syscall", "2")]
+        self.assertAlmostEqual(float(r["ratio"]), 0.25, delta=0.04)
+        self.assertLess(float(r["ci_hi"]), 0.5)
+        self.assertLess(float(r["ci_lo"]), float(r["ratio"]))
+        self.assertEqual(r["verdict"], "meets")
+        # Excesses 70 vs 80: about 0.875, a clear miss.
+        data = blocks({"go_default": 1.7, "go": 1.8, "floor": 1.0}, workloads=wls, n=16)
+        md = self.write(data, variants=("go_default",))
+        r = self.floor_rows()[("Syscall", "2")]
+        self.assertAlmostEqual(float(r["ratio"]), 0.875, delta=0.06)
+        self.assertGreater(float(r["ci_lo"]), 0.5)
+        self.assertEqual(r["verdict"], "misses")
+        self.assertIn("go_default meets the target in **0 of 2** cells", md)
+
+    def test_floor_excess_at_or_below_zero(self):
+        wls = ("Syscall",)
+        # go_default below the floor: at the floor, and the target is met.
+        data = blocks({"go_default": 0.98, "go": 1.5, "floor": 1.0}, workloads=wls)
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        row = [l for l in sec.splitlines() if l.startswith("| Syscall/procs:1 |")][0]
+        self.assertIn("at the floor (-", row)
+        self.assertIn("| — | **meets** (go_default at the floor) |", row)
+        data = blocks({"go_default": 0.98, "go": 0.99, "floor": 1.0}, workloads=wls)
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        self.assertIn("| — | **meets** (both at the floor) |", sec)
+        self.assertEqual(self.floor_rows()[("Syscall", "1")]["go_default_state"], "at")
+        # Go at the floor, go_default clearly above: no ratio, a miss.
+        data = blocks({"go_default": 1.3, "go": 0.99, "floor": 1.0}, workloads=wls)
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        row = [l for l in sec.splitlines() if l.startswith("| Syscall/procs:1 |")][0]
+        self.assertIn("| — | misses (Go at the floor, go_default above it) |", row)
+        # Go's excess within the noise of the floor: no ratio, undecided.
+        data = blocks({"go_default": 1.3, "go": 1.002, "floor": 1.0}, workloads=wls,
+                      noise=0.02)
+        self.write(data, variants=("go_default",))
+        r = self.floor_rows()[("Syscall", "1")]
+        self.assertIn(r["go_state"], ("near", "at"))
+        self.assertEqual(r["ratio"], "")
+        self.assertEqual(r["verdict"], "misses" if r["go_state"] == "at" else "undecided")
+
+    def test_floor_under_load_is_said(self):
+        data = blocks({"go_default": 1.2, "go": 1.8, "floor": 1.0}, workloads=("Syscall",))
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        self.assertNotIn("The floor ran under load", sec)
+        # (blocks() gives each procs value its own process record: 2 per block.)
+        for smp in data:
+            if smp["system"] == "floor" and smp["block"] < 3:
+                smp["process"] = dict(smp["process"], contended=True)
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        self.assertIn("The floor ran under load:** 6 of its 20 processes were contended", sec)
+
+    def test_too_few_blocks_reach_no_verdict(self):
+        for n in (2, 5):
+            data = blocks({"go_default": 1.2, "go": 1.8, "floor": 1.0}, workloads=("Syscall",),
+                          procs=(1,), n=n)
+            sec = self.floor_section(self.write(data, variants=("go_default",)))
+            self.assertRegex(sec, r"\| ×0\.2\d \(n=%d\) \| undecided \(%d blocks: a verdict "
+                                  r"needs 6\) \|" % (n, n))
+            self.assertIn("No cell has a verdict (1 undecided).", sec)
+            # Not even go_default at the floor, or Go at it, decides so few blocks.
+            for f in ({"go_default": 0.98, "go": 1.5}, {"go_default": 1.3, "go": 0.99}):
+                data = blocks(dict(f, floor=1.0), workloads=("Syscall",), procs=(1,), n=n)
+                sec = self.floor_section(self.write(data, variants=("go_default",)))
+                self.assertIn("undecided (%d blocks: a verdict needs 6) |" % n, sec)
+        data = blocks({"go_default": 1.2, "go": 1.8, "floor": 1.0}, workloads=("Syscall",),
+                      procs=(1,), n=6)
+        sec = self.floor_section(self.write(data, variants=("go_default",)))
+        self.assertIn("| **meets** (CI at or below 0.5) |", sec)
+
+    def test_no_floor_is_said(self):
+        md = self.write(blocks({"go_default": 1.0, "go": 2.0}, workloads=("Syscall",)),
+                        variants=("go_default",))
+        self.assertIn("No floor in this run", self.floor_section(md))
+
     def test_empty_input_still_writes(self):
         md = self.write([], notes=["peer **go** missing: go not found"], variants=())
         self.assertIn("go not found", md)
@@ -330,6 +484,28 @@ class DesignTest(unittest.TestCase):
                          ["go"] * 3 + ["go_default"] * 3)
         self.assertGreater(mp[0], len(jobs) // 10)
         self.assertLess(mp[-1], len(jobs) - 1)
+
+    def test_floor_runs_only_in_its_workloads(self):
+        systems = self.systems() + [design.System("floor", "floor", "/b/floor")]
+        wls = ["Fib", "Syscall", "WakeupParallelSpinning", "PingPongUnbuffered",
+               "MillionParked"]
+        jobs = design.plan_main(systems, wls, [1, 2], self.settings(), 2, design.new_rng(4))
+        floor = [j for j in jobs if j.system == "floor"]
+        self.assertEqual(sorted({j.workload for j in floor}),
+                         ["MillionParked", "Syscall", "WakeupParallelSpinning"])
+        for wl in ("Syscall", "WakeupParallelSpinning"):
+            # Once in every block, beside the others of that block.
+            self.assertEqual(sorted(j.block for j in floor if j.workload == wl), list(range(10)))
+        self.assertEqual(sorted(j.block for j in floor if j.workload == "MillionParked"),
+                         [0, 1, 2])
+        self.assertTrue(all(j.fmt == "gbench" and j.layout is None for j in floor))
+        wake = [j for j in floor if j.workload == "WakeupParallelSpinning"][0]
+        self.assertIn("--procs=2", wake.argv)  # the procs gmplab's workload runs at
+        sysc = [j for j in floor if j.workload == "Syscall"][0]
+        self.assertIn("--procs=1,2", sysc.argv)
+        mp = [j for j in floor if j.workload == "MillionParked"][0]
+        self.assertIn("--million=1000", mp.argv)
+        self.assertEqual(mp.phase, "million")
 
     def test_seed_reproduces_the_plan(self):
         a = design.plan_main(self.systems(), ["Fib"], [1], self.settings(3), 2, design.new_rng(9))

@@ -36,7 +36,7 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,t
                        [--procs=1,2,4] [--workloads=A,B] [--out DIR] [--blocks N]
                        [--confirm-blocks N] [--min-time SECONDS] [--million N]
                        [--million-reps N] [--million-variants=a,b|none] [--seed N]
-                       [--allow-load] [--fuzz-summary PATH] [--timeout SECONDS]
+                       [--allow-load] [--no-floor] [--fuzz-summary PATH] [--timeout SECONDS]
                        [--bazel-output-base DIR] [--no-build] [--from-json DIR/samples.json]
        ./harness report --compare DIR_A DIR_B
 
@@ -68,6 +68,10 @@ USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,t
   --seed N         seed of the randomization (default: from the clock; the report records it)
   --allow-load     measure even when other processes keep the machine busy (the report
                    says so at the top); without it a busy machine is refused
+  --no-floor       skip the floor (//bench:floor_bench: WakeupParallelSpinning, Syscall
+                   and MillionParked's unavoidable part on plain threads) and the report's
+                   "Time above the floor" section; by default it runs in those workloads'
+                   blocks
   --fuzz-summary P fuzz campaign summary to include (default reports/fuzz-summary.json)
   --timeout S      per-process limit in seconds, at least 1 (default 120)
   --bazel-output-base DIR  Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)
@@ -135,6 +139,7 @@ def parse_args(argv):
     ap.add_argument("--million-variants")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--allow-load", action="store_true")
+    ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--fuzz-summary")
     ap.add_argument("--timeout", type=int)
     ap.add_argument("--bazel-output-base")
@@ -390,6 +395,10 @@ def _main(argv):
     peer_targets = {"boost_fiber": "//bench:boost_fiber_bench", "tbb": "//bench:tbb_bench",
                     "thread": "//bench:thread_bench"}
     targets += [peer_targets[p] for p in a.peers if p in peer_targets]
+    floor_target = "//bench:floor_bench"
+    want_floor = not a.no_floor and any(catalog.floor_runs(w) for w in a.workloads)
+    if want_floor:
+        targets.append(floor_target)
     bin_dir = bazel.bin_dir()
     t_build = time.time()
     if a.no_build:
@@ -442,6 +451,12 @@ def _main(argv):
                 continue
             systems.append(design.System(p, "peer", binary(t)))
             describe[p] = runner.describe(binary(t))
+    if want_floor:
+        if built.get(floor_target):
+            systems.append(design.System(catalog.FLOOR, "floor", binary(floor_target)))
+            describe[catalog.FLOOR] = runner.describe(binary(floor_target))
+        else:
+            notes.append("the **floor** is missing: build of %s failed" % floor_target)
     build_s = time.time() - t_build
 
     busy, steal, load1 = runner.wait_quiet()
@@ -501,6 +516,7 @@ def _main(argv):
         "command": "./harness report " + " ".join(argv),
         "variants": [s.name for s in systems if s.kind == "variant"] or a.variants,
         "peers": a.peers,
+        "floor": any(s.kind == "floor" for s in systems),
         "procs": ",".join(map(str, a.procs)),
         "blocks": a.blocks, "confirm_blocks": a.confirm_blocks,
         "million_reps": a.million_reps,

@@ -54,6 +54,10 @@ class RunReportChecksTest(unittest.TestCase):
         a = run_report.parse_args(["--reps", "12"])
         self.assertEqual(a.blocks, 12)
 
+    def test_floor_is_on_unless_asked(self):
+        self.assertFalse(run_report.parse_args([]).no_floor)
+        self.assertTrue(run_report.parse_args(["--no-floor"]).no_floor)
+
 
 
 class TokioPeerTest(unittest.TestCase):

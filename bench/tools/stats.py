@@ -20,6 +20,11 @@ Multiplicity: every table is one family; `holm` (family-wise error) and
 
 Per-system summaries (a cell's median and its distribution-free CI) keep the
 order-statistic interval benchstat uses.
+
+Time above a floor (report.py's "Time above the floor"): a ratio of two
+systems' excesses over the floor, whose per-block values may be zero or
+negative, so no log-ratio applies; `median_ratio` gives the ratio of their
+medians with a paired bootstrap interval over blocks.
 """
 
 import math
@@ -193,6 +198,47 @@ class Paired:
         if not self.significant or self.ratio is None:
             return "same"
         return "faster" if self.ratio < 1 else "slower"
+
+
+# A bootstrap ratio at or above this stands for "unbounded": a resample
+# whose denominator median is at or below zero.
+_UNBOUNDED = 1e12
+
+
+def median_ratio(x, y, confidence=0.95, n_resamples=9999, seed=0):
+    """Returns (ratio, low, high) for median(x) / median(y) of paired samples.
+
+    x[i] and y[i] come from the same block. The interval is scipy's paired
+    percentile bootstrap over blocks (blocks resampled with replacement, both
+    medians recomputed from the same resample), from a generator seeded with
+    `seed` so that a report regenerates identically. A resample whose
+    median(y) is at or below zero has no finite ratio; it counts as +inf, so
+    a denominator that may vanish widens the interval upwards, never hides.
+    ratio is None when median(y) <= 0; low and high are None below 3 pairs
+    (a bootstrap of two blocks is no interval), and high is math.inf when
+    the upper percentile falls on such resamples.
+    """
+    if len(x) != len(y) or not x:
+        raise ValueError("median_ratio needs paired, non-empty samples")
+    mx, my = median(x), median(y)
+    ratio = mx / my if my > 0 else None
+    if len(x) < 3:
+        return ratio, None, None
+    import numpy as np
+    from scipy.stats import bootstrap  # imported late: the rest needs no scipy
+
+    def statistic(a, b, axis=-1):
+        num = np.median(a, axis=axis)
+        den = np.median(b, axis=axis)
+        safe = np.where(den > 0, den, 1.0)
+        return np.where(den > 0, num / safe, _UNBOUNDED)
+
+    res = bootstrap((np.asarray(x, float), np.asarray(y, float)), statistic, paired=True,
+                    vectorized=True, n_resamples=n_resamples, confidence_level=confidence,
+                    method="percentile", random_state=np.random.default_rng(seed))
+    lo, hi = (float(v) for v in (res.confidence_interval.low, res.confidence_interval.high))
+    bound = _UNBOUNDED / 1e3
+    return ratio, (math.inf if lo >= bound else lo), (math.inf if hi >= bound else hi)
 
 
 def holm(ps):

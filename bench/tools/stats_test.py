@@ -1,5 +1,6 @@
 """Tests for bench/tools/stats.py (run by //bench:tools_test)."""
 
+import math
 import os
 import random
 import sys
@@ -148,6 +149,43 @@ class CorrectionTest(unittest.TestCase):
         stats.adjust(cs, "holm")
         self.assertTrue(all(c.significant_raw for c in cs))
         self.assertFalse(any(c.significant for c in cs))
+
+
+class MedianRatioTest(unittest.TestCase):
+    def test_known_ratio_and_a_narrow_interval(self):
+        x = [10.0 + 0.1 * k for k in range(16)]
+        y = [4 * v for v in x]
+        r, lo, hi = stats.median_ratio(x, y)
+        self.assertAlmostEqual(r, 0.25)
+        self.assertAlmostEqual(lo, 0.25)
+        self.assertAlmostEqual(hi, 0.25)
+
+    def test_interval_covers_the_noise_and_is_reproducible(self):
+        import random
+        rng = random.Random(7)
+        x = [20 + rng.gauss(0, 2) for _ in range(16)]
+        y = [80 + rng.gauss(0, 8) for _ in range(16)]
+        r, lo, hi = stats.median_ratio(x, y, seed=3)
+        self.assertLess(lo, r)
+        self.assertLess(r, hi)
+        self.assertLess(hi, 0.5)
+        self.assertGreater(lo, 0.1)
+        self.assertEqual(stats.median_ratio(x, y, seed=3), (r, lo, hi))
+
+    def test_vanishing_denominator(self):
+        x = [10.0] * 8
+        y = [-3.0, -2.0, -1.0, 0.5, 1.0, 2.0, 3.0, 4.0]  # median 0.75; resamples below 0
+        r, lo, hi = stats.median_ratio(x, y)
+        self.assertAlmostEqual(r, 10.0 / 0.75)
+        self.assertEqual(hi, math.inf)
+        r, lo, hi = stats.median_ratio(x, [-1.0] * 8)
+        self.assertIsNone(r)
+        self.assertEqual((lo, hi), (math.inf, math.inf))
+
+    def test_too_few_blocks(self):
+        self.assertEqual(stats.median_ratio([1.0, 3.0], [4.0, 4.0]), (0.5, None, None))
+        with self.assertRaises(ValueError):
+            stats.median_ratio([1.0], [1.0, 2.0])
 
 
 class FormatTest(unittest.TestCase):

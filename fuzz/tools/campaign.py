@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """gmplab fuzz campaigns: `./harness fuzz ...` runs this script.
 
-    ./harness fuzz [--variant=V] [--target=T] [--time=S] [--jobs=N]
-                   [--sanitizer=tsan|asan] [--canaries] [--timeout=S]
-                   [--keep-going] [--no-merge] [--no-build]
-                   [--results=DIR] [--summary=FILE]
+    ./harness fuzz [--variant=V | --all-variants] [--target=T] [--time=S]
+                   [--jobs=N] [--sanitizer=tsan|asan] [--canaries]
+                   [--timeout=S] [--replays=N] [--keep-going] [--no-merge]
+                   [--no-build] [--results=DIR] [--summary=FILE]
 
 Campaign (default): builds //variants:<V>_fuzz_<T> with `--config=fuzz`
 (libFuzzer + TSan) or `--config=fuzz-asan` (libFuzzer + ASan/UBSan), runs
@@ -14,7 +14,17 @@ findings), keeps every crash, leak and timeout artefact under
 fuzz/results/<UTC time>/, merges the new inputs into fuzz/corpus/<T>/ with
 -merge=1, prints a summary (executions, exec/s, coverage, corpus size,
 findings) and writes it as JSON (reports/fuzz-summary.json by default).
-Every finding is printed with the one command that reproduces it.
+Every finding is printed with the one command that reproduces it, and
+that input is replayed --replays times (default 20) on the same binary with
+the same sanitizer options: the summary gives its reproduction rate
+(a data race or a lost wake-up may need many runs to show again).
+
+--all-variants: one campaign per target for every non-canary variant with
+fuzzers, go_default first. --time is then the budget per target for all
+variants together (each gets an equal share, at least 5 s), and the variants
+share one corpus per target: each campaign starts from the inputs the
+earlier variants found, and the union is merged into fuzz/corpus/<T>/ at
+the end. The summary lists every (variant, target) campaign.
 
 --canaries: for every canary variant (name starting with canary_, see
 variants/BUILD.bazel) runs all its fuzz targets at once until the first
@@ -31,6 +41,7 @@ Exit status: 0 = no finding (campaign) / every canary caught (--canaries);
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import glob
 import json
@@ -57,6 +68,8 @@ SANITIZER_ENV = {
                              "abort_on_error=1:" + SYMBOLIZER,
              "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1:" + SYMBOLIZER},
 }
+# The least time one variant's campaign gets under --all-variants.
+MIN_SHARE_S = 5
 ARTIFACT_KINDS = ("crash", "leak", "timeout", "oom")
 # Lines that name what went wrong, most specific first.
 REASON_PATTERNS = [
@@ -193,6 +206,47 @@ def reason_by_replay(binary, artifact, env, timeout, runs=3):
     return None
 
 
+def reproduce_command(config, label, artifact):
+    """The one shell command that replays `artifact` as a campaign does:
+    the same binary and the same sanitizer options."""
+    sanitizer = {v: k for k, v in SANITIZER_CONFIG.items()}[config]
+    env = " ".join("%s=%s" % (k, shlex.quote(v))
+                   for k, v in sorted(SANITIZER_ENV[sanitizer].items()))
+    return "%s %s run --config=%s %s -- %s" % (
+        env, bazel_prefix_for_humans(), config, label, shlex.quote(artifact))
+
+
+def replay_rate(binary, artifact, env, timeout, runs):
+    """Replays `artifact` `runs` times; returns how many runs failed.
+
+    A run fails when the fuzzer exits non-zero (a crash, a sanitizer report,
+    an invariant, libFuzzer's -timeout) or outlives three times the timeout.
+    Runs go two at a time: replays of a hang cost `timeout` seconds each.
+    """
+    def one(_):
+        try:
+            p = subprocess.run([binary, "-timeout=%d" % timeout, artifact],
+                               env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL,
+                               timeout=timeout * 3 + 30)
+        except subprocess.TimeoutExpired:
+            return True
+        return p.returncode != 0
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        return sum(pool.map(one, range(runs)))
+
+
+def add_reproduction(finding, binary, env, timeout, runs):
+    if runs <= 0:
+        return
+    failed = replay_rate(binary, os.path.join(ROOT, finding["artifact"]), env,
+                         timeout, runs)
+    finding["replays"] = runs
+    finding["reproduced"] = failed
+    finding["reproduction_rate"] = round(failed / runs, 2)
+
+
 def findings_in(results_dir, logs, label, config, variant, target):
     found = []
     for path in sorted(glob.glob(os.path.join(results_dir, "*-*"))):
@@ -218,8 +272,7 @@ def findings_in(results_dir, logs, label, config, variant, target):
             "artifact": os.path.relpath(path, ROOT),
             "log": os.path.relpath(log_path, ROOT) if log_path else None,
             "reason": reason,
-            "reproduce": "%s run --config=%s %s -- %s" % (
-                bazel_prefix_for_humans(), config, label, os.path.abspath(path)),
+            "reproduce": reproduce_command(config, label, os.path.abspath(path)),
         })
     return found
 
@@ -252,14 +305,32 @@ def count_files(d):
     return len([f for f in os.listdir(d) if os.path.isfile(os.path.join(d, f))])
 
 
-def run_campaign(args, variant, target, binary, config, stamp_dir):
+def share_per_variant(total, variants):
+    """Seconds per target each of `variants` campaigns gets out of `total`."""
+    share = total // variants
+    if share < MIN_SHARE_S:
+        raise UsageError(
+            "--time=%d shared by %d variants leaves %d s each; give at least %d"
+            % (total, variants, share, MIN_SHARE_S * variants))
+    return share
+
+
+def run_campaign(args, variant, target, binary, config, stamp_dir,
+                 max_time=None, new_corpus=None, merge=True):
+    """One libFuzzer campaign of `max_time` seconds (default --time).
+
+    New inputs go to `new_corpus` (default: the campaign's own directory);
+    with `merge`, they are merged into fuzz/corpus/<target>/ afterwards.
+    """
     label = "//variants:%s_fuzz_%s" % (variant, target)
+    max_time = max_time or args.time
     seeds = corpus_dir(target)
     out = os.path.join(stamp_dir, "%s-%s-%s" % (variant, target, args.sanitizer))
-    new_corpus = os.path.join(out, "corpus")
+    os.makedirs(out, exist_ok=True)
+    new_corpus = new_corpus or os.path.join(out, "corpus")
     os.makedirs(new_corpus, exist_ok=True)
     env = dict(os.environ, **SANITIZER_ENV[args.sanitizer])
-    cmd = [binary] + fuzzer_args(args, target, out, args.time)
+    cmd = [binary] + fuzzer_args(args, target, out, max_time)
     if args.keep_going:
         cmd += ["-fork=%d" % args.jobs, "-ignore_crashes=1",
                 "-ignore_timeouts=1", "-ignore_ooms=1"]
@@ -267,7 +338,7 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
         cmd += ["-jobs=%d" % args.jobs, "-workers=%d" % args.jobs]
     cmd += [new_corpus, seeds]
     log("%s: fuzzing %d s (%s, %d job%s) -> %s" % (
-        label, args.time, args.sanitizer, args.jobs, "s" if args.jobs > 1 else "",
+        label, max_time, args.sanitizer, args.jobs, "s" if args.jobs > 1 else "",
         os.path.relpath(out, ROOT)))
     main_log = os.path.join(out, "fuzz.log")
     start = time.time()
@@ -295,21 +366,16 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
                                  args.timeout)
             f["reason"] = (r + " (on replay)") if r else (
                 f["reason"] + "; passed 3 replays (flaky)")
+    for f in findings:
+        add_reproduction(f, binary, env, args.timeout, args.replays)
     merged = 0
-    if not args.no_merge and count_files(new_corpus) > 0:
-        before = count_files(seeds)
-        mcmd = [binary, "-merge=1", "-timeout=%d" % args.timeout,
-                "-rss_limit_mb=%d" % args.rss_limit_mb,
-                "-artifact_prefix=%s/" % out, seeds, new_corpus]
-        with open(os.path.join(out, "merge.log"), "w") as f:
-            subprocess.run(mcmd, cwd=out, env=env, stdout=f,
-                           stderr=subprocess.STDOUT)
-        merged = count_files(seeds) - before
+    if merge:
+        merged = merge_corpus(args, binary, env, seeds, new_corpus, out)
     result = {
         "variant": variant,
         "target": target,
         "sanitizer": args.sanitizer,
-        "time_s": args.time,
+        "time_s": max_time,
         "wall_s": round(wall, 1),
         "jobs": args.jobs,
         "keep_going": args.keep_going,
@@ -327,6 +393,21 @@ def run_campaign(args, variant, target, binary, config, stamp_dir):
         result["error"] = "libFuzzer ran no input (exit %d); see %s" % (
             rc, os.path.relpath(main_log, ROOT))
     return result
+
+
+def merge_corpus(args, binary, env, seeds, new_corpus, out):
+    """Merges `new_corpus` into `seeds` (libFuzzer -merge=1); returns how
+    many files the corpus gained."""
+    if args.no_merge or count_files(new_corpus) == 0:
+        return 0
+    before = count_files(seeds)
+    mcmd = [binary, "-merge=1", "-timeout=%d" % args.timeout,
+            "-rss_limit_mb=%d" % args.rss_limit_mb,
+            "-artifact_prefix=%s/" % out, seeds, new_corpus]
+    with open(os.path.join(out, "merge.log"), "w") as f:
+        subprocess.run(mcmd, cwd=out, env=env, stdout=f,
+                       stderr=subprocess.STDOUT)
+    return count_files(seeds) - before
 
 
 def control_reproduces(control, artifact, env, timeout, runs=10):
@@ -414,6 +495,10 @@ def run_canary(args, variant, targets, binaries, controls, config, stamp_dir):
               "rejected_findings": rejected}
     if caught is not None:
         target, ttd, finding = caught
+        add_reproduction(finding, binaries[target], env, args.timeout, args.replays)
+        for k in ("replays", "reproduced", "reproduction_rate"):
+            if k in finding:
+                result[k] = finding[k]
         result.update({"caught": True, "target": target,
                        "time_to_detection_s": round(ttd, 1),
                        "reason": finding["reason"],
@@ -465,6 +550,8 @@ def print_campaigns(campaigns):
         for f in c["findings"]:
             print("  FINDING %s/%s %s: %s" % (c["variant"], c["target"],
                                              f["kind"], f["reason"]))
+            if "replays" in f:
+                print("    reproduced %d of %d replays" % (f["reproduced"], f["replays"]))
             print("    artefact:  %s" % f["artifact"])
             print("    reproduce: %s" % f["reproduce"])
 
@@ -480,6 +567,9 @@ def print_canaries(canaries):
     for c in canaries:
         if c["caught"]:
             print("  %s reproduce: %s" % (c["variant"], c["reproduce"]))
+            if "replays" in c:
+                print("  %s reproduced %d of %d replays" % (
+                    c["variant"], c["reproduced"], c["replays"]))
         else:
             print("CANARY NOT CAUGHT: %s ran %d s on %s without a finding" % (
                 c["variant"], c["cap_s"], ", ".join(c["targets"])))
@@ -504,8 +594,14 @@ def parse_args(argv):
     p.add_argument("--jobs", type=int, default=1,
                    help="parallel libFuzzer jobs per target (default 1)")
     p.add_argument("--sanitizer", default="tsan", choices=sorted(SANITIZER_CONFIG))
+    p.add_argument("--all-variants", dest="all_variants", action="store_true",
+                   help="fuzz every non-canary variant, sharing --time per "
+                        "target among them and one corpus per target")
     p.add_argument("--canaries", action="store_true",
                    help="prove every canary variant is caught")
+    p.add_argument("--replays", type=int, default=20,
+                   help="replays of each finding for its reproduction rate "
+                        "(default 20; 0 = none)")
     p.add_argument("--timeout", type=int, default=10,
                    help="libFuzzer -timeout: seconds one input may run (default 10)")
     p.add_argument("--rss-limit-mb", dest="rss_limit_mb", type=int, default=6144)
@@ -532,6 +628,11 @@ def parse_args(argv):
     for t in args.target or []:
         if t not in TARGETS:
             raise UsageError("unknown target %r; targets: %s" % (t, ", ".join(TARGETS)))
+    if args.replays < 0:
+        raise UsageError("--replays must be 0 or more, got %d" % args.replays)
+    if args.all_variants and (args.variant or args.canaries):
+        raise UsageError("--all-variants fuzzes every non-canary variant; "
+                         "drop --variant/--canaries")
     if args.canaries and args.keep_going:
         raise UsageError("--canaries stops at the first finding; drop --keep-going")
     if args.canaries and args.variant and not args.variant.startswith("canary_"):
@@ -558,6 +659,12 @@ def main(argv):
             if not variants:
                 raise UsageError("no canary variants (canary_*) are declared "
                                  "in variants/BUILD.bazel")
+        elif args.all_variants:
+            variants = sorted((v for v in fuzzers if not v.startswith("canary_")),
+                              key=lambda v: (v != "go_default", v))
+            if not variants:
+                raise UsageError("no non-canary variant has fuzzers")
+            share_per_variant(args.time, len(variants))
         else:
             variant = args.variant or "go_default"
             if variant not in fuzzers:
@@ -615,9 +722,31 @@ def main(argv):
         return 0 if all(c["caught"] for c in canaries) else 1
 
     campaigns = []
-    for t in targets:
-        campaigns.append(run_campaign(args, variants[0], t, binaries[(variants[0], t)],
-                                      config, stamp_dir))
+    if args.all_variants:
+        share = share_per_variant(args.time, len(variants))
+        log("%d variants x %d s per target, one shared corpus per target" % (
+            len(variants), share))
+        env = dict(os.environ, **SANITIZER_ENV[args.sanitizer])
+        shared = {t: os.path.join(stamp_dir, "shared-%s-%s" % (t, args.sanitizer))
+                  for t in targets}
+        for v in variants:
+            for t in targets:
+                campaigns.append(run_campaign(
+                    args, v, t, binaries[(v, t)], config, stamp_dir,
+                    max_time=share, new_corpus=shared[t], merge=False))
+        for t in targets:
+            gained = merge_corpus(args, binaries[(variants[0], t)], env,
+                                  corpus_dir(t), shared[t], shared[t])
+            log("%s: %d inputs of the shared corpus merged into fuzz/corpus/%s" % (
+                t, gained, t))
+            for c in campaigns:
+                if c["target"] == t:
+                    c["corpus_size"] = count_files(corpus_dir(t))
+    else:
+        for t in targets:
+            campaigns.append(run_campaign(args, variants[0], t,
+                                          binaries[(variants[0], t)], config,
+                                          stamp_dir))
     write_summary(args.summary, campaigns, None, args)
     with open(os.path.join(stamp_dir, "summary.json"), "w") as f:
         json.dump({"campaigns": campaigns}, f, indent=2)

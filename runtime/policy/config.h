@@ -1,19 +1,22 @@
 // runtime/policy/config.h — the policy choices this variant is built with.
 //
-// variants/variant.bzl passes each choice as a define (GMP_STEAL_ORDER=...,
-// see team BRIEF / variant.bzl); this header turns them into compile-time
-// types and constants, so no hot path pays a virtual call or a branch for a
-// policy. An absent define means Go's choice. The scheduler reads only the
-// names below:
+// A variant (variants/variant.bzl) passes each choice it makes as a define
+// (GMP_STEAL_ORDER=RandomStart, ...). Each axis header below turns its
+// defines into compile-time types and constants, so no hot path pays a
+// virtual call or a branch for a policy, and holds the axis's default: the
+// define's fallback, which is Go's choice. Those fallbacks are the only place
+// a default is written; variant.bzl passes only what a variant changes, and
+// //tools:policy_defaults_test keeps it and .clusterfuzzlite/build.sh so.
+// The scheduler reads only the names below:
 //
 //   policy::StealOrder   steal_order.h   (CoprimeWalk, SequentialOrder, ...)
 //   policy::StealAmount  steal_amount.h  (StealHalf, StealOne)
 //   policy::SpinLimit    spin.h          (GoSpinLimit, NoSpin, ...)
-//   policy::kSpinRounds  stealing passes over all Ps per findrunnable
+//   policy::kSpinRounds  spin.h: stealing passes over all Ps per findrunnable
 //   policy::kRunqSize, kRunnext, kLifoCap   runq_policy.h
 //   policy::kFairness    fairness.h
-//   policy::Stacks, kStackSize              stacks.h (0 = the kind's default)
-//   policy::kUcontext    context switch through ucontext instead of asm
+//   policy::Stacks, kStackSize   stacks.h (through runtime/stack.h)
+//   policy::kUcontext    context_switch.h: ucontext instead of asm
 //   policy::CanaryFires()  canary variants only (GMP_CANARY_<NAME>): whether
 //                        the planted bug strikes at this chance
 #ifndef GMPLAB_RUNTIME_POLICY_CONFIG_H_
@@ -24,6 +27,7 @@
 #include <string>
 #include <type_traits>
 
+#include "runtime/policy/context_switch.h"
 #include "runtime/policy/fairness.h"
 #include "runtime/policy/runq_policy.h"
 #include "runtime/policy/spin.h"
@@ -38,40 +42,10 @@
 #ifndef GMP_VARIANT_NAME
 #define GMP_VARIANT_NAME "go_default"
 #endif
-#ifndef GMP_STEAL_ORDER
-#define GMP_STEAL_ORDER CoprimeWalk
-#endif
-#ifndef GMP_STEAL_AMOUNT
-#define GMP_STEAL_AMOUNT StealHalf
-#endif
-#ifndef GMP_SPIN_LIMIT
-#define GMP_SPIN_LIMIT GoSpinLimit
-#endif
-#ifndef GMP_SPIN_ROUNDS
-#define GMP_SPIN_ROUNDS 4
-#endif
-#ifndef GMP_STACK_KIND
-#define GMP_STACK_KIND GuardedStacks
-#endif
-#ifndef GMP_STACK_SIZE
-#define GMP_STACK_SIZE 0
-#endif
-#ifndef GMP_CONTEXT_UCONTEXT
-#define GMP_CONTEXT_UCONTEXT 0
-#endif
 
 namespace gmp::internal::policy {
 
 inline constexpr const char* kVariantName = GMP_VARIANT_NAME;
-using StealOrder = GMP_STEAL_ORDER;
-using StealAmount = GMP_STEAL_AMOUNT;
-using SpinLimit = GMP_SPIN_LIMIT;
-using Stacks = GMP_STACK_KIND;
-inline constexpr int kSpinRounds = GMP_SPIN_ROUNDS;
-inline constexpr size_t kStackSize = GMP_STACK_SIZE;
-inline constexpr bool kUcontext = GMP_CONTEXT_UCONTEXT != 0;
-
-static_assert(kSpinRounds >= 1, "GMP_SPIN_ROUNDS must be at least 1");
 
 #if defined(GMP_CANARY_ONE_IN)
 // CanaryFires says whether a canary variant's planted bug strikes at this

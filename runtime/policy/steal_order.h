@@ -5,8 +5,9 @@
 // per runtime (with nprocs) and then only read, by any M. `rnd` is a fresh
 // random number per pass; `len(i)` probes P i's run-queue length.
 //
-// Each order is a small class; adding one is one class here plus its name in
-// config.h and variants/variant.bzl.
+// Each order is a small class with a kName; a variant picks one by that name
+// (GMP_STEAL_ORDER, default CoprimeWalk), which must also be in the allowed
+// list of variants/variant.bzl (//tools:policy_defaults_test checks both).
 #ifndef GMPLAB_RUNTIME_POLICY_STEAL_ORDER_H_
 #define GMPLAB_RUNTIME_POLICY_STEAL_ORDER_H_
 
@@ -14,6 +15,10 @@
 #include <cstdint>
 #include <numeric>
 #include <vector>
+
+#ifndef GMP_STEAL_ORDER
+#define GMP_STEAL_ORDER CoprimeWalk
+#endif
 
 namespace gmp::internal::policy {
 
@@ -142,6 +147,9 @@ class LongestQueue {
   static constexpr uint32_t kMaxSort = 1024;
   uint32_t nprocs_;
 };
+
+// StealOrder is the variant's steal order.
+using StealOrder = GMP_STEAL_ORDER;
 
 }  // namespace gmp::internal::policy
 
