@@ -21,9 +21,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -488,7 +487,7 @@ size_t StackPool::KeepLocked(int64_t now_ns) {
     window_start_ns_ = now_ns;
   }
   const size_t peak = std::max(peak_, prev_peak_);
-  return std::max(kKeepMin, peak > live ? peak - live : 0);
+  return std::max(keep_min_, peak > live ? peak - live : 0);
 }
 
 void StackPool::TrimLocked(std::unique_lock<std::mutex>& lock, size_t keep) {
@@ -508,6 +507,19 @@ void StackPool::TrimLocked(std::unique_lock<std::mutex>& lock, size_t keep) {
     if (!BatchMadvise(iov, k, MADV_DONTNEED, &g_batch_dontneed)) {
       for (size_t i = 0; i < k; ++i) {
         madvise(iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED);
+      }
+    }
+    // Under ASan, the shadow of the (unpoisoned, see Release) stacks goes
+    // too: it is an eighth of their size, all of it touched by Release.
+    for (size_t i = 0; i < k; ++i) {
+      void* shadow_lo;
+      void* shadow_hi;
+      sanitizer::AsanShadowPages(iov[i].iov_base, iov[i].iov_len, &shadow_lo,
+                                 &shadow_hi);
+      if (shadow_hi != shadow_lo) {
+        madvise(shadow_lo,
+                static_cast<char*>(shadow_hi) - static_cast<char*>(shadow_lo),
+                MADV_DONTNEED);
       }
     }
     k = 0;
@@ -535,6 +547,20 @@ void StackPool::TrimToFloor(size_t keep) {
   window_start_ns_ = MonotonicNs();
   keep_ = std::max(keep, peak_);
   TrimLocked(lock, keep);
+}
+
+void StackPool::TrimToFloor() {
+  size_t keep;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    keep = keep_min_;
+  }
+  TrimToFloor(keep);
+}
+
+void StackPool::set_keep_min(size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  keep_min_ = n;
 }
 
 void StackPool::set_window(int64_t ns) {

@@ -231,13 +231,15 @@ class StackPool {
   // is checked first; a stack of another kind or size is a fatal error.
   void Release(Stack s);
 
-  // TrimToFloor returns the pages of every free stack beyond kKeepMin (or
-  // `keep`) to the OS and forgets the recent peak. gmp::Run calls it when it
+  // TrimToFloor returns the pages of every free stack beyond the floor
+  // (kKeepMin unless set_keep_min changed it, or `keep`) to the OS and forgets the recent peak. gmp::Run calls it when it
   // ends.
-  void TrimToFloor(size_t keep = kKeepMin);
-  // set_window sets the window of the recent peak (nanoseconds, > 0); tests
-  // shorten it.
+  void TrimToFloor();
+  void TrimToFloor(size_t keep);
+  // set_window sets the window of the recent peak (nanoseconds, > 0), and
+  // set_keep_min the floor (kKeepMin by default); tests shrink them.
   void set_window(int64_t ns);
+  void set_keep_min(size_t n);
 
   // live is the number of stacks acquired and not yet released.
   size_t live() const { return live_.load(std::memory_order_relaxed); }
@@ -310,7 +312,8 @@ class StackPool {
   size_t prev_peak_ = 0;
   int64_t window_start_ns_ = 0;
   int64_t window_ns_ = kDefaultWindow;
-  size_t keep_ = kKeepMin;  // the bound as last computed (mu_)
+  size_t keep_min_ = kKeepMin;  // the floor (mu_)
+  size_t keep_ = kKeepMin;      // the bound as last computed (mu_)
   uint32_t uses_ = 0;       // acquires + releases since the last check (mu_)
   Counts counts_;           // (mu_)
 };

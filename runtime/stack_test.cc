@@ -245,8 +245,8 @@ TEST(StackTest, TrimReturnsPagesAndRefills) {
     pool.TrimToFloor(StackPool::kGuardBatch);
     EXPECT_EQ(pool.resident_cached(), StackPool::kGuardBatch);
     EXPECT_EQ(pool.cached(), kN);
-    EXPECT_EQ(pool.counts().returned, static_cast<int64_t>(kN) -
-                                          StackPool::kGuardBatch);
+    EXPECT_EQ(pool.counts().returned,
+              static_cast<int64_t>(kN) - StackPool::kGuardBatch);
     // The oldest released went back: their pages are gone.
     size_t gone = 0;
     for (size_t i = 0; i < kN - StackPool::kGuardBatch; ++i) {
@@ -267,11 +267,11 @@ TEST(StackTest, TrimReturnsPagesAndRefills) {
     const Stack& refilled = again.back();
     EXPECT_TRUE(StackCanaryIntact(refilled));
     EXPECT_EQ(static_cast<char*>(refilled.hi())[-1], 0);
-    if (kind == StackKind::kGuarded && pool.guard_method() ==
-                                           StackPool::GuardMethod::kMadvise) {
+    if (kind == StackKind::kGuarded &&
+        pool.guard_method() == StackPool::GuardMethod::kMadvise) {
       StackGuardHit hit;
-      EXPECT_TRUE(
-          FindStackGuardHit(reinterpret_cast<uintptr_t>(refilled.lo) - 1, &hit));
+      EXPECT_TRUE(FindStackGuardHit(
+          reinterpret_cast<uintptr_t>(refilled.lo) - 1, &hit));
     }
     for (Stack s : again) pool.Release(s);
   }
@@ -287,7 +287,7 @@ void TouchGuardAfterTrim() {
   }
   for (Stack s : stacks) pool.Release(s);
   pool.TrimToFloor(0);
-  Stack s = pool.Acquire();  // refilled
+  Stack s = pool.Acquire();                     // refilled
   static_cast<volatile char*>(s.lo)[-100] = 1;  // in its guard
 }
 

@@ -47,7 +47,7 @@ HEADLINE = [
     "CreateGoroutines", "CreateGoroutinesParallel", "CreateGoroutinesSingle",
     "Gosched", "PingPongUnbuffered", "PingPongBuffered", "PingPongHog",
     "LockOSThreadPingPong", "Syscall", "WakeupParallelSpinning", "Fib",
-    "WakeupLatency", "MillionParked",
+    "WakeupLatency", "SpawnPark", "MillionParked",
 ]
 
 PEERS = ["go", "tokio", "boost_fiber", "tbb", "thread"]
