@@ -504,6 +504,20 @@ void StackPool::TrimLocked(std::unique_lock<std::mutex>& lock, size_t keep) {
   iovec iov[kMaxIov];
   size_t k = 0;
   auto flush = [&] {
+    // Whole pages only: a compact stack whose size is not a page multiple
+    // shares its end pages with neighbours that may be in use (madvise
+    // would round the length up into them).
+    size_t kept = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const uintptr_t lo = reinterpret_cast<uintptr_t>(iov[i].iov_base);
+      const uintptr_t first = RoundUp(lo, kPageSize);
+      const uintptr_t last = (lo + iov[i].iov_len) & ~(kPageSize - 1);
+      if (last <= first) continue;
+      iov[kept].iov_base = reinterpret_cast<void*>(first);
+      iov[kept].iov_len = last - first;
+      ++kept;
+    }
+    k = kept;
     if (!BatchMadvise(iov, k, MADV_DONTNEED, &g_batch_dontneed)) {
       for (size_t i = 0; i < k; ++i) {
         madvise(iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED);

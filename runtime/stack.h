@@ -60,7 +60,8 @@
 //
 // Memory going back to the OS. Free stacks beyond a bound have their pages
 // returned with madvise(MADV_DONTNEED) (guards stay: a guard marker survives
-// MADV_DONTNEED, and only the usable bytes are advised anyway); the address
+// MADV_DONTNEED, and only the usable bytes are advised anyway; a page that a
+// compact stack shares with a neighbour is kept); the address
 // range stays in the pool, on a second free list, and is prefaulted again
 // (in batches, like fresh ones) when handed out. The bound: keep resident
 // max(StackPool::kKeepMin, recent peak - live) free stacks, where the recent

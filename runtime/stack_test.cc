@@ -277,6 +277,29 @@ TEST(StackTest, TrimReturnsPagesAndRefills) {
   }
 }
 
+// A trim returns whole pages only: compact stacks whose size is not a page
+// multiple share pages with their neighbours, and a neighbour in use keeps
+// its bytes.
+TEST(StackTest, TrimSparesSharedPages) {
+  StackPool pool(StackKind::kCompact, 6000);  // 6016 bytes per stack
+  std::vector<Stack> stacks;
+  for (int i = 0; i < 200; ++i) stacks.push_back(pool.Acquire());
+  for (Stack s : stacks) {
+    std::memset(static_cast<char*>(s.lo) + 8, 0x77, s.size - 8);
+  }
+  // Free every other stack; the ones kept in use hold 0x77 throughout.
+  for (size_t i = 0; i < stacks.size(); i += 2) pool.Release(stacks[i]);
+  pool.TrimToFloor(0);
+  EXPECT_GT(pool.counts().returned, 0);
+  for (size_t i = 1; i < stacks.size(); i += 2) {
+    const auto* p = static_cast<const unsigned char*>(stacks[i].lo);
+    size_t bad = 0;
+    for (size_t j = 8; j < stacks[i].size; ++j) bad += p[j] != 0x77;
+    ASSERT_EQ(bad, 0u) << "stack " << i << " lost bytes to a trim";
+  }
+  for (size_t i = 1; i < stacks.size(); i += 2) pool.Release(stacks[i]);
+}
+
 void TouchGuardAfterTrim() {
   InstallStackOverflowHandler();
   SetupSignalStack();
