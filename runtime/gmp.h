@@ -170,6 +170,13 @@ struct Stats {
   int64_t timer_wakeups = 0;   // times the M sleeping until the next timer
                                // woke (deadline, earlier timer or work)
   int64_t sysmon_wakeups = 0;  // times sysmon woke up
+  // Goroutine stacks of this runtime's pool, which is shared by every Run of
+  // the process (so these count since the process started, not per Run):
+  int64_t stacks_fresh = 0;     // carved from new memory
+  int64_t stacks_reused = 0;    // handed out again, pages still resident
+  int64_t stacks_refilled = 0;  // handed out again after their pages went back
+  int64_t stacks_returned = 0;  // free stacks whose pages went back to the OS
+  int64_t stacks_resident_free = 0;  // free stacks kept resident, now
   std::string variant;         // the policy choices this runtime was built with
 };
 Stats ReadStats();

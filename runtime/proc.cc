@@ -201,10 +201,11 @@ Stats last_stats;
 
 constexpr int32_t kGfreeLocalMax = 64;  // gfput moves half beyond this
 constexpr int32_t kGfreeBatch = 32;     // moves between P and global
-// Global dead Gs that keep their stacks. The stack pool never returns memory
-// to the OS either, so dropping a stack only costs a later re-acquire; keep
-// them (up to a million) and spawn bursts after the first reuse both.
-constexpr int32_t kGfreeStackMax = 1 << 20;
+// Global dead Gs that keep their stacks. Beyond this many, gfput gives the
+// stacks back to the pool, which keeps them resident as long as recent use
+// calls for it and returns the rest to the OS (stack.h); a stack held by a
+// dead G would be out of its reach.
+constexpr int32_t kGfreeStackMax = 256;
 constexpr int64_t kGoidBatch = 16;  // goroutine ids cached per P
 
 inline uint32_t FastRand(uint64_t* state) {
@@ -1880,6 +1881,15 @@ Stats CollectStats(Sched* s) {
   st.threads = v[kThreads];
   st.timer_wakeups = v[kTimerWakeups];
   st.sysmon_wakeups = v[kSysmonWakeups];
+  if (s->stacks != nullptr) {
+    const StackPool::Counts c = s->stacks->counts();
+    st.stacks_fresh = c.fresh;
+    st.stacks_reused = c.reused;
+    st.stacks_refilled = c.refilled;
+    st.stacks_returned = c.returned;
+    st.stacks_resident_free =
+        static_cast<int64_t>(s->stacks->resident_cached());
+  }
   st.variant = policy::DescribeVariant();
   return st;
 }
@@ -1979,8 +1989,8 @@ void Run(absl::AnyInvocable<void() &&> main,
           ? options.stack_size
           : (internal::policy::kStackSize != 0 ? internal::policy::kStackSize
                                                : internal::DefaultStackSize());
-  s->stacks = std::make_unique<internal::StackPool>(internal::kDefaultStackKind,
-                                                    stack_size);
+  s->stacks =
+      internal::StackPool::Shared(internal::kDefaultStackKind, stack_size);
   for (int i = 0; i < nprocs; ++i) {
     auto* pp = new P;
     pp->id = i;
@@ -2054,6 +2064,9 @@ void Run(absl::AnyInvocable<void() &&> main,
     s->allgs.clear();
   }
   s->counters.Add(internal::kReclaimed, reclaimed);
+  // The pool outlives this Run: keep its floor of resident stacks for the
+  // next one and return the rest to the OS.
+  s->stacks->TrimToFloor();
   {
     Stats st = internal::CollectStats(s);
     std::lock_guard<std::mutex> l(internal::last_stats_mu);

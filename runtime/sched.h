@@ -136,7 +136,7 @@ struct Sched {
   std::unique_ptr<policy::StealOrder> steal_order;  // for allp.size() Ps;
                                                     // read by Ms holding a P
   // --- Fixed at start. ---
-  std::unique_ptr<StackPool> stacks;
+  StackPool* stacks = nullptr;  // the process-wide pool (StackPool::Shared)
   int32_t maxmcount = 10000;  // thread cap ($GMP_MAXTHREADS)
   // --- Lifecycle. ---
   std::atomic<int64_t> goidgen{0};   // last goroutine id handed out
