@@ -30,6 +30,7 @@ RUNTIME_TESTS = [
     {"name": "signal_test", "size": "small"},
     {"name": "exit_test", "size": "small"},
     {"name": "query_test", "size": "small"},
+    {"name": "thread_pool_test", "size": "small"},
 ]
 
 def gmp_shared_runtime_tests():

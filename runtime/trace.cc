@@ -16,7 +16,6 @@
 // targets' watchdog.
 #include "runtime/trace.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -30,11 +29,11 @@
 #include "runtime/note.h"
 #include "runtime/proc.h"
 #include "runtime/sched.h"
+#include "runtime/thread_pool.h"
 
 namespace gmp::internal {
 namespace {
 
-pthread_t trace_thread;
 std::atomic<bool> trace_stop{false};
 std::atomic<bool> sigquit{false};
 Note trace_note;
@@ -117,7 +116,8 @@ std::atomic<bool> dump_request{false};  // RequestSchedDump asks
 Note dump_done;                         // the trace thread has dumped
 
 // DumpSchedState prints what RequestSchedDump (trace.h) promises. The trace
-// thread only: it was created after the Sched, and it takes sched.lock and
+// thread only: it was started (ServiceThread::Start, a release) after the
+// Sched was built, and it takes sched.lock and
 // allglock, so ThreadSanitizer sees its reads ordered after the objects'
 // construction; a foreign thread (the fuzz watchdog) has no such order and
 // TSan would stop it at its first read.
@@ -236,9 +236,11 @@ void DumpSchedState() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   std::fflush(out);
 }
 
-void* TraceMain(void* arg) {
-  int64_t period_ns = *static_cast<int64_t*>(arg);
-  delete static_cast<int64_t*>(arg);
+int64_t trace_period_ns = 0;  // GMP_SCHEDTRACE of this Run (TraceStart)
+
+// TraceMain is the trace thread's life for one Run, on its ServiceThread.
+void TraceMain() {
+  const int64_t period_ns = trace_period_ns;
   int64_t next = NanoTime() + period_ns;
   while (!trace_stop.load(std::memory_order_acquire)) {
     int64_t wait = period_ns > 0 ? next - NanoTime() : 100 * 1000 * 1000;
@@ -259,8 +261,11 @@ void* TraceMain(void* arg) {
       next += period_ns;
     }
   }
-  return nullptr;
 }
+
+// The thread is kept across Runs (thread_pool.h); it runs TraceMain once
+// per Run.
+constinit ServiceThread trace_thread("trace thread", &TraceMain);
 
 }  // namespace
 
@@ -287,14 +292,14 @@ void TraceStart() {
   // goroutine's stack may not have room for a signal frame.
   sa.sa_flags = SA_RESTART | SA_ONSTACK;
   sigaction(SIGQUIT, &sa, &old_quit);
-  pthread_create(&trace_thread, nullptr, &TraceMain,
-                 new int64_t(period_ms > 0 ? period_ms * 1000000 : 0));
+  trace_period_ns = period_ms > 0 ? period_ms * 1000000 : 0;
+  trace_thread.Start();
 }
 
 void TraceStop() {
   trace_stop.store(true, std::memory_order_release);
   trace_note.Wakeup();
-  pthread_join(trace_thread, nullptr);
+  trace_thread.Stop();
   sigaction(SIGQUIT, &old_quit, nullptr);
 }
 
