@@ -20,9 +20,11 @@
 //     thread's M, g0 context, exception globals and errno location anew for
 //     each M and clears the M pointer when the M ends. The alternate signal
 //     stack and the timer slack belong to the thread and stay.
-//   * The service threads (sysmon, the trace thread) are ServiceThreads:
-//     created by the first Run, they run their body once per Run between
-//     Start and Stop and sleep in between.
+//   * The service threads are ServiceThreads, created by the first Run:
+//     sysmon runs its body once per Run between Start and Stop and sleeps
+//     in between; the trace thread is resident (it sleeps until a dump, a
+//     SIGQUIT or a GMP_SCHEDTRACE tick asks for it, and a Run neither wakes
+//     nor waits for it).
 //
 // The thread cap ($GMP_MAXTHREADS) counts the Ms of the current Run, so an
 // idle pooled thread does not count. At process exit (atexit) the idle
@@ -242,6 +244,20 @@ void ServiceThread::ForgetAllInChild() {
 
 void ServiceThread::Start() {
   RegisterProcessHooks();
+  if (quit_fn_ != nullptr) {  // resident: only create it
+    if (started_.load(std::memory_order_relaxed)) return;
+    if (!listed_) {
+      next_ = all_;
+      all_ = this;
+      listed_ = true;
+    }
+    int err = pthread_create(&thread_, nullptr, &ServiceThread::Main, this);
+    if (err != 0) {
+      Throw(absl::StrCat(name_, ": pthread_create failed: errno ", err));
+    }
+    started_.store(true, std::memory_order_relaxed);
+    return;
+  }
   idle_.Clear();
   active_.store(true, std::memory_order_relaxed);
   if (!started_.load(std::memory_order_relaxed)) {
@@ -262,12 +278,17 @@ void ServiceThread::Start() {
 }
 
 void ServiceThread::Stop() {
+  if (quit_fn_ != nullptr) return;  // resident
   idle_.Sleep();  // the body returned: it no longer reads the Sched
   active_.store(false, std::memory_order_relaxed);
 }
 
 void* ServiceThread::Main(void* arg) {
   auto* self = static_cast<ServiceThread*>(arg);
+  if (self->quit_fn_ != nullptr) {  // resident
+    self->body_();
+    return nullptr;
+  }
   for (;;) {
     self->go_.Sleep();
     self->go_.Clear();  // Start wakes it again only after Stop saw idle_
@@ -278,6 +299,13 @@ void* ServiceThread::Main(void* arg) {
 }
 
 void ServiceThread::Shutdown() {
+  if (quit_fn_ != nullptr) {
+    if (!started_.load(std::memory_order_relaxed)) return;
+    quit_fn_();
+    pthread_join(thread_, nullptr);
+    started_.store(false, std::memory_order_relaxed);
+    return;
+  }
   if (!started_.load(std::memory_order_relaxed) ||
       active_.load(std::memory_order_relaxed)) {
     return;  // never started, or serving a Run that exit interrupted

@@ -36,13 +36,18 @@ struct ThreadPoolStats {
 };
 ThreadPoolStats ReadThreadPoolStats();  // any thread
 
-// ServiceThread is a process-wide thread that runs `body` once per Run,
-// between Start and Stop, and sleeps in between. body must return soon after
-// the caller of Stop asked it to (each body has its own stop flag and note).
+// ServiceThread is a process-wide thread of the runtime, created by the
+// first Run. Without `quit` it runs `body` once per Run, between Start and
+// Stop, and sleeps in between; body must return soon after the caller of
+// Stop asked it to (each body has its own stop flag and note). With `quit`
+// it is resident: body runs from the first Start until process exit, when
+// quit() asks it to return; Start and Stop do nothing more, and body itself
+// learns of each Run (e.g. under a lock of its own).
 class ServiceThread {
  public:
-  constexpr ServiceThread(const char* name, void (*body)())
-      : name_(name), body_(body) {}
+  constexpr ServiceThread(const char* name, void (*body)(),
+                          void (*quit)() = nullptr)
+      : name_(name), body_(body), quit_fn_(quit) {}
   ServiceThread(const ServiceThread&) = delete;
   ServiceThread& operator=(const ServiceThread&) = delete;
 
@@ -65,6 +70,7 @@ class ServiceThread {
 
   const char* name_;
   void (*body_)();
+  void (*quit_fn_)();  // resident: asks body to return
   pthread_t thread_{};
   std::atomic<bool> started_{false};  // the thread exists
   std::atomic<bool> active_{false};   // between Start and Stop
