@@ -30,6 +30,7 @@ namespace {
 
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // Go's forcePreemptNS
 
+std::atomic<bool> sysmon_stop{false};
 Note sysmon_note;
 
 // Retake asks goroutines that ran too long to yield; returns how many it
@@ -54,17 +55,8 @@ int Retake(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
   return asked;
 }
 
-// The sysmon thread is resident (thread_pool.h): it reads the Sched only
-// while it holds sysmon_lock and sysmon_on is set, which Run's thread sets
-// and clears under that lock (SysmonStart, SysmonStop). So stopping it is
-// one lock acquisition: Run does not wait for the thread to be scheduled.
-Lock sysmon_lock;
-bool sysmon_on ABSL_GUARDED_BY(sysmon_lock) = false;    // a Run is monitored
-uint64_t sysmon_gen ABSL_GUARDED_BY(sysmon_lock) = 0;   // Runs started
-bool sysmon_quit ABSL_GUARDED_BY(sysmon_lock) = false;  // process exit
-
-// SysmonMain is sysmon's life, from the first Run to process exit.
-void SysmonMain() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+// SysmonMain is sysmon's life for one Run, on the sysmon ServiceThread.
+void SysmonMain() {
   constexpr int64_t kMinDelayNs = 20 * 1000;
   constexpr int64_t kBusyDelayNs = 1000 * 1000;
   constexpr int64_t kIdleDelayNs = 10 * 1000 * 1000;
@@ -73,24 +65,7 @@ void SysmonMain() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   int64_t delay_ns = kMinDelayNs;
   int idle_polls = 0;
-  uint64_t gen = 0;  // the Run delay_ns and idle_polls belong to
-  sysmon_lock.lock();
-  for (;;) {  // sysmon_lock held at the top
-    if (sysmon_quit) break;
-    if (!sysmon_on) {
-      // Between Runs: sleep until SysmonStart (Clear under the lock, so its
-      // Wakeup, which follows its sysmon_on under the lock, is not lost).
-      sysmon_note.Clear();
-      sysmon_lock.unlock();
-      sysmon_note.Sleep();
-      sysmon_lock.lock();
-      continue;
-    }
-    if (gen != sysmon_gen) {  // a new Run
-      gen = sysmon_gen;
-      delay_ns = kMinDelayNs;
-      idle_polls = 0;
-    }
+  while (!sysmon_stop.load(std::memory_order_acquire)) {
     sched->counters.Add(kSysmonWakeups);
     int64_t now = NanoTime();
     int acted;
@@ -122,31 +97,25 @@ void SysmonMain() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       // Deep sleep. Publish sysmon_wait, then look again (StoreLoad against
       // pidleget's npidle decrement, then its sysmon_wait load): either we
       // see the P taken or its taker sees us waiting and wakes us. The
-      // note is cleared under sysmon_lock, so SysmonStop's Wakeup (after
-      // it cleared sysmon_on under the lock) is not lost either.
+      // fence orders Clear before the look at sysmon_stop (SysmonStop sets
+      // it, then wakes the note).
       sysmon_note.Clear();
       std::atomic_thread_fence(std::memory_order_seq_cst);
       sched->sysmon_wait.store(true, std::memory_order_seq_cst);
-      int64_t sleep = 0;
-      if (sched->npidle.load(std::memory_order_seq_cst) == sched->allp.size()) {
-        sleep = kDeepSleepNs;
+      if (sched->npidle.load(std::memory_order_seq_cst) == sched->allp.size() &&
+          !sysmon_stop.load(std::memory_order_seq_cst)) {
+        int64_t sleep = kDeepSleepNs;
         if (int64_t next = NextTimer(); next != 0) {
           // A safety net only: the M sleeping until that timer fires it.
           sleep = std::clamp<int64_t>(next - now + 2 * 1000 * 1000, 0,
                                       kDeepSleepNs);
         }
+        if (sleep > 0) sysmon_note.SleepFor(sleep);
       }
-      sysmon_lock.unlock();
-      if (sleep > 0) sysmon_note.SleepFor(sleep);
-      sysmon_lock.lock();
-      if (!sysmon_on || gen != sysmon_gen) continue;  // that Sched is gone
       if (!sched->sysmon_wait.exchange(false, std::memory_order_acq_rel)) {
         // A P left the idle list and its taker claimed the wake-up: wait
         // for its Wakeup (it may still be on the way), then poll closely.
-        sysmon_lock.unlock();
         sysmon_note.Sleep();
-        sysmon_lock.lock();
-        if (!sysmon_on || gen != sysmon_gen) continue;
         idle_polls = 0;
         delay_ns = kMinDelayNs;
       }
@@ -154,22 +123,13 @@ void SysmonMain() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       std::atomic_thread_fence(std::memory_order_seq_cst);
       continue;
     }
-    sysmon_lock.unlock();
     sysmon_note.SleepFor(delay_ns);
-    sysmon_lock.lock();
   }
-  sysmon_lock.unlock();
 }
 
-void SysmonQuit() {
-  {
-    LockGuard l(sysmon_lock);
-    sysmon_quit = true;
-  }
-  sysmon_note.Wakeup();
-}
-
-constinit ServiceThread sysmon_thread("sysmon", &SysmonMain, &SysmonQuit);
+// The thread is kept across Runs (thread_pool.h); it runs SysmonMain once
+// per Run.
+constinit ServiceThread sysmon_thread("sysmon", &SysmonMain);
 
 }  // namespace
 
@@ -183,21 +143,15 @@ void SysmonWake() {
 }
 
 void SysmonStart() {
-  {
-    LockGuard l(sysmon_lock);
-    sysmon_on = true;
-    ++sysmon_gen;
-  }
-  sysmon_thread.Start();  // the first Run creates it
-  sysmon_note.Wakeup();
+  sysmon_stop.store(false);
+  sysmon_note.Clear();
+  sysmon_thread.Start();
 }
 
 void SysmonStop() {
-  {
-    LockGuard l(sysmon_lock);  // waits for a look at the Sched in progress
-    sysmon_on = false;
-  }
-  sysmon_note.Wakeup();  // off to sleep until the next Run
+  sysmon_stop.store(true, std::memory_order_release);
+  sysmon_note.Wakeup();
+  sysmon_thread.Stop();
 }
 
 }  // namespace gmp::internal

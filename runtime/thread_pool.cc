@@ -20,18 +20,18 @@
 //     thread's M, g0 context, exception globals and errno location anew for
 //     each M and clears the M pointer when the M ends. The alternate signal
 //     stack and the timer slack belong to the thread and stay.
-//   * The service threads (sysmon, the trace thread) are ServiceThreads:
-//     created by the first Run and resident until process exit. Each reads
-//     the Sched only under a lock of its own while a flag says a Run is on;
-//     Run's thread sets the flag at start and clears it at the end under
-//     that lock, so ending a Run does not wait for them to be scheduled.
+//   * The service threads are ServiceThreads, created by the first Run:
+//     sysmon runs its body once per Run between Start and Stop and sleeps
+//     in between; the trace thread is resident (it sleeps until a dump, a
+//     SIGQUIT or a GMP_SCHEDTRACE tick asks for it, and a Run neither wakes
+//     nor waits for it).
 //
 // The thread cap ($GMP_MAXTHREADS) counts the Ms of the current Run, so an
 // idle pooled thread does not count. At process exit (atexit) the idle
-// threads and the service threads are woken and joined, so that nothing
-// outlives the process's static state; an M thread still serving a Run
-// then (exit called from a goroutine) is left alone. A forked child has none of
-// the parent's threads: the pool and the service threads start afresh there.
+// threads are woken and joined, so that nothing outlives the process's
+// static state; a thread still serving a Run then (exit called from a
+// goroutine) is left alone. A forked child has none of the parent's threads:
+// the pool and the service threads start afresh there.
 //
 // What a program sees: the threads a Run used may run the next Run's
 // goroutines, so a thread_local of the program keeps its value from one Run
@@ -231,39 +231,89 @@ ThreadPoolStats ReadThreadPoolStats() {
 
 ServiceThread* ServiceThread::all_ = nullptr;
 
-void ServiceThread::Start() {
-  RegisterProcessHooks();
-  if (started_.load(std::memory_order_relaxed)) return;
-  if (!listed_) {  // Run's thread; Runs do not overlap
-    next_ = all_;
-    all_ = this;
-    listed_ = true;
-  }
-  int err = pthread_create(&thread_, nullptr, &ServiceThread::Main, this);
-  if (err != 0) {
-    Throw(absl::StrCat(name_, ": pthread_create failed: errno ", err));
-  }
-  started_.store(true, std::memory_order_relaxed);
-}
-
-void* ServiceThread::Main(void* arg) {
-  static_cast<ServiceThread*>(arg)->body_();
-  return nullptr;
-}
-
 void ServiceThread::ShutdownAll() {
-  for (ServiceThread* s = all_; s != nullptr; s = s->next_) {
-    if (!s->started_.load(std::memory_order_relaxed)) continue;
-    s->quit_();
-    pthread_join(s->thread_, nullptr);
-    s->started_.store(false, std::memory_order_relaxed);
-  }
+  for (ServiceThread* s = all_; s != nullptr; s = s->next_) s->Shutdown();
 }
 
 void ServiceThread::ForgetAllInChild() {
   for (ServiceThread* s = all_; s != nullptr; s = s->next_) {
     s->started_.store(false, std::memory_order_relaxed);
+    s->active_.store(false, std::memory_order_relaxed);
   }
+}
+
+void ServiceThread::Start() {
+  RegisterProcessHooks();
+  if (quit_fn_ != nullptr) {  // resident: only create it
+    if (started_.load(std::memory_order_relaxed)) return;
+    if (!listed_) {
+      next_ = all_;
+      all_ = this;
+      listed_ = true;
+    }
+    int err = pthread_create(&thread_, nullptr, &ServiceThread::Main, this);
+    if (err != 0) {
+      Throw(absl::StrCat(name_, ": pthread_create failed: errno ", err));
+    }
+    started_.store(true, std::memory_order_relaxed);
+    return;
+  }
+  idle_.Clear();
+  active_.store(true, std::memory_order_relaxed);
+  if (!started_.load(std::memory_order_relaxed)) {
+    go_.Clear();
+    quit_.store(false, std::memory_order_relaxed);
+    if (!listed_) {  // Run's thread; Runs do not overlap
+      next_ = all_;
+      all_ = this;
+      listed_ = true;
+    }
+    int err = pthread_create(&thread_, nullptr, &ServiceThread::Main, this);
+    if (err != 0) {
+      Throw(absl::StrCat(name_, ": pthread_create failed: errno ", err));
+    }
+    started_.store(true, std::memory_order_relaxed);
+  }
+  go_.Wakeup();  // publishes what the caller set up for this Run
+}
+
+void ServiceThread::Stop() {
+  if (quit_fn_ != nullptr) return;  // resident
+  idle_.Sleep();  // the body returned: it no longer reads the Sched
+  active_.store(false, std::memory_order_relaxed);
+}
+
+void* ServiceThread::Main(void* arg) {
+  auto* self = static_cast<ServiceThread*>(arg);
+  if (self->quit_fn_ != nullptr) {  // resident
+    self->body_();
+    return nullptr;
+  }
+  for (;;) {
+    self->go_.Sleep();
+    self->go_.Clear();  // Start wakes it again only after Stop saw idle_
+    if (self->quit_.load(std::memory_order_acquire)) return nullptr;
+    self->body_();
+    self->idle_.Wakeup();
+  }
+}
+
+void ServiceThread::Shutdown() {
+  if (quit_fn_ != nullptr) {
+    if (!started_.load(std::memory_order_relaxed)) return;
+    quit_fn_();
+    pthread_join(thread_, nullptr);
+    started_.store(false, std::memory_order_relaxed);
+    return;
+  }
+  if (!started_.load(std::memory_order_relaxed) ||
+      active_.load(std::memory_order_relaxed)) {
+    return;  // never started, or serving a Run that exit interrupted
+  }
+  quit_.store(true, std::memory_order_release);
+  go_.Wakeup();
+  pthread_join(thread_, nullptr);
+  started_.store(false, std::memory_order_relaxed);
 }
 
 namespace {

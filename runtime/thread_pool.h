@@ -36,35 +36,47 @@ struct ThreadPoolStats {
 };
 ThreadPoolStats ReadThreadPoolStats();  // any thread
 
-// ServiceThread is a resident thread of the runtime (sysmon, the trace
-// thread): created by the first Run, it runs `body` until process exit,
-// when quit() asks body to return. body learns of each Run itself, under a
-// lock of its own that Run's thread takes to publish and retract the Sched,
-// so that a Run neither waits for the thread nor has to wake it to stop it.
+// ServiceThread is a process-wide thread of the runtime, created by the
+// first Run. Without `quit` it runs `body` once per Run, between Start and
+// Stop, and sleeps in between; body must return soon after the caller of
+// Stop asked it to (each body has its own stop flag and note). With `quit`
+// it is resident: body runs from the first Start until process exit, when
+// quit() asks it to return; Start and Stop do nothing more, and body itself
+// learns of each Run (e.g. under a lock of its own).
 class ServiceThread {
  public:
-  constexpr ServiceThread(const char* name, void (*body)(), void (*quit)())
-      : name_(name), body_(body), quit_(quit) {}
+  constexpr ServiceThread(const char* name, void (*body)(),
+                          void (*quit)() = nullptr)
+      : name_(name), body_(body), quit_fn_(quit) {}
   ServiceThread(const ServiceThread&) = delete;
   ServiceThread& operator=(const ServiceThread&) = delete;
 
-  // Start creates the thread the first time it is called. Run's thread.
+  // Start has the thread run body (creating the thread the first time).
+  // Everything the caller wrote before is visible to body. Run's thread.
   void Start();
+  // Stop waits until body has returned, after the caller asked it to.
+  // Everything body did is visible afterwards. Run's thread.
+  void Stop();
 
-  // ShutdownAll has every started service thread return and joins it
-  // (process exit); ForgetAllInChild forgets them in a forked child, which
-  // does not have them.
+  // ShutdownAll joins every service thread that serves no Run (process
+  // exit); ForgetAllInChild forgets them in a forked child, which does not
+  // have them.
   static void ShutdownAll();
   static void ForgetAllInChild();
 
  private:
   static void* Main(void* arg);
+  void Shutdown();
 
   const char* name_;
   void (*body_)();
-  void (*quit_)();
+  void (*quit_fn_)();  // resident: asks body to return
   pthread_t thread_{};
   std::atomic<bool> started_{false};  // the thread exists
+  std::atomic<bool> active_{false};   // between Start and Stop
+  std::atomic<bool> quit_{false};     // Shutdown: return instead of body
+  Note go_;                           // Start -> thread
+  Note idle_;                         // thread -> Stop: body returned
   bool listed_ = false;               // on all_ (Run's thread)
   ServiceThread* next_ = nullptr;     // all_ list
   static ServiceThread* all_;         // every service thread ever started
