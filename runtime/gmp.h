@@ -73,7 +73,13 @@ struct Options {
 // the call returns) and a goroutine that loops without making any runtime
 // call at all (the queries GoroutineId, NumGoroutine, GOMAXPROCS() and
 // ReadStats do not count). Run may be called again and again in one
-// process, but not from inside a goroutine.
+// process, but not from inside a goroutine. The OS threads of a Run's Ms,
+// sysmon and the trace thread are kept for the next Run (at most 64 idle
+// M threads), except a thread whose goroutine exited locked or was still
+// locked when main returned: those exit, as in Go. So threads stay in
+// /proc/self/task between Runs, and a thread_local of the program may keep
+// its value from one Run to the next. $GMP_MAXTHREADS counts the Ms of the
+// current Run only, not idle threads kept from earlier Runs.
 void Run(absl::AnyInvocable<void() &&> main, Options options = {});
 
 // Go starts `fn` as a new goroutine. Must be called from a goroutine.

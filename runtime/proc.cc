@@ -22,8 +22,12 @@
 //      run queue, global free-G lists, spinning and idle counts.
 //
 // The thread that calls gmp::Run is not an M: it creates the main G, starts
-// the first M and sleeps until main returns, then stops every M, joins every
-// thread and frees everything. So Run is reentrant and leaves nothing behind.
+// the first M and sleeps until main returns, then stops every M, waits for
+// every M's thread and frees everything. So Run is reentrant and leaves
+// nothing behind but idle threads: an M's thread that ended clean goes back
+// to a process-wide pool, and the next Run's newm reuses it instead of
+// creating one; sysmon and the trace thread sleep between Runs likewise
+// (thread_pool.cc).
 // Goroutines still alive stop at their next scheduling point or runtime call
 // and are reclaimed without unwinding. When main returns, mainexit sets
 // sched.exiting (which every scheduling point reads) and exit_begun, one
@@ -37,9 +41,9 @@
 // the call returns) and one looping without any runtime call.
 //
 // An M whose locked G exits (goexit0 marks it dead) hands its P off and
-// leaves allm for sched.mfree before its thread returns; the next newm (or
-// Run) joins that thread and deletes the M. The thread cap ($GMP_MAXTHREADS)
-// counts mnext - nmfreed, the Ms not freed, as Go counts
+// leaves allm for sched.mfree before its thread exits (it is never reused);
+// the next newm (or Run) joins that thread and deletes the M. The thread cap
+// ($GMP_MAXTHREADS) counts mnext - nmfreed, the Ms not freed, as Go counts
 // mcount() - nmfreed. Once exiting is set, a dying M stays on allm and Run
 // joins it with the others.
 //
@@ -158,7 +162,6 @@
 #include <cxxabi.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,6 +186,7 @@
 #include "runtime/signal_stack.h"
 #include "runtime/stack.h"
 #include "runtime/stw.h"
+#include "runtime/thread_pool.h"
 
 namespace gmp {
 namespace internal {
@@ -808,8 +812,6 @@ void procresize(int32_t n) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 // ---------------------------------------------------------------------------
 // M lifecycle.
 
-static void* mstart(void* arg);
-
 static void mput(M* mp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
   mp->schedlink = sched->midle;
   sched->midle = mp;
@@ -828,9 +830,9 @@ static M* mget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
 }
 
 // ReapFreeMs joins the threads of the Ms on sched.mfree (each ended with a
-// locked goroutine and is returning from mstart, or has returned) and
-// deletes the Ms. Any thread but those Ms'; takes sched.lock briefly and
-// joins without it.
+// locked goroutine and is exiting, or has exited; such a thread is never
+// kept for reuse) and deletes the Ms. Any thread but those Ms'; takes
+// sched.lock briefly and joins without it.
 static void ReapFreeMs() {
   M* list;
   {
@@ -841,18 +843,19 @@ static void ReapFreeMs() {
   while (list != nullptr) {
     M* mp = list;
     list = mp->alllink;
-    pthread_join(mp->thread, nullptr);
+    JoinM(mp);
     delete[] mp->steal_order;
     delete mp;
   }
 }
 
-// newm creates a new M (an OS thread) that will start by running with pp
-// (and spinning if `spinning`). Any thread.
+// newm creates a new M that will start by running with pp (and spinning if
+// `spinning`), on an idle pooled thread or a new one (thread_pool.cc). Any
+// thread.
 //
-// The thread is created and linked into allm under sched.lock, after a last
-// look at `exiting`: so Run, which sets exiting under the lock and then joins
-// everything on allm, never misses a thread nor joins one half-made.
+// The M is started and linked into allm under sched.lock, after a last look
+// at `exiting`: so Run, which sets exiting under the lock and then waits for
+// everything on allm, never misses an M nor waits for one half-made.
 static void newm(P* pp, bool spinning) {
   ReapFreeMs();
   auto* mp = new M;
@@ -878,14 +881,7 @@ static void newm(P* pp, bool spinning) {
   mp->id = sched->mnext++;
   mp->rand_state = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(mp->id + 1);
   sched->counters.Add(kThreads);
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, 1 << 20);
-  int err = pthread_create(&mp->thread, &attr, &mstart, mp);
-  pthread_attr_destroy(&attr);
-  if (err != 0) {
-    Throw(absl::StrCat("newm: pthread_create failed: errno ", err));
-  }
+  StartMThread(mp);
   mp->alllink = sched->allm;
   sched->allm = mp;
 }
@@ -1535,18 +1531,17 @@ static void schedloop(M* mp) {
   }
 }
 
-static void* mstart(void* arg) {
-  M* mp = static_cast<M*>(arg);
+// mstart is the life of mp on the calling thread, a pooled M thread
+// (thread_pool.cc), which set up the alternate signal stack and the timer
+// slack; it returns when mp ends. Everything per M is set here and cleared
+// at the end, so that the thread can run another M in a later Run.
+void mstart(M* mp) {
   tls_m = mp;
   mp->tid.store(static_cast<int64_t>(syscall(SYS_gettid)),
                 std::memory_order_relaxed);
   InitThreadContext(&mp->g0);
   mp->eh_globals = reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals());
   mp->errno_location = &errno;
-  SetupSignalStack();
-  // The M that sleeps until the next timer wakes when it is due, not up to
-  // the default 50 us of timer slack later.
-  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed)) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
@@ -1583,10 +1578,7 @@ static void* mstart(void* arg) {
       ++sched->nmfreed;
     }
   }
-  TeardownSignalStack();
   tls_m = nullptr;
-  mp->exited.store(true, std::memory_order_release);
-  return nullptr;
 }
 
 // ---------------------------------------------------------------------------
@@ -2033,17 +2025,16 @@ void Run(absl::AnyInvocable<void() &&> main,
       mp->park.Wakeup();
     }
   }
-  // Join every thread not freed yet: allm, which no longer changes once
+  // Wait for every M not freed yet: allm, which no longer changes once
   // exiting is set (startm checks it under the lock; a dying M leaves allm
-  // only before), then mfree.
+  // only before), then mfree. Each M's thread either goes back to the
+  // thread pool for the next Run or exits and is joined (JoinM).
   M* allm;
   {
     internal::LockGuard l(s->lock);
     allm = s->allm;
   }
-  for (M* mp = allm; mp != nullptr; mp = mp->alllink) {
-    pthread_join(mp->thread, nullptr);
-  }
+  for (M* mp = allm; mp != nullptr; mp = mp->alllink) internal::JoinM(mp);
   internal::ReapFreeMs();  // Ms that ended with a locked goroutine
   // Reclaim every G: the dead ones and those still alive.
   int64_t reclaimed = 0;

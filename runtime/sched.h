@@ -194,6 +194,7 @@ void WakeTimerSleeper() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 void GoroutineDump();                            // best effort, stderr
 int64_t NanoTime();                              // CLOCK_MONOTONIC ns
 void procresize(int32_t n);  // world stopped by the caller: n Ps (GOMAXPROCS)
+void mstart(M* mp);          // mp's thread (thread_pool.cc): run mp to its end
 
 // --- lockosthread.cc ---
 void stoplockedm(M* mp);  // mp's g0: park until its locked G is runnable
