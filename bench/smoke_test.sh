@@ -14,7 +14,7 @@ if grep -q '"error_occurred": true' "$out"; then
 fi
 for w in CreateGoroutines/ CreateGoroutinesParallel/ CreateGoroutinesSingle/ Gosched/ \
          PingPongUnbuffered/ PingPongBuffered/ PingPongHog/ WakeupParallelSpinning/ \
-         Fib/ SkewedLoad/ LockOSThreadPingPong/ Syscall/ MillionParked/ WakeupLatency/; do
+         Fib/ SkewedLoad/ LockOSThreadPingPong/ Syscall/ MillionParked/ WakeupLatency/ SpawnPark/; do
   grep -q "\"name\": \"$w" "$out" || { echo "FAIL: no result for $w"; exit 1; }
 done
 grep -q '"p999_ns"' "$out" || { echo "FAIL: WakeupLatency reported no p999_ns"; exit 1; }

@@ -37,11 +37,15 @@ struct FuzzHooks {
 // SetFuzzHooks installs `hooks` (nullptr removes them). Call outside Run.
 void SetFuzzHooks(const FuzzHooks* hooks);
 const FuzzHooks* CurrentFuzzHooks();
-#define GMP_FUZZ_HOOK(name, ...)                                   \
-  (::gmp::internal::CurrentFuzzHooks() != nullptr &&               \
-           ::gmp::internal::CurrentFuzzHooks()->name != nullptr    \
-       ? ::gmp::internal::CurrentFuzzHooks()->name(__VA_ARGS__)    \
-       : decltype(::gmp::internal::CurrentFuzzHooks()->name(__VA_ARGS__))())
+// One load of the table per use.
+#define GMP_FUZZ_HOOK(name, ...)                                          \
+  ([&]() {                                                                \
+    const ::gmp::internal::FuzzHooks* gmp_fuzz_hooks_ =                   \
+        ::gmp::internal::CurrentFuzzHooks();                              \
+    return gmp_fuzz_hooks_ != nullptr && gmp_fuzz_hooks_->name != nullptr \
+               ? gmp_fuzz_hooks_->name(__VA_ARGS__)                       \
+               : decltype(gmp_fuzz_hooks_->name(__VA_ARGS__))();          \
+  }())
 #define GMP_FUZZ_ENABLED 1
 #else
 #define GMP_FUZZ_ENABLED 0

@@ -10,7 +10,8 @@
 // list without one), else one from the pool. So a G that is queued and never
 // ran holds no stack (unless it was reused with one, see gfget in proc.cc),
 // and a G that ran keeps its stack until it dies and past that, on the free
-// list, until a new G takes it.
+// list, until a new G takes it or gfput hands it back to the pool (beyond
+// kGfreeStackMax dead Gs with stacks on the global list).
 //
 // Ownership: a running G is owned by the M that runs it (G.m). A runnable G
 // is owned by the run queue it sits in; a waiting G by whatever will ready it

@@ -73,7 +73,13 @@ struct Options {
 // the call returns) and a goroutine that loops without making any runtime
 // call at all (the queries GoroutineId, NumGoroutine, GOMAXPROCS() and
 // ReadStats do not count). Run may be called again and again in one
-// process, but not from inside a goroutine.
+// process, but not from inside a goroutine. The OS threads of a Run's Ms,
+// sysmon and the trace thread are kept for the next Run (at most 64 idle
+// M threads), except a thread whose goroutine exited locked or was still
+// locked when main returned: those exit, as in Go. So threads stay in
+// /proc/self/task between Runs, and a thread_local of the program may keep
+// its value from one Run to the next. $GMP_MAXTHREADS counts the Ms of the
+// current Run only, not idle threads kept from earlier Runs.
 void Run(absl::AnyInvocable<void() &&> main, Options options = {});
 
 // Go starts `fn` as a new goroutine. Must be called from a goroutine.
@@ -170,6 +176,13 @@ struct Stats {
   int64_t timer_wakeups = 0;   // times the M sleeping until the next timer
                                // woke (deadline, earlier timer or work)
   int64_t sysmon_wakeups = 0;  // times sysmon woke up
+  // Goroutine stacks of this runtime's pool, which is shared by every Run of
+  // the process (so these count since the process started, not per Run):
+  int64_t stacks_fresh = 0;     // carved from new memory
+  int64_t stacks_reused = 0;    // handed out again, pages still resident
+  int64_t stacks_refilled = 0;  // handed out again after their pages went back
+  int64_t stacks_returned = 0;  // free stacks whose pages went back to the OS
+  int64_t stacks_resident_free = 0;  // free stacks kept resident, now
   std::string variant;         // the policy choices this runtime was built with
 };
 Stats ReadStats();

@@ -70,9 +70,12 @@ struct M {
   M* schedlink = nullptr;             // sched.midle list (owner: sched.lock)
   M* alllink = nullptr;               // sched.allm list (owner: sched.lock)
   std::atomic<int64_t> tid{0};        // OS thread id, once started
-  pthread_t thread{};                 // for the final join
+  pthread_t thread{};                 // the thread that runs it
   std::atomic<bool> in_syscall{false};  // between entersyscall and exitsyscall
-  std::atomic<bool> exited{false};      // the thread function returned
+  std::atomic<bool> exited{false};      // its thread is done with it and
+                                        // the Sched (WaitMExited)
+  bool thread_kept = false;             // its thread went back to the pool
+                                        // (else it exits); exited publishes
   uint32_t* steal_order = nullptr;      // scratch for the steal order
   uint32_t steal_order_cap = 0;         // its length (>= GOMAXPROCS when
                                         // used; stealWork regrows it)

@@ -22,8 +22,12 @@
 //      run queue, global free-G lists, spinning and idle counts.
 //
 // The thread that calls gmp::Run is not an M: it creates the main G, starts
-// the first M and sleeps until main returns, then stops every M, joins every
-// thread and frees everything. So Run is reentrant and leaves nothing behind.
+// the first M and sleeps until main returns, then stops every M, waits for
+// every M's thread and frees everything. So Run is reentrant and leaves
+// nothing behind but idle threads: an M's thread that ended clean goes back
+// to a process-wide pool, and the next Run's newm reuses it instead of
+// creating one; sysmon and the trace thread sleep between Runs likewise
+// (thread_pool.cc).
 // Goroutines still alive stop at their next scheduling point or runtime call
 // and are reclaimed without unwinding. When main returns, mainexit sets
 // sched.exiting (which every scheduling point reads) and exit_begun, one
@@ -37,9 +41,9 @@
 // the call returns) and one looping without any runtime call.
 //
 // An M whose locked G exits (goexit0 marks it dead) hands its P off and
-// leaves allm for sched.mfree before its thread returns; the next newm (or
-// Run) joins that thread and deletes the M. The thread cap ($GMP_MAXTHREADS)
-// counts mnext - nmfreed, the Ms not freed, as Go counts
+// leaves allm for sched.mfree before its thread exits (it is never reused);
+// the next newm (or Run) joins that thread and deletes the M. The thread cap
+// ($GMP_MAXTHREADS) counts mnext - nmfreed, the Ms not freed, as Go counts
 // mcount() - nmfreed. Once exiting is set, a dying M stays on allm and Run
 // joins it with the others.
 //
@@ -158,7 +162,6 @@
 #include <cxxabi.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,6 +186,7 @@
 #include "runtime/signal_stack.h"
 #include "runtime/stack.h"
 #include "runtime/stw.h"
+#include "runtime/thread_pool.h"
 
 namespace gmp {
 namespace internal {
@@ -201,10 +205,11 @@ Stats last_stats;
 
 constexpr int32_t kGfreeLocalMax = 64;  // gfput moves half beyond this
 constexpr int32_t kGfreeBatch = 32;     // moves between P and global
-// Global dead Gs that keep their stacks. The stack pool never returns memory
-// to the OS either, so dropping a stack only costs a later re-acquire; keep
-// them (up to a million) and spawn bursts after the first reuse both.
-constexpr int32_t kGfreeStackMax = 1 << 20;
+// Global dead Gs that keep their stacks. Beyond this many, gfput gives the
+// stacks back to the pool, which keeps them resident as long as recent use
+// calls for it and returns the rest to the OS (stack.h); a stack held by a
+// dead G would be out of its reach.
+constexpr int32_t kGfreeStackMax = 256;
 constexpr int64_t kGoidBatch = 16;  // goroutine ids cached per P
 
 inline uint32_t FastRand(uint64_t* state) {
@@ -807,8 +812,6 @@ void procresize(int32_t n) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 // ---------------------------------------------------------------------------
 // M lifecycle.
 
-static void* mstart(void* arg);
-
 static void mput(M* mp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
   mp->schedlink = sched->midle;
   sched->midle = mp;
@@ -827,9 +830,9 @@ static M* mget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
 }
 
 // ReapFreeMs joins the threads of the Ms on sched.mfree (each ended with a
-// locked goroutine and is returning from mstart, or has returned) and
-// deletes the Ms. Any thread but those Ms'; takes sched.lock briefly and
-// joins without it.
+// locked goroutine and is exiting, or has exited; such a thread is never
+// kept for reuse) and deletes the Ms. Any thread but those Ms'; takes
+// sched.lock briefly and joins without it.
 static void ReapFreeMs() {
   M* list;
   {
@@ -840,18 +843,19 @@ static void ReapFreeMs() {
   while (list != nullptr) {
     M* mp = list;
     list = mp->alllink;
-    pthread_join(mp->thread, nullptr);
+    JoinM(mp);
     delete[] mp->steal_order;
     delete mp;
   }
 }
 
-// newm creates a new M (an OS thread) that will start by running with pp
-// (and spinning if `spinning`). Any thread.
+// newm creates a new M that will start by running with pp (and spinning if
+// `spinning`), on an idle pooled thread or a new one (thread_pool.cc). Any
+// thread.
 //
-// The thread is created and linked into allm under sched.lock, after a last
-// look at `exiting`: so Run, which sets exiting under the lock and then joins
-// everything on allm, never misses a thread nor joins one half-made.
+// The M is started and linked into allm under sched.lock, after a last look
+// at `exiting`: so Run, which sets exiting under the lock and then waits for
+// everything on allm, never misses an M nor waits for one half-made.
 static void newm(P* pp, bool spinning) {
   ReapFreeMs();
   auto* mp = new M;
@@ -877,14 +881,7 @@ static void newm(P* pp, bool spinning) {
   mp->id = sched->mnext++;
   mp->rand_state = 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(mp->id + 1);
   sched->counters.Add(kThreads);
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, 1 << 20);
-  int err = pthread_create(&mp->thread, &attr, &mstart, mp);
-  pthread_attr_destroy(&attr);
-  if (err != 0) {
-    Throw(absl::StrCat("newm: pthread_create failed: errno ", err));
-  }
+  StartMThread(mp);
   mp->alllink = sched->allm;
   sched->allm = mp;
 }
@@ -1557,18 +1554,17 @@ static void schedloop(M* mp) {
   }
 }
 
-static void* mstart(void* arg) {
-  M* mp = static_cast<M*>(arg);
+// mstart is the life of mp on the calling thread, a pooled M thread
+// (thread_pool.cc), which set up the alternate signal stack and the timer
+// slack; it returns when mp ends. Everything per M is set here and cleared
+// at the end, so that the thread can run another M in a later Run.
+void mstart(M* mp) {
   tls_m = mp;
   mp->tid.store(static_cast<int64_t>(syscall(SYS_gettid)),
                 std::memory_order_relaxed);
   InitThreadContext(&mp->g0);
   mp->eh_globals = reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals());
   mp->errno_location = &errno;
-  SetupSignalStack();
-  // The M that sleeps until the next timer wakes when it is due, not up to
-  // the default 50 us of timer slack later.
-  prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed)) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
@@ -1612,10 +1608,7 @@ static void* mstart(void* arg) {
       ++sched->nmfreed;
     }
   }
-  TeardownSignalStack();
   tls_m = nullptr;
-  mp->exited.store(true, std::memory_order_release);
-  return nullptr;
 }
 
 // ---------------------------------------------------------------------------
@@ -1929,6 +1922,15 @@ Stats CollectStats(Sched* s) {
   st.threads = v[kThreads];
   st.timer_wakeups = v[kTimerWakeups];
   st.sysmon_wakeups = v[kSysmonWakeups];
+  if (s->stacks != nullptr) {
+    const StackPool::Counts c = s->stacks->counts();
+    st.stacks_fresh = c.fresh;
+    st.stacks_reused = c.reused;
+    st.stacks_refilled = c.refilled;
+    st.stacks_returned = c.returned;
+    st.stacks_resident_free =
+        static_cast<int64_t>(s->stacks->resident_cached());
+  }
   st.variant = policy::DescribeVariant();
   return st;
 }
@@ -2036,8 +2038,8 @@ void Run(absl::AnyInvocable<void() &&> main,
           ? options.stack_size
           : (internal::policy::kStackSize != 0 ? internal::policy::kStackSize
                                                : internal::DefaultStackSize());
-  s->stacks = std::make_unique<internal::StackPool>(internal::kDefaultStackKind,
-                                                    stack_size);
+  s->stacks =
+      internal::StackPool::Shared(internal::kDefaultStackKind, stack_size);
   for (int i = 0; i < nprocs; ++i) {
     auto* pp = new P;
     pp->id = i;
@@ -2080,17 +2082,16 @@ void Run(absl::AnyInvocable<void() &&> main,
       mp->park.Wakeup();
     }
   }
-  // Join every thread not freed yet: allm, which no longer changes once
+  // Wait for every M not freed yet: allm, which no longer changes once
   // exiting is set (startm checks it under the lock; a dying M leaves allm
-  // only before), then mfree.
+  // only before), then mfree. Each M's thread either goes back to the
+  // thread pool for the next Run or exits and is joined (JoinM).
   M* allm;
   {
     internal::LockGuard l(s->lock);
     allm = s->allm;
   }
-  for (M* mp = allm; mp != nullptr; mp = mp->alllink) {
-    pthread_join(mp->thread, nullptr);
-  }
+  for (M* mp = allm; mp != nullptr; mp = mp->alllink) internal::JoinM(mp);
   internal::ReapFreeMs();  // Ms that ended with a locked goroutine
   // Reclaim every G: the dead ones and those still alive.
   int64_t reclaimed = 0;
@@ -2111,6 +2112,9 @@ void Run(absl::AnyInvocable<void() &&> main,
     s->allgs.clear();
   }
   s->counters.Add(internal::kReclaimed, reclaimed);
+  // The pool outlives this Run: keep its floor of resident stacks for the
+  // next one and return the rest to the OS.
+  s->stacks->TrimToFloor();
   {
     Stats st = internal::CollectStats(s);
     std::lock_guard<std::mutex> l(internal::last_stats_mu);

@@ -65,6 +65,7 @@ void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom,
 void __sanitizer_finish_switch_fiber(void* fake_stack_save,
                                      const void** bottom_old, size_t* size_old);
 void __asan_unpoison_memory_region(void const volatile* addr, size_t size);
+void __asan_get_shadow_mapping(size_t* shadow_scale, size_t* shadow_offset);
 #endif
 }
 
@@ -135,6 +136,30 @@ GMP_ALWAYS_INLINE void AsanFinishSwitch(void* save, const void** bottom_old,
 GMP_ALWAYS_INLINE void AsanUnpoison(void* addr, size_t size) {
 #if GMP_HAVE_ASAN
   __asan_unpoison_memory_region(addr, size);
+#else
+  (void)addr, (void)size;
+#endif
+}
+
+// AsanShadowPages stores in *lo / *hi the whole pages of ASan's shadow that
+// describe only bytes of [addr, addr+size) (*lo == *hi when none, and
+// always without ASan). Once [addr, addr+size) is unpoisoned, those pages
+// hold zeros only, so the caller may give them back to the OS with the
+// memory they describe (a dropped page reads back as zeros: unpoisoned).
+GMP_ALWAYS_INLINE void AsanShadowPages(void* addr, size_t size, void** lo,
+                                       void** hi) {
+  *lo = *hi = nullptr;
+#if GMP_HAVE_ASAN
+  constexpr size_t kPage = 4096;
+  size_t scale = 0, offset = 0;
+  __asan_get_shadow_mapping(&scale, &offset);
+  const size_t a = reinterpret_cast<size_t>(addr);
+  const size_t first = ((a >> scale) + offset + kPage - 1) / kPage * kPage;
+  const size_t last = (((a + size) >> scale) + offset) / kPage * kPage;
+  if (last > first) {
+    *lo = reinterpret_cast<void*>(first);
+    *hi = reinterpret_cast<void*>(last);
+  }
 #else
   (void)addr, (void)size;
 #endif

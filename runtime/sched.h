@@ -136,7 +136,7 @@ struct Sched {
   std::unique_ptr<policy::StealOrder> steal_order;  // for allp.size() Ps;
                                                     // read by Ms holding a P
   // --- Fixed at start. ---
-  std::unique_ptr<StackPool> stacks;
+  StackPool* stacks = nullptr;  // the process-wide pool (StackPool::Shared)
   int32_t maxmcount = 10000;  // thread cap ($GMP_MAXTHREADS)
   // --- Lifecycle. ---
   std::atomic<int64_t> goidgen{0};   // last goroutine id handed out
@@ -194,6 +194,7 @@ void WakeTimerSleeper() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 void GoroutineDump();                            // best effort, stderr
 int64_t NanoTime();                              // CLOCK_MONOTONIC ns
 void procresize(int32_t n);  // world stopped by the caller: n Ps (GOMAXPROCS)
+void mstart(M* mp);          // mp's thread (thread_pool.cc): run mp to its end
 
 // --- lockosthread.cc ---
 void stoplockedm(M* mp);  // mp's g0: park until its locked G is runnable

@@ -21,11 +21,14 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "runtime/fatal.h"
 #include "runtime/sanitizer.h"
@@ -35,6 +38,9 @@
 #endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_DONTNEED
+#define MADV_DONTNEED 4
 #endif
 #ifndef SYS_process_madvise
 #define SYS_process_madvise 440
@@ -156,6 +162,45 @@ int InstallGuards(char* first, size_t n, size_t stride, size_t guard) {
   return 0;
 }
 
+// g_batch_populate / g_batch_dontneed: 1 while process_madvise(PIDFD_SELF)
+// accepts MADV_POPULATE_WRITE / MADV_DONTNEED, 0 once the kernel refused.
+std::atomic<int> g_batch_populate{1};
+std::atomic<int> g_batch_dontneed{1};
+
+// kMaxIov is the most ranges one process_madvise call gets here.
+constexpr size_t kMaxIov = 256;
+
+// BatchMadvise applies `advice` to the `n` (<= kMaxIov) ranges in one
+// process_madvise call. Returns false, having done nothing, when the kernel
+// refuses the call (then `*flag` becomes 0 and later calls return false at
+// once); a partial success is finished range by range with madvise.
+bool BatchMadvise(const iovec* iov, size_t n, int advice,
+                  std::atomic<int>* flag) {
+  if (n == 0) return true;
+  if (flag->load(std::memory_order_relaxed) == 0) return false;
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += iov[i].iov_len;
+  const long r = syscall(SYS_process_madvise, kPidfdSelf, iov, n, advice, 0);
+  if (r == static_cast<long>(total)) return true;
+  if (r < 0 && (errno == EBADF || errno == EINVAL || errno == ENOSYS ||
+                errno == EPERM)) {
+    flag->store(0, std::memory_order_relaxed);
+    return false;
+  }
+  // Part done (or a transient error): finish one range at a time.
+  for (size_t i = 0; i < n; ++i) {
+    madvise(iov[i].iov_base, iov[i].iov_len, advice);
+  }
+  return true;
+}
+
+// MonotonicNs is CLOCK_MONOTONIC in nanoseconds.
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 }  // namespace
 
 bool FindStackGuardHit(uintptr_t addr, StackGuardHit* hit) {
@@ -175,6 +220,21 @@ bool FindStackGuardHit(uintptr_t addr, StackGuardHit* hit) {
     return true;
   }
   return false;
+}
+
+StackPool* StackPool::Shared(StackKind kind, size_t size) {
+  // Leaked on purpose: the pools live as long as the process (stacks of a
+  // goroutine still running at exit must stay mapped).
+  static std::mutex* mu = new std::mutex;
+  static std::vector<StackPool*>* pools = new std::vector<StackPool*>;
+  const size_t rounded = kind == StackKind::kGuarded ? RoundUp(size, kPageSize)
+                                                     : RoundUp(size, 64);
+  std::lock_guard<std::mutex> lock(*mu);
+  for (StackPool* p : *pools) {
+    if (p->kind_ == kind && p->size_ == rounded) return p;
+  }
+  pools->push_back(new StackPool(kind, size));
+  return pools->back();
 }
 
 bool MadvGuardInstallSupported() {
@@ -287,12 +347,35 @@ void StackPool::PrepareLocked() {
             InstallGuards(prepared_end_, n, stride_, guard_bytes_)) {
       OutOfMemory("madvise(MADV_GUARD_INSTALL)", err);
     }
+    void* los[kGuardBatch];
+    for (size_t i = 0; i < n; ++i) {
+      los[i] = prepared_end_ + i * stride_ + guard_bytes_;
+    }
+    PrefaultTops(los, n);
   } else if (stride_ == kPageSize) {
     // Advisory: where it fails (old kernel, no memory yet), the pages fault
     // in one by one as before.
     madvise(prepared_end_, n * stride_, MADV_POPULATE_WRITE);
   }
   prepared_end_ += n * stride_;
+}
+
+void StackPool::PrefaultTops(void* const* los, size_t n) const {
+  iovec iov[kMaxIov];
+  for (size_t i = 0; i < n;) {
+    size_t k = 0;
+    for (; k < kMaxIov && i < n; ++k, ++i) {
+      // The page holding the stack's highest byte (a compact stack of a
+      // size that is not a page multiple may not end on a page boundary;
+      // MADV_POPULATE_WRITE changes no byte, so a page shared with the
+      // neighbour is harmless).
+      const uintptr_t hi = reinterpret_cast<uintptr_t>(los[i]) + size_;
+      iov[k].iov_base = reinterpret_cast<void*>((hi - 1) & ~(kPageSize - 1));
+      iov[k].iov_len = kPageSize;
+    }
+    // Advisory: without batch support, the pages fault in when first used.
+    BatchMadvise(iov, k, MADV_POPULATE_WRITE, &g_batch_populate);
+  }
 }
 
 void* StackPool::MapOneLocked() {
@@ -326,20 +409,41 @@ void* StackPool::CarveLocked() {
 Stack StackPool::Acquire() {
   void* lo;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (!free_.empty()) {
       lo = free_.back();
       free_.pop_back();
+      ++counts_.reused;
+    } else if (!cold_.empty()) {
+      lo = RefillLocked();
+      ++counts_.refilled;
     } else {
       lo = CarveLocked();
+      ++counts_.fresh;
     }
+    const size_t live = live_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (live > peak_) peak_ = live;
+    NoteUseLocked(lock, /*release=*/false);
   }
-  live_.fetch_add(1, std::memory_order_relaxed);
   Stack s{lo, size_, kind_};
   if (kind_ == StackKind::kCompact) {
     *static_cast<volatile uint64_t*>(lo) = StackCanaryValue(lo);
   }
   return s;
+}
+
+void* StackPool::RefillLocked() {
+  // Take up to a batch of cold stacks and prefault them with one call: the
+  // one returned now, the rest onto the resident list, next in line.
+  const size_t n = std::min(cold_.size(), kGuardBatch);
+  void* los[kGuardBatch];
+  for (size_t i = 0; i < n; ++i) {
+    los[i] = cold_.back();
+    cold_.pop_back();
+  }
+  PrefaultTops(los, n);
+  for (size_t i = n; i-- > 1;) free_.push_back(los[i]);
+  return los[0];
 }
 
 void StackPool::Release(Stack s) {
@@ -355,14 +459,142 @@ void StackPool::Release(Stack s) {
   CheckStackCanary(s);
   // Frames that never returned leave ASan redzones on the stack.
   sanitizer::AsanUnpoison(s.lo, s.size);
+  std::unique_lock<std::mutex> lock(mu_);
   live_.fetch_sub(1, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(mu_);
   free_.push_back(s.lo);
+  NoteUseLocked(lock, /*release=*/true);
+}
+
+void StackPool::NoteUseLocked(std::unique_lock<std::mutex>& lock,
+                              bool release) {
+  if (++uses_ < kCheckEvery &&
+      !(release && free_.size() >= keep_ + kGuardBatch)) {
+    return;
+  }
+  uses_ = 0;
+  keep_ = KeepLocked(MonotonicNs());
+  // Trim in steps of at least a batch, so that a pool at its bound does not
+  // make one madvise call per release.
+  if (free_.size() >= keep_ + kGuardBatch) TrimLocked(lock, keep_);
+}
+
+size_t StackPool::KeepLocked(int64_t now_ns) {
+  const size_t live = live_.load(std::memory_order_relaxed);
+  if (now_ns - window_start_ns_ >= window_ns_) {
+    // A new window; the previous one counts only if it just ended.
+    prev_peak_ = now_ns - window_start_ns_ < 2 * window_ns_ ? peak_ : live;
+    peak_ = live;
+    window_start_ns_ = now_ns;
+  }
+  const size_t peak = std::max(peak_, prev_peak_);
+  return std::max(keep_min_, peak > live ? peak - live : 0);
+}
+
+void StackPool::TrimLocked(std::unique_lock<std::mutex>& lock, size_t keep) {
+  if (free_.size() <= keep) return;
+  // The oldest free stacks (the front) go: the newest are the warmest.
+  const size_t n = free_.size() - keep;
+  std::vector<void*> victims(free_.begin(), free_.begin() + n);
+  free_.erase(free_.begin(), free_.begin() + n);
+  lock.unlock();
+  // Return the usable bytes only; adjacent compact stacks merge into one
+  // range. The guards below guarded stacks are left alone (they hold no
+  // pages, and a guard marker survives MADV_DONTNEED anyway).
+  std::sort(victims.begin(), victims.end());
+  iovec iov[kMaxIov];
+  size_t k = 0;
+  auto flush = [&] {
+    // Whole pages only: a compact stack whose size is not a page multiple
+    // shares its end pages with neighbours that may be in use (madvise
+    // would round the length up into them).
+    size_t kept = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const uintptr_t lo = reinterpret_cast<uintptr_t>(iov[i].iov_base);
+      const uintptr_t first = RoundUp(lo, kPageSize);
+      const uintptr_t last = (lo + iov[i].iov_len) & ~(kPageSize - 1);
+      if (last <= first) continue;
+      iov[kept].iov_base = reinterpret_cast<void*>(first);
+      iov[kept].iov_len = last - first;
+      ++kept;
+    }
+    k = kept;
+    if (!BatchMadvise(iov, k, MADV_DONTNEED, &g_batch_dontneed)) {
+      for (size_t i = 0; i < k; ++i) {
+        madvise(iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED);
+      }
+    }
+    // Under ASan, the shadow of the (unpoisoned, see Release) stacks goes
+    // too: it is an eighth of their size, all of it touched by Release.
+    for (size_t i = 0; i < k; ++i) {
+      void* shadow_lo;
+      void* shadow_hi;
+      sanitizer::AsanShadowPages(iov[i].iov_base, iov[i].iov_len, &shadow_lo,
+                                 &shadow_hi);
+      if (shadow_hi != shadow_lo) {
+        madvise(shadow_lo,
+                static_cast<char*>(shadow_hi) - static_cast<char*>(shadow_lo),
+                MADV_DONTNEED);
+      }
+    }
+    k = 0;
+  };
+  for (void* lo : victims) {
+    if (k > 0 && static_cast<char*>(iov[k - 1].iov_base) + iov[k - 1].iov_len ==
+                     static_cast<char*>(lo)) {
+      iov[k - 1].iov_len += size_;
+      continue;
+    }
+    if (k == kMaxIov) flush();
+    iov[k].iov_base = lo;
+    iov[k].iov_len = size_;
+    ++k;
+  }
+  flush();
+  lock.lock();
+  cold_.insert(cold_.end(), victims.begin(), victims.end());
+  counts_.returned += static_cast<int64_t>(n);
+}
+
+void StackPool::TrimToFloor(size_t keep) {
+  std::unique_lock<std::mutex> lock(mu_);
+  peak_ = prev_peak_ = live_.load(std::memory_order_relaxed);
+  window_start_ns_ = MonotonicNs();
+  keep_ = std::max(keep, peak_);
+  TrimLocked(lock, keep);
+}
+
+void StackPool::TrimToFloor() {
+  size_t keep;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    keep = keep_min_;
+  }
+  TrimToFloor(keep);
+}
+
+void StackPool::set_keep_min(size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  keep_min_ = n;
+}
+
+void StackPool::set_window(int64_t ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  window_ns_ = ns > 0 ? ns : 1;
 }
 
 size_t StackPool::cached() const {
   std::lock_guard<std::mutex> lock(mu_);
+  return free_.size() + cold_.size();
+}
+
+size_t StackPool::resident_cached() const {
+  std::lock_guard<std::mutex> lock(mu_);
   return free_.size();
+}
+
+StackPool::Counts StackPool::counts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counts_;
 }
 
 size_t StackPool::mappings() const {

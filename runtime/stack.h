@@ -44,13 +44,48 @@
 //
 // Slabs are prepared StackPool::kGuardBatch stacks at a time, just ahead of
 // carving: guarded ones get their guards (one process_madvise call, when the
-// kernel supports it for the calling process; else one madvise per stack);
-// one-page compact ones are prefaulted (MADV_POPULATE_WRITE), since each of
-// their pages gets touched anyway, and one call is cheaper than 64 faults.
+// kernel supports it for the calling process; else one madvise per stack)
+// and their top page prefaulted (one process_madvise(MADV_POPULATE_WRITE)
+// over the batch's top pages, where the kernel allows it); one-page compact
+// ones are prefaulted whole (MADV_POPULATE_WRITE over the batch). Every new
+// goroutine writes its first frame at the top of its stack, so each of those
+// pages gets touched anyway, and one call is cheaper than 64 faults.
 //
-// A StackPool hands out stacks of one kind and size and keeps released ones
-// on a free list for reuse; it never returns memory to the OS while it lives.
+// A StackPool hands out stacks of one kind and size. Released stacks go on a
+// free list and are handed out again, most recently released first (their
+// pages are resident and likely cache-warm). The runtime uses one pool per
+// (kind, size) for the whole process (StackPool::Shared): it outlives each
+// gmp::Run, so a later Run reuses the stacks an earlier one populated.
 // Allocation failure is a fatal error with a message, never a crash.
+//
+// Memory going back to the OS. Free stacks beyond a bound have their pages
+// returned with madvise(MADV_DONTNEED) (guards stay: a guard marker survives
+// MADV_DONTNEED, and only the usable bytes are advised anyway; a page that a
+// compact stack shares with a neighbour is kept); the address
+// range stays in the pool, on a second free list, and is prefaulted again
+// (in batches, like fresh ones) when handed out. The bound: keep resident
+// max(StackPool::kKeepMin, recent peak - live) free stacks, where the recent
+// peak is the most stacks live at once in the current or the previous
+// window (StackPool::kDefaultWindow, 1 s): a program that parks 100k
+// goroutines again and again reuses their stacks without faults, and one
+// that stops doing so gets its memory back within two windows. The bound is
+// applied when a release takes the resident free stacks kGuardBatch past it
+// (then they are trimmed to it), every kCheckEvery acquires and releases
+// (a window may have ended), and at the end of each
+// gmp::Run, which forgets the peak (TrimToFloor): RSS after Run is the
+// floor, kKeepMin stacks, whatever the Run used.
+// Why MADV_DONTNEED and not MADV_FREE: MADV_FREE pages stay resident (and
+// counted in RSS) until the kernel is short of memory, so neither a user nor
+// a benchmark reading /proc/self/statm would see the memory go back; and a
+// freed page that was not yet reclaimed cannot be told apart cheaply from one
+// that was. MADV_DONTNEED drops the pages at once; the next use of the stack
+// faults in zero pages (or is prefaulted in a batch), which is what any fresh
+// stack costs.
+//
+// What a pool costs when idle: the free stacks it keeps resident (at most
+// max(kKeepMin, recent peak) pages of each stack's touched depth) plus its
+// address space (slabs are never unmapped while the process lives, for the
+// shared pools; MAP_NORESERVE, so unused address space costs nothing).
 //
 // Variant defaults: the variant's policy::Stacks (GuardedStacks |
 // CompactStacks) and policy::kStackSize (bytes, 0 = the kind's default), from
@@ -142,9 +177,25 @@ inline void CheckStackCanary(const Stack& s) {
 
 // StackPool hands out stacks of one kind and size. Thread-safe: any thread
 // may Acquire and Release. Stacks come from slabs that live as long as the
-// pool; a released stack goes on a free list and is handed out again.
+// pool; a released stack goes on a free list and is handed out again; free
+// stacks beyond the bound (see the file comment) go back to the OS.
 class StackPool {
  public:
+  // StackPool::Shared returns the process-wide pool of `kind` stacks of
+  // `size` bytes (rounded as the constructor does), creating it on first
+  // use. It is never destroyed, so stacks and their pages outlive each
+  // gmp::Run. Any thread.
+  static StackPool* Shared(StackKind kind, size_t size);
+
+  // kKeepMin is how many free stacks a pool always keeps resident (32 MiB
+  // at one touched page per stack).
+  static constexpr size_t kKeepMin = 8192;
+  // kDefaultWindow is the length, in nanoseconds, of the windows over which
+  // the recent peak of live stacks is taken (see the file comment).
+  static constexpr int64_t kDefaultWindow = 1'000'000'000;
+  // kCheckEvery: an expired window is noticed within this many acquires and
+  // releases.
+  static constexpr uint32_t kCheckEvery = 256;
   // GuardMethod says how guarded stacks get their guard. kAuto uses
   // MADV_GUARD_INSTALL when the kernel has it, else mprotect.
   enum class GuardMethod { kAuto, kMadvise, kMprotect };
@@ -170,10 +221,32 @@ class StackPool {
   // is checked first; a stack of another kind or size is a fatal error.
   void Release(Stack s);
 
+  // TrimToFloor returns the pages of every free stack beyond the floor
+  // (kKeepMin unless set_keep_min changed it, or `keep`) to the OS and forgets the recent peak. gmp::Run calls it when it
+  // ends.
+  void TrimToFloor();
+  void TrimToFloor(size_t keep);
+  // set_window sets the window of the recent peak (nanoseconds, > 0), and
+  // set_keep_min the floor (kKeepMin by default); tests shrink them.
+  void set_window(int64_t ns);
+  void set_keep_min(size_t n);
+
   // live is the number of stacks acquired and not yet released.
   size_t live() const { return live_.load(std::memory_order_relaxed); }
-  // cached is the number of stacks on the free list.
+  // cached is the number of stacks on the free lists, resident or not.
   size_t cached() const;
+  // resident_cached is the number of free stacks whose pages are kept.
+  size_t resident_cached() const;
+
+  // Counters since the pool was made (each stack handed out counts once in
+  // exactly one of the first three).
+  struct Counts {
+    int64_t fresh = 0;     // carved from new address space
+    int64_t reused = 0;    // handed out again with their pages resident
+    int64_t refilled = 0;  // handed out again after their pages went back
+    int64_t returned = 0;  // free stacks whose pages went back to the OS
+  };
+  Counts counts() const;
   // mappings is the number of memory mappings the pool made.
   size_t mappings() const;
   StackKind kind() const { return kind_; }
@@ -193,6 +266,19 @@ class StackPool {
   void NewSlabLocked();
   void PrepareLocked();  // guards or pages for the next kGuardBatch strides
   void* MapOneLocked();  // mprotect mode: one mapping per stack
+  void* RefillLocked();  // a batch of cold stacks made resident; returns one
+  // PrefaultTops prefaults the top page of `n` stacks (all of a one-page
+  // stack). Advisory.
+  void PrefaultTops(void* const* los, size_t n) const;
+  // KeepLocked is how many free stacks stay resident now.
+  size_t KeepLocked(int64_t now_ns);
+  // TrimLocked moves the oldest resident free stacks beyond `keep` to cold_,
+  // returning their pages; drops mu_ during the madvise calls.
+  void TrimLocked(std::unique_lock<std::mutex>& lock, size_t keep);
+  // NoteUseLocked counts one acquire or release and checks the bound (and
+  // trims to it) when a release takes the resident free stacks a batch past
+  // it, or every kCheckEvery calls (a window may have ended).
+  void NoteUseLocked(std::unique_lock<std::mutex>& lock, bool release);
   [[noreturn]] void OutOfMemory(const char* what, int err);
 
   const StackKind kind_;
@@ -202,12 +288,24 @@ class StackPool {
   GuardMethod guard_method_;  // resolved: never kAuto for guarded pools
 
   mutable std::mutex mu_;
-  std::vector<void*> free_;  // released stacks' lo (guarded by mu_)
+  std::vector<void*> free_;  // released stacks' lo, pages resident, most
+                             // recently released last (guarded by mu_)
+  std::vector<void*> cold_;  // released stacks whose pages went back (mu_)
   std::vector<Slab> slabs_;  // every mapping (guarded by mu_)
   char* carve_ = nullptr;    // next unused stride in the newest slab (mu_)
   char* carve_end_ = nullptr;
   char* prepared_end_ = nullptr;  // strides up to here are prepared (mu_)
   std::atomic<size_t> live_{0};
+  // The recent peak (mu_): the most stacks live at once in the window that
+  // began at window_start_ns_ (peak_) and in the one before (prev_peak_).
+  size_t peak_ = 0;
+  size_t prev_peak_ = 0;
+  int64_t window_start_ns_ = 0;
+  int64_t window_ns_ = kDefaultWindow;
+  size_t keep_min_ = kKeepMin;  // the floor (mu_)
+  size_t keep_ = kKeepMin;      // the bound as last computed (mu_)
+  uint32_t uses_ = 0;       // acquires + releases since the last check (mu_)
+  Counts counts_;           // (mu_)
 };
 
 // MadvGuardInstallSupported reports whether this kernel has

@@ -205,6 +205,132 @@ TEST(StackDeathTest, LaterBatchGuardFaults) {
   EXPECT_DEATH(TouchGuardOfLaterBatch(), "guard page hit at 0x[0-9a-f]+");
 }
 
+// ResidentPages counts the resident pages of [lo, lo + bytes).
+size_t ResidentPages(void* lo, size_t bytes) {
+  std::vector<unsigned char> vec((bytes + 4095) / 4096);
+  if (mincore(lo, bytes, vec.data()) != 0) return 0;
+  size_t n = 0;
+  for (unsigned char v : vec) n += v & 1;
+  return n;
+}
+
+// Guarded stacks are prefaulted a batch ahead, top page only: the page a new
+// goroutine's first frame is written to.
+TEST(StackTest, GuardedStacksTopPagePrefaulted) {
+  StackPool pool(StackKind::kGuarded, kGuardedStackSize);
+  if (pool.guard_method() != StackPool::GuardMethod::kMadvise) {
+    GTEST_SKIP() << "no MADV_GUARD_INSTALL";
+  }
+  Stack first = pool.Acquire();
+  Stack second = pool.Acquire();  // same batch, never touched
+  EXPECT_EQ(ResidentPages(static_cast<char*>(second.hi()) - 4096, 4096), 1u);
+  EXPECT_EQ(ResidentPages(second.lo, second.size - 4096), 0u);
+  pool.Release(first);
+  pool.Release(second);
+}
+
+// Free stacks beyond the bound give their pages back and keep their address
+// range: handed out again (refilled, prefaulted) and still guarded.
+TEST(StackTest, TrimReturnsPagesAndRefills) {
+  for (StackKind kind : {StackKind::kGuarded, StackKind::kCompact}) {
+    StackPool pool(kind, StackSizeFor(kind));
+    constexpr size_t kN = 3 * StackPool::kGuardBatch;
+    std::vector<Stack> stacks;
+    for (size_t i = 0; i < kN; ++i) {
+      Stack s = pool.Acquire();
+      std::memset(static_cast<char*>(s.lo) + 8, 0x5a, s.size - 8);
+      stacks.push_back(s);
+    }
+    for (Stack s : stacks) pool.Release(s);
+    EXPECT_EQ(pool.resident_cached(), kN);
+    pool.TrimToFloor(StackPool::kGuardBatch);
+    EXPECT_EQ(pool.resident_cached(), StackPool::kGuardBatch);
+    EXPECT_EQ(pool.cached(), kN);
+    EXPECT_EQ(pool.counts().returned,
+              static_cast<int64_t>(kN) - StackPool::kGuardBatch);
+    // The oldest released went back: their pages are gone.
+    size_t gone = 0;
+    for (size_t i = 0; i < kN - StackPool::kGuardBatch; ++i) {
+      gone += ResidentPages(stacks[i].lo, stacks[i].size) == 0;
+    }
+    EXPECT_EQ(gone, kN - StackPool::kGuardBatch);
+    // Handed out again: the resident ones first, then the refilled ones,
+    // zeroed by the kernel (above the canary), canary intact.
+    std::vector<Stack> again;
+    for (size_t i = 0; i < kN; ++i) again.push_back(pool.Acquire());
+    const StackPool::Counts c = pool.counts();
+    EXPECT_EQ(c.fresh, static_cast<int64_t>(kN));
+    EXPECT_EQ(c.reused, static_cast<int64_t>(StackPool::kGuardBatch) +
+                            static_cast<int64_t>(kN) -
+                            static_cast<int64_t>(StackPool::kGuardBatch) -
+                            c.refilled);
+    EXPECT_GE(c.refilled, 1);
+    const Stack& refilled = again.back();
+    EXPECT_TRUE(StackCanaryIntact(refilled));
+    EXPECT_EQ(static_cast<char*>(refilled.hi())[-1], 0);
+    if (kind == StackKind::kGuarded &&
+        pool.guard_method() == StackPool::GuardMethod::kMadvise) {
+      StackGuardHit hit;
+      EXPECT_TRUE(FindStackGuardHit(
+          reinterpret_cast<uintptr_t>(refilled.lo) - 1, &hit));
+    }
+    for (Stack s : again) pool.Release(s);
+  }
+}
+
+// A trim returns whole pages only: compact stacks whose size is not a page
+// multiple share pages with their neighbours, and a neighbour in use keeps
+// its bytes.
+TEST(StackTest, TrimSparesSharedPages) {
+  StackPool pool(StackKind::kCompact, 6000);  // 6016 bytes per stack
+  std::vector<Stack> stacks;
+  for (int i = 0; i < 200; ++i) stacks.push_back(pool.Acquire());
+  for (Stack s : stacks) {
+    std::memset(static_cast<char*>(s.lo) + 8, 0x77, s.size - 8);
+  }
+  // Free every other stack; the ones kept in use hold 0x77 throughout.
+  for (size_t i = 0; i < stacks.size(); i += 2) pool.Release(stacks[i]);
+  pool.TrimToFloor(0);
+  EXPECT_GT(pool.counts().returned, 0);
+  for (size_t i = 1; i < stacks.size(); i += 2) {
+    const auto* p = static_cast<const unsigned char*>(stacks[i].lo);
+    size_t bad = 0;
+    for (size_t j = 8; j < stacks[i].size; ++j) bad += p[j] != 0x77;
+    ASSERT_EQ(bad, 0u) << "stack " << i << " lost bytes to a trim";
+  }
+  for (size_t i = 1; i < stacks.size(); i += 2) pool.Release(stacks[i]);
+}
+
+void TouchGuardAfterTrim() {
+  InstallStackOverflowHandler();
+  SetupSignalStack();
+  StackPool pool(StackKind::kGuarded, kGuardedStackSize);
+  std::vector<Stack> stacks;
+  for (size_t i = 0; i < 2 * StackPool::kGuardBatch; ++i) {
+    stacks.push_back(pool.Acquire());
+  }
+  for (Stack s : stacks) pool.Release(s);
+  pool.TrimToFloor(0);
+  Stack s = pool.Acquire();                     // refilled
+  static_cast<volatile char*>(s.lo)[-100] = 1;  // in its guard
+}
+
+// MADV_DONTNEED leaves the guards in place.
+TEST(StackDeathTest, GuardFaultsAfterTrim) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  if (!MadvGuardInstallSupported()) GTEST_SKIP() << "no MADV_GUARD_INSTALL";
+  EXPECT_DEATH(TouchGuardAfterTrim(), "guard page hit at 0x[0-9a-f]+");
+}
+
+// Shared gives one pool per (kind, rounded size), for the whole process.
+TEST(StackTest, SharedPoolPerKindAndSize) {
+  StackPool* a = StackPool::Shared(StackKind::kGuarded, 64 * 1024);
+  EXPECT_EQ(StackPool::Shared(StackKind::kGuarded, 64 * 1024 - 100), a);
+  EXPECT_NE(StackPool::Shared(StackKind::kCompact, 64 * 1024), a);
+  EXPECT_NE(StackPool::Shared(StackKind::kGuarded, 128 * 1024), a);
+  EXPECT_EQ(a->stack_size(), 64u * 1024);
+}
+
 // The fallback for old kernels: one mapping plus an mprotect'ed guard per
 // stack.
 TEST(StackTest, MprotectFallback) {

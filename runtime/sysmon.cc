@@ -1,6 +1,7 @@
 // runtime/sysmon.cc — sysmon, the runtime's monitor thread.
 //
-// A plain thread (not an M: it never holds a P or runs goroutines) that
+// A plain thread (not an M: it never holds a P or runs goroutines), kept
+// from one Run to the next and asleep in between (thread_pool.h), that
 // wakes every 20 us while it finds Ps to retake, backing off to 1 ms when
 // it finds none, and sleeps deep once every P is idle (as Go's sysmon does):
 // until a P leaves the idle list (SysmonWake) or shortly after the next
@@ -14,7 +15,6 @@
 //     goroutines into the global run queue.
 //   * retakes Ps held in a Syscall for more than 20 us (RetakeSyscallPs in
 //     syscall.cc) and hands them off.
-#include <pthread.h>
 #include <sys/prctl.h>
 
 #include <algorithm>
@@ -23,13 +23,13 @@
 #include "runtime/gmp.h"
 #include "runtime/note.h"
 #include "runtime/sched.h"
+#include "runtime/thread_pool.h"
 
 namespace gmp::internal {
 namespace {
 
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;  // Go's forcePreemptNS
 
-pthread_t sysmon_thread;
 std::atomic<bool> sysmon_stop{false};
 Note sysmon_note;
 
@@ -55,7 +55,8 @@ int Retake(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
   return asked;
 }
 
-void* SysmonMain(void*) {
+// SysmonMain is sysmon's life for one Run, on the sysmon ServiceThread.
+void SysmonMain() {
   constexpr int64_t kMinDelayNs = 20 * 1000;
   constexpr int64_t kBusyDelayNs = 1000 * 1000;
   constexpr int64_t kIdleDelayNs = 10 * 1000 * 1000;
@@ -124,8 +125,11 @@ void* SysmonMain(void*) {
     }
     sysmon_note.SleepFor(delay_ns);
   }
-  return nullptr;
 }
+
+// The thread is kept across Runs (thread_pool.h); it runs SysmonMain once
+// per Run.
+constinit ServiceThread sysmon_thread("sysmon", &SysmonMain);
 
 }  // namespace
 
@@ -141,13 +145,13 @@ void SysmonWake() {
 void SysmonStart() {
   sysmon_stop.store(false);
   sysmon_note.Clear();
-  pthread_create(&sysmon_thread, nullptr, &SysmonMain, nullptr);
+  sysmon_thread.Start();
 }
 
 void SysmonStop() {
   sysmon_stop.store(true, std::memory_order_release);
   sysmon_note.Wakeup();
-  pthread_join(sysmon_thread, nullptr);
+  sysmon_thread.Stop();
 }
 
 }  // namespace gmp::internal

@@ -38,6 +38,7 @@ RUNTIME_TESTS = [
     {"name": "signal_test", "size": "small"},
     {"name": "exit_test", "size": "small"},
     {"name": "query_test", "size": "small"},
+    {"name": "thread_pool_test", "size": "small"},
 ]
 
 # The tag gmp_variant puts on every variant's copy of runtime test <name>.

@@ -16,7 +16,6 @@
 // targets' watchdog.
 #include "runtime/trace.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -30,15 +29,23 @@
 #include "runtime/note.h"
 #include "runtime/proc.h"
 #include "runtime/sched.h"
+#include "runtime/thread_pool.h"
 
 namespace gmp::internal {
 namespace {
 
-pthread_t trace_thread;
-std::atomic<bool> trace_stop{false};
+// The trace thread is resident (thread_pool.h): it reads the Sched only
+// under trace_lock and while trace_on, which Run's thread sets and clears
+// under it (TraceStart, TraceStop). So a Run neither wakes nor waits for the
+// thread unless GMP_SCHEDTRACE asks for ticks.
+Lock trace_lock;
+bool trace_on ABSL_GUARDED_BY(trace_lock) = false;        // a Run is traced
+bool trace_quit ABSL_GUARDED_BY(trace_lock) = false;      // process exit
+int64_t trace_period_ns ABSL_GUARDED_BY(trace_lock) = 0;  // GMP_SCHEDTRACE
+int64_t trace_next ABSL_GUARDED_BY(trace_lock) = 0;       // next tick (ns)
 std::atomic<bool> sigquit{false};
 Note trace_note;
-int64_t trace_start = 0;
+int64_t trace_start = 0;  // Run's start (ns), for the lines' timestamps
 struct sigaction old_quit;
 
 void OnSigquit(int) {
@@ -117,7 +124,8 @@ std::atomic<bool> dump_request{false};  // RequestSchedDump asks
 Note dump_done;                         // the trace thread has dumped
 
 // DumpSchedState prints what RequestSchedDump (trace.h) promises. The trace
-// thread only: it was created after the Sched, and it takes sched.lock and
+// thread only, under trace_lock while trace_on (which Run's thread sets
+// under that lock after it built the Sched), and it takes sched.lock and
 // allglock, so ThreadSanitizer sees its reads ordered after the objects'
 // construction; a foreign thread (the fuzz watchdog) has no such order and
 // TSan would stop it at its first read.
@@ -236,31 +244,56 @@ void DumpSchedState() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   std::fflush(out);
 }
 
-void* TraceMain(void* arg) {
-  int64_t period_ns = *static_cast<int64_t*>(arg);
-  delete static_cast<int64_t*>(arg);
-  int64_t next = NanoTime() + period_ns;
-  while (!trace_stop.load(std::memory_order_acquire)) {
-    int64_t wait = period_ns > 0 ? next - NanoTime() : 100 * 1000 * 1000;
-    if (wait > 0) trace_note.SleepFor(wait);
+// TraceMain is the trace thread's life: until process exit, it serves dump
+// requests, SIGQUIT and GMP_SCHEDTRACE ticks of the Run being traced.
+void TraceMain() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (;;) {
+    // Clear before looking: a Wakeup after this is not lost, and every
+    // reason to wake is a flag looked at below.
     trace_note.Clear();
-    if (dump_request.exchange(false)) {
-      DumpSchedState();
-      dump_done.Wakeup();
+    int64_t wait = -1;  // none: sleep until woken
+    {
+      LockGuard l(trace_lock);
+      if (trace_quit) return;
+      const bool request = dump_request.exchange(false);
+      if (trace_on) {
+        if (request) {
+          DumpSchedState();
+          dump_done.Wakeup();
+        }
+        if (sigquit.load()) {
+          std::fputs("SIGQUIT: quit\n", stderr);
+          PrintSchedLine();
+          GoroutineDump();
+          _exit(2);
+        }
+        if (trace_period_ns > 0) {
+          const int64_t now = NanoTime();
+          if (now >= trace_next) {
+            PrintSchedLine();
+            trace_next += trace_period_ns;
+          }
+          wait = trace_next > now ? trace_next - now : 0;
+        }
+      }
     }
-    if (sigquit.load()) {
-      std::fputs("SIGQUIT: quit\n", stderr);
-      PrintSchedLine();
-      GoroutineDump();
-      _exit(2);
-    }
-    if (period_ns > 0 && NanoTime() >= next) {
-      PrintSchedLine();
-      next += period_ns;
+    if (wait < 0) {
+      trace_note.Sleep();
+    } else if (wait > 0) {
+      trace_note.SleepFor(wait);
     }
   }
-  return nullptr;
 }
+
+void TraceQuit() {
+  {
+    LockGuard l(trace_lock);
+    trace_quit = true;
+  }
+  trace_note.Wakeup();
+}
+
+constinit ServiceThread trace_thread("trace thread", &TraceMain, &TraceQuit);
 
 }  // namespace
 
@@ -276,10 +309,17 @@ void TraceStart() {
   if (const char* env = std::getenv("GMP_SCHEDTRACE")) {
     period_ms = std::atoll(env);
   }
-  trace_start = NanoTime();
-  trace_stop.store(false);
   sigquit.store(false);
-  trace_note.Clear();
+  const int64_t period_ns = period_ms > 0 ? period_ms * 1000000 : 0;
+  {
+    LockGuard l(trace_lock);
+    trace_start = NanoTime();
+    trace_on = true;
+    trace_period_ns = period_ns;
+    trace_next = trace_start + period_ns;
+  }
+  trace_thread.Start();                    // the first Run creates it
+  if (period_ns > 0) trace_note.Wakeup();  // ticks from now on
   struct sigaction sa = {};
   sa.sa_handler = &OnSigquit;
   sigemptyset(&sa.sa_mask);
@@ -287,15 +327,13 @@ void TraceStart() {
   // goroutine's stack may not have room for a signal frame.
   sa.sa_flags = SA_RESTART | SA_ONSTACK;
   sigaction(SIGQUIT, &sa, &old_quit);
-  pthread_create(&trace_thread, nullptr, &TraceMain,
-                 new int64_t(period_ms > 0 ? period_ms * 1000000 : 0));
 }
 
 void TraceStop() {
-  trace_stop.store(true, std::memory_order_release);
-  trace_note.Wakeup();
-  pthread_join(trace_thread, nullptr);
   sigaction(SIGQUIT, &old_quit, nullptr);
+  LockGuard l(trace_lock);  // waits for a dump in progress
+  trace_on = false;
+  trace_period_ns = 0;
 }
 
 }  // namespace gmp::internal

@@ -55,6 +55,8 @@ inline constexpr int64_t kSkewUnit = 2000;  // BusyWork units of a short task
 inline constexpr int kSkewEvery = 16;     // every 16th task is 16x longer
 inline constexpr int64_t kWakeDelayNs = 5000;  // Go's wakeDelay (5us)
 inline constexpr int kWakeupDelaysUs[] = {0, 5, 50};
+// SpawnPark parks at most this many goroutines at once.
+inline constexpr int64_t kSpawnParkBatch = 100000;
 
 // SkewUnits is the BusyWork size of task `i` of a SkewedLoad op.
 inline int64_t SkewUnits(int i) { return i % kSkewEvery == 0 ? 16 * kSkewUnit : kSkewUnit; }

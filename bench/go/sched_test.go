@@ -533,6 +533,44 @@ func residentBytes() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
+// spawnParkBatch is gmplab's kSpawnParkBatch (bench/common/util.h).
+const spawnParkBatch = 100000
+
+// BenchmarkSpawnPark: op = one goroutine spawned that calls WaitGroup.Done,
+// parks on an unbuffered channel until it is closed, then calls Done again;
+// up to spawnParkBatch goroutines are parked at once.
+func BenchmarkSpawnPark(b *testing.B) {
+	var rssParked int64
+	timed(b, func() {
+		for done := 0; done < b.N; {
+			batch := b.N - done
+			if batch > spawnParkBatch {
+				batch = spawnParkBatch
+			}
+			release := make(chan bool)
+			var parked, finished sync.WaitGroup
+			parked.Add(batch)
+			finished.Add(batch)
+			for i := 0; i < batch; i++ {
+				go func() {
+					parked.Done()
+					<-release
+					finished.Done()
+				}()
+			}
+			parked.Wait()
+			if done+batch == b.N {
+				rssParked = residentBytes()
+			}
+			close(release)
+			finished.Wait()
+			done += batch
+		}
+	})
+	b.ReportMetric(float64(rssParked)/(1<<20), "rss_parked_mb")
+	b.ReportMetric(float64(residentBytes())/(1<<20), "rss_after_mb")
+}
+
 // BenchmarkMillionParked: run with -benchtime 1x. $GMPLAB_MILLION overrides
 // the count (default 1,000,000).
 func BenchmarkMillionParked(b *testing.B) {

@@ -24,7 +24,7 @@ fi
 
 WORKLOADS=(CreateGoroutines CreateGoroutinesParallel CreateGoroutinesSingle Gosched
            PingPongUnbuffered PingPongBuffered WakeupParallelSpinning Fib SkewedLoad
-           WakeupLatency MillionParked)
+           WakeupLatency SpawnPark MillionParked)
 for w in "${WORKLOADS[@]}"; do
   procs=1,2
   [[ $w == Gosched ]] && procs=1

@@ -22,6 +22,7 @@ WORKLOADS = [
     ("LockOSThreadPingPong", "sweep"),
     ("Syscall", "sweep"),
     ("WakeupLatency", "sweep"),
+    ("SpawnPark", "sweep"),
     ("MillionParked", "default"),
 ]
 WORKLOAD_NAMES = [w for w, _ in WORKLOADS]
@@ -46,7 +47,7 @@ HEADLINE = [
     "CreateGoroutines", "CreateGoroutinesParallel", "CreateGoroutinesSingle",
     "Gosched", "PingPongUnbuffered", "PingPongBuffered", "PingPongHog",
     "LockOSThreadPingPong", "Syscall", "WakeupParallelSpinning", "Fib",
-    "WakeupLatency", "MillionParked",
+    "WakeupLatency", "SpawnPark", "MillionParked",
 ]
 
 PEERS = ["go", "tokio", "boost_fiber", "tbb", "thread"]
@@ -96,6 +97,7 @@ NOT_IN_PEER = {
         "LockOSThreadPingPong": _NO_YIELD,
         "Syscall": _NO_YIELD,
         "WakeupLatency": "a TBB task cannot park, so there is nothing to wake",
+        "SpawnPark": "a TBB task cannot park",
         "MillionParked": "a TBB task cannot park",
     },
     "boost_fiber": {
@@ -103,6 +105,7 @@ NOT_IN_PEER = {
         "LockOSThreadPingPong": "work_stealing cannot pin a fiber to a thread",
         "Syscall": "no hand-off: a blocking read stops the thread and all fibers "
                    "queued on it (deadlocks on one proc)",
+        "SpawnPark": "not ported: 100,000 parked fibers hold 32 KiB stacks each (3.2 GB)",
         "MillionParked": "a million 32 KiB fiber stacks (>= 32 GB) do not fit here",
     },
     "tokio": {
@@ -115,6 +118,7 @@ NOT_IN_PEER = {
                    "blocking-pool thread on every call; neither is the cell gmplab measures",
     },
     "thread": {
+        "SpawnPark": "100,000 OS threads parked at once exceed the thread limit",
         "MillionParked": "a million OS threads exceed the thread and mapping limits",
     },
 }
@@ -132,6 +136,7 @@ PEER_NOTES = {
     ("tokio", "Gosched"): "tokio::task::yield_now (1.24 defers the waker until the worker "
                           "would park)",
     ("tokio", "Fib"): "spawn + JoinHandle per fork; the inline branch is a boxed future",
+    ("tokio", "SpawnPark"): "tasks park in Semaphore::acquire; release closes the semaphore",
     ("tokio", "MillionParked"): "tasks park in Semaphore::acquire; release closes the semaphore",
     ("tokio", "*"): "stackless tasks: a task is a heap-allocated state machine, no stack",
     ("boost_fiber", "*"): "idle workers spin (suspend=false)",

@@ -475,6 +475,25 @@ def _headline(w, an):
         w.p()
         w.table("million_parked", ["system", "procs", "processes", "goroutines", "spawn s",
                                    "release s", "RSS MB", "RSS bytes/G"], rows, csv_rows)
+    sp = [k for k in an.keys if k[0] == "SpawnPark"]
+    if sp:
+        rows, csv_rows = [], [["system", "procs", "n", "rss_parked_mb", "rss_after_mb"]]
+        for key in sp:
+            for s in an.systems:
+                c = an.cell(s, key)
+                if c is None or "rss_after_mb" not in c.counters:
+                    continue
+                cnt = c.counters
+                rows.append([s, key[1], len(c.real), _num(cnt.get("rss_parked_mb"), "%.0f"),
+                             _num(cnt.get("rss_after_mb"), "%.0f")])
+                csv_rows.append([s, key[1], len(c.real), cnt.get("rss_parked_mb"),
+                                 cnt.get("rss_after_mb")])
+        w.p("SpawnPark memory (medians over its samples; whole-process RSS from "
+            "/proc/self/statm with the last batch of up to 100,000 goroutines parked, and "
+            "after it finished, still inside the runtime):")
+        w.p()
+        w.table("spawn_park_rss", ["system", "procs", "samples", "RSS parked MB",
+                                   "RSS after MB"], rows, csv_rows)
 
 
 # --- time above the floor ---------------------------------------------------------

@@ -56,6 +56,7 @@ const WAKEUP_DELAYS_US: [i64; 3] = [0, 5, 50];
 const WAKE_GAP_MIN_NS: i64 = 2000;
 const WAKE_GAP_SPAN_NS: u64 = 4000;
 const LATENCY_MAX_SAMPLES_OUT: usize = 20000;
+const SPAWN_PARK_BATCH: u64 = 100_000;
 const MAX_ITERATIONS: u64 = 1_000_000_000;
 
 fn serial_fib(n: i32) -> i64 {
@@ -403,6 +404,45 @@ fn bm_wakeup_latency(n: u64, _procs: usize, _c: &Config) -> BoxFut<RunResult> {
     })
 }
 
+/// SpawnPark: op = one task spawned that calls done, parks on a semaphore
+/// until it is closed, then calls done again; up to SPAWN_PARK_BATCH tasks
+/// are parked at once.
+fn bm_spawn_park(n: u64, _procs: usize, _c: &Config) -> BoxFut<RunResult> {
+    Box::pin(async move {
+        let mut rss_parked = 0;
+        let t = Timer::start();
+        let mut done = 0;
+        while done < n {
+            let batch = (n - done).min(SPAWN_PARK_BATCH);
+            let release = Arc::new(Semaphore::new(0));
+            let parked = WaitGroup::new(batch as i64);
+            let finished = WaitGroup::new(batch as i64);
+            for _ in 0..batch {
+                let (release, parked, finished) = (release.clone(), parked.clone(), finished.clone());
+                tokio::spawn(async move {
+                    let acquire = release.acquire();
+                    parked.done();
+                    let _ = acquire.await; // Err once the semaphore is closed
+                    finished.done();
+                });
+            }
+            parked.wait().await;
+            if done + batch == n {
+                rss_parked = resident_bytes();
+            }
+            release.close();
+            finished.wait().await;
+            done += batch;
+        }
+        let mut r = t.stop();
+        r.counters = vec![
+            ("rss_parked_mb", rss_parked as f64 / (1 << 20) as f64),
+            ("rss_after_mb", resident_bytes() as f64 / (1 << 20) as f64),
+        ];
+        r
+    })
+}
+
 /// MillionParked: --million tasks that each park on one closed-at-the-end
 /// semaphore (Tokio's nearest to parking on one channel that is then closed).
 fn bm_million_parked(iters: u64, _procs: usize, c: &Config) -> BoxFut<RunResult> {
@@ -479,6 +519,7 @@ fn register(c: &Config) -> Vec<Bench> {
         add("Fib", p, bm_fib, None, None);
         add("SkewedLoad", p, bm_skewed_load, None, None);
         add("WakeupLatency", p, bm_wakeup_latency, None, Some("WakeupLatency"));
+        add("SpawnPark", p, bm_spawn_park, None, None);
     }
     add("Gosched", 1, bm_gosched, None, None);
     add("MillionParked", c.hardware_threads, bm_million_parked, Some(1), None);
