@@ -136,9 +136,22 @@ void entersyscall();
 void exitsyscall();
 }  // namespace internal
 
+namespace internal {
+// CallBlocking runs Syscall's call in a frame of its own. Inlined into the
+// caller, a call that sets errno would leave its errno address (that of the
+// thread the call ran on) for the compiler to reuse when the caller reads
+// errno after Syscall, on the thread exitsyscall resumed it on.
+template <class F>
+[[gnu::noinline]] auto CallBlocking(F&& blocking_call) {
+  return std::forward<F>(blocking_call)();
+}
+}  // namespace internal
+
 // Syscall runs a blocking call with the P released, so other goroutines run
 // meanwhile (Go's entersyscall/exitsyscall). Returns what the call returns;
-// errno afterwards is what the call left (see "Per-thread state" above).
+// errno afterwards is what the call left (see "Per-thread state" above):
+// `n = Syscall([&] { return read(fd, buf, len); }); if (n < 0) use(errno);`
+// is right even when the goroutine resumes on another thread.
 template <class F>
 auto Syscall(F&& blocking_call) {
   struct Exit {
@@ -146,7 +159,7 @@ auto Syscall(F&& blocking_call) {
   };
   internal::entersyscall();
   Exit exit;
-  return std::forward<F>(blocking_call)();
+  return internal::CallBlocking(std::forward<F>(blocking_call));
 }
 
 // Stats are the runtime's counters over the running Run (ReadStats while a

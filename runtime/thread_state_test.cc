@@ -199,6 +199,38 @@ TEST_P(ThreadStateTest, ErrnoSurvivesBlockingCalls) {
   EXPECT_EQ(checks.load(), kGoroutines * kRounds * 7);
 }
 
+// The plain pattern, errno written inside the call and read right after
+// Syscall in the same function, with nothing out of line: the caller must
+// read the errno of the thread it resumed on, not of the one the call ran
+// on. The 50 us call lets sysmon retake the P, so exitsyscall often resumes
+// the goroutine on another thread.
+TEST_P(ThreadStateTest, ErrnoReadInlineAfterSyscall) {
+  constexpr int kRounds = 40;
+  std::atomic<int> wrong{0};
+  RunOn(GetParam(), [&] {
+    WaitGroup wg;
+    wg.Add(kGoroutines);
+    for (int i = 0; i < kGoroutines; ++i) {
+      Go([&, i] {
+        for (int r = 0; r < kRounds; ++r) {
+          const int want = 3000 + 100 * i + r;
+          int ret = Syscall([want] {
+            usleep(50);
+            errno = want;
+            return -1;
+          });
+          int got = errno;
+          if (ret != -1 || got != want) wrong.fetch_add(1);
+          Gosched();
+        }
+        wg.Done();
+      });
+    }
+    wg.Wait();
+  });
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 // A fresh goroutine starts with errno 0 and no exception state, whatever the
 // thread it runs on has.
 TEST(ThreadStateTest, FreshGoroutineStartsClean) {
