@@ -63,10 +63,12 @@ class ReproduceTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             # Fails on odd runs: a counter file beside it.
             counter = os.path.join(d, "n")
+            # Counting and deciding both happen under the lock: replays
+            # run two at a time.
             binary = self._fake_fuzzer(d, (
-                "flock %s sh -c 'n=$(cat %s 2>/dev/null || echo 0); "
-                "echo $((n+1)) > %s'; n=$(cat %s); exit $((n %% 2))"
-                % (counter, counter, counter, counter)))
+                "exec flock %s sh -c 'n=$(cat %s 2>/dev/null || echo 0); "
+                "n=$((n+1)); echo $n > %s; exit $((n %% 2))'"
+                % (counter, counter, counter)))
             self.assertEqual(campaign.replay_rate(binary, "/dev/null", {}, 1, 20), 10)
             always = self._fake_fuzzer(d, "exit 1")
             self.assertEqual(campaign.replay_rate(always, "/dev/null", {}, 1, 7), 7)
