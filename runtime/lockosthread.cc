@@ -24,7 +24,7 @@ namespace internal {
 // queue, and wakes it: it runs that goroutine on pp (stoplockedm returns).
 // The callers count the hand-off.
 static void WakeLockedM(M* lm, P* pp) {
-  lm->nextp.store(pp, std::memory_order_relaxed);
+  lm->nextp.store(pp, std::memory_order_release);
   lm->park.Wakeup();  // publishes nextp
 }
 
@@ -36,7 +36,7 @@ void stoplockedm(M* mp) {
   if (mp->spinning) Throw("stoplockedm: spinning");
   if (mp->p != nullptr) handoffp(releasep(mp));
   mp->park.Sleep();
-  P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed);
+  P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire);
   if (pp != nullptr) {
     acquirep(mp, pp);
   } else if (!sched->exiting.load(std::memory_order_acquire)) {

@@ -45,7 +45,11 @@ struct M {
   std::atomic<G*> curg{nullptr};  // the goroutine it runs, null on g0 (read
                                   // by getg and by mainexit/sysmon)
   P* p = nullptr;                 // the P it holds, or null
-  std::atomic<P*> nextp{nullptr};  // P handed over by startm/startlockedm
+  // P handed over by startm/startlockedm/handofflockedp/readylocked: stored
+  // with release, taken with acquire, so that taking it is ordered after the
+  // giver's releasep even when the sleeper was woken by someone else (Run's
+  // exit nudge) before the giver's Wakeup.
+  std::atomic<P*> nextp{nullptr};
   std::atomic<bool> wake_spinning{false};  // startm: start spinning
   P* oldp = nullptr;                       // P it held before a Syscall
   bool spinning = false;       // looking for work to steal (counted in

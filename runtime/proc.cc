@@ -862,7 +862,7 @@ static void newm(P* pp, bool spinning) {
   // Sized for GOMAXPROCS now; stealWork regrows it after a GOMAXPROCS(n).
   mp->steal_order_cap = static_cast<uint32_t>(sched->allp.size());
   mp->steal_order = new uint32_t[mp->steal_order_cap];
-  mp->nextp.store(pp, std::memory_order_relaxed);
+  mp->nextp.store(pp, std::memory_order_release);
   mp->wake_spinning.store(spinning, std::memory_order_relaxed);
   LockGuard l(sched->lock);
   if (sched->exiting.load(std::memory_order_relaxed)) {
@@ -919,7 +919,7 @@ void startm(P* pp, bool spinning) {
   }
   sched->counters.Add(kWakeups);
   nmp->wake_spinning.store(spinning, std::memory_order_relaxed);
-  nmp->nextp.store(pp, std::memory_order_relaxed);
+  nmp->nextp.store(pp, std::memory_order_release);
   nmp->park.Wakeup();  // publishes nextp / wake_spinning
 }
 
@@ -984,7 +984,7 @@ void stopm(M* mp) {
   if (mp->spinning) Throw("stopm spinning");
   if (!midle_enter(mp)) return;
   mp->park.Sleep();
-  P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed);
+  P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire);
   if (pp != nullptr) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
@@ -1017,7 +1017,7 @@ static void stopm_timed(M* mp, int64_t ns) {
     if (found) return;
     mp->park.Sleep();
   }
-  P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed);
+  P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire);
   if (pp != nullptr) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
@@ -1565,7 +1565,7 @@ void mstart(M* mp) {
   InitThreadContext(&mp->g0);
   mp->eh_globals = reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals());
   mp->errno_location = &errno;
-  if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_relaxed)) {
+  if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire)) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
   }
