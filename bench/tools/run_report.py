@@ -456,7 +456,8 @@ def _main(argv):
             systems.append(design.System(catalog.FLOOR, "floor", binary(floor_target)))
             describe[catalog.FLOOR] = runner.describe(binary(floor_target))
         else:
-            notes.append("the **floor** is missing: build of %s failed" % floor_target)
+            notes.append("the **floor** is missing: %s %s" % (
+                floor_target, "is not built (--no-build)" if a.no_build else "failed to build"))
     build_s = time.time() - t_build
 
     busy, steal, load1 = runner.wait_quiet()
