@@ -1333,6 +1333,36 @@ top:
   return gp;
 }
 
+// ThreadSlots are where a switch on mp's thread swaps a goroutine's
+// exception globals and errno in and out (gmp.h, "Per-thread state"):
+// mp's own, except in the two canary builds that plant a missing swap.
+struct ThreadSlots {
+  CxaEhGlobals* eh;
+  int* err;
+};
+// CanaryScratch is the caller's stand-in for the thread's slots in those
+// canary builds; elsewhere it is unused and optimised away.
+struct CanaryScratch {
+  CxaEhGlobals eh;
+  int err = 0;
+};
+GMP_ALWAYS_INLINE ThreadSlots ThreadSlotsOf(M* mp,
+                                            [[maybe_unused]] CanaryScratch* s) {
+  ThreadSlots slots{mp->eh_globals, mp->errno_location};
+#if defined(GMP_CANARY_EXC_STATE_NOT_SWITCHED)
+  // BUG (canary): the swap works on a scratch copy, so the goroutine runs on
+  // its thread's exception globals, as g0 and every other goroutine there
+  // left them, and leaves its own behind when it switches out.
+  if (policy::CanaryFires()) slots.eh = &s->eh;
+#endif
+#if defined(GMP_CANARY_ERRNO_NOT_PRESERVED)
+  // BUG (canary): the goroutine runs on its thread's errno, whatever the
+  // runtime or another goroutine left there.
+  if (policy::CanaryFires()) slots.err = &s->err;
+#endif
+  return slots;
+}
+
 // execute runs gp on mp until a goroutine switches back to g0; a fresh gp
 // first gets its stack (bindstack) and context. `inherit`: gp continues the
 // current time slice (no schedtick). Returns the goroutine that switched
@@ -1373,23 +1403,10 @@ static G* execute(M* mp, G* gp, bool inherit) {
   // Every switch between a goroutine and g0 passes here, on mp's thread (g0
   // never migrates): swap the goroutine's exception globals and errno in,
   // and back out when it switches to g0 (gmp.h, "Per-thread state").
-#if defined(GMP_CANARY_EXC_STATE_NOT_SWITCHED)
-  // BUG (canary): the swap works on a scratch copy, so the goroutine runs on
-  // its thread's exception globals, as g0 and every other goroutine there
-  // left them, and leaves its own behind when it switches out.
-  CxaEhGlobals canary_eh;
-  CxaEhGlobals* const eh = policy::CanaryFires() ? &canary_eh : mp->eh_globals;
-#else
-  CxaEhGlobals* const eh = mp->eh_globals;
-#endif
-#if defined(GMP_CANARY_ERRNO_NOT_PRESERVED)
-  // BUG (canary): the goroutine runs on its thread's errno, whatever the
-  // runtime or another goroutine left there.
-  int canary_errno = 0;
-  int* const err = policy::CanaryFires() ? &canary_errno : mp->errno_location;
-#else
-  int* const err = mp->errno_location;
-#endif
+  CanaryScratch scratch;
+  const ThreadSlots slots = ThreadSlotsOf(mp, &scratch);
+  CxaEhGlobals* const eh = slots.eh;
+  int* const err = slots.err;
   const CxaEhGlobals g0_eh = *eh;
   const int g0_errno = *err;
   *eh = gp->eh;
@@ -1687,20 +1704,10 @@ static bool YieldDirect(G* gp) {
   GMP_FUZZ_HOOK(on_execute, next->goid, mp->id,
                 mp->tid.load(std::memory_order_relaxed), -1);
 #endif
-#if defined(GMP_CANARY_EXC_STATE_NOT_SWITCHED)
-  // BUG (canary): as in execute, a scratch copy instead of the thread's.
-  CxaEhGlobals canary_eh;
-  CxaEhGlobals* const eh = policy::CanaryFires() ? &canary_eh : mp->eh_globals;
-#else
-  CxaEhGlobals* const eh = mp->eh_globals;
-#endif
-#if defined(GMP_CANARY_ERRNO_NOT_PRESERVED)
-  // BUG (canary): as in execute, errno stays the thread's.
-  int canary_errno = 0;
-  int* const err = policy::CanaryFires() ? &canary_errno : mp->errno_location;
-#else
-  int* const err = mp->errno_location;
-#endif
+  CanaryScratch scratch;
+  const ThreadSlots slots = ThreadSlotsOf(mp, &scratch);
+  CxaEhGlobals* const eh = slots.eh;
+  int* const err = slots.err;
   gp->eh = *eh;
   gp->saved_errno = *err;
   *eh = next->eh;
