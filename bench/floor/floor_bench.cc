@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "bench/common/bench_main.h"
+#include "bench/common/pipe_round_trip.h"
 #include "bench/common/util.h"
 
 namespace gmplab_bench {
@@ -170,30 +171,7 @@ class PinToOneCpu {
 
 void BM_Syscall(benchmark::State& state) {
   PinToOneCpu pin;
-  int to_partner[2], to_main[2];
-  if (pipe(to_partner) != 0 || pipe(to_main) != 0) {
-    state.SkipWithError("pipe failed");
-    return;
-  }
-  std::thread partner([&] {
-    // The partner echoes until it reads EOF.
-    char c;
-    while (read(to_partner[0], &c, 1) == 1) {
-      if (write(to_main[1], &c, 1) != 1) break;
-    }
-  });
-  char c = 'x';
-  for (auto _ : state) {
-    if (write(to_partner[1], &c, 1) != 1 || read(to_main[0], &c, 1) != 1) {
-      state.SkipWithError("pipe i/o failed");
-      break;
-    }
-  }
-  close(to_partner[1]);
-  partner.join();
-  close(to_partner[0]);
-  close(to_main[0]);
-  close(to_main[1]);
+  PipeRoundTrips(state);
 }
 
 double Seconds(std::chrono::steady_clock::time_point a,

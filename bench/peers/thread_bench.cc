@@ -21,6 +21,7 @@
 
 #include "bench/common/bench_main.h"
 #include "bench/common/latency.h"
+#include "bench/common/pipe_round_trip.h"
 #include "bench/common/util.h"
 #include "bench/peers/thread_chan.h"
 
@@ -271,29 +272,7 @@ void BM_SkewedLoad(benchmark::State& state, int procs) {
 
 void BM_Syscall(benchmark::State& state, int procs) {
   PinToProcs pin(procs);
-  int to_partner[2], to_main[2];
-  if (pipe(to_partner) != 0 || pipe(to_main) != 0) {
-    state.SkipWithError("pipe failed");
-    return;
-  }
-  std::thread partner([&] {
-    char c;
-    while (read(to_partner[0], &c, 1) == 1) {
-      if (write(to_main[1], &c, 1) != 1) break;
-    }
-  });
-  char c = 'x';
-  for (auto _ : state) {
-    if (write(to_partner[1], &c, 1) != 1 || read(to_main[0], &c, 1) != 1) {
-      state.SkipWithError("pipe i/o failed");
-      break;
-    }
-  }
-  close(to_partner[1]);
-  partner.join();
-  close(to_partner[0]);
-  close(to_main[0]);
-  close(to_main[1]);
+  PipeRoundTrips(state);
 }
 
 void Register(const BenchConfig& config) {
