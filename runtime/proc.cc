@@ -1443,6 +1443,12 @@ static void goexit0(M* mp, G* gp) {
   gp->preempt.store(false, std::memory_order_relaxed);
   if (mp->lockedg == gp) mp->lockedg = nullptr;
   pp->counters.Bump(kCompleted);
+  // Under TSan a finished goroutine's fiber goes now, not when its G is
+  // reused: a program that finishes many goroutines before spawning more
+  // would otherwise keep a fiber (a shadow stack and a trace part, two
+  // mappings) per free G and run into vm.max_map_count. The next use of gp
+  // gets a fresh fiber, so it inherits no happens-before history.
+  DestroyContext(gp->ctx);
   gfput(pp, gp);
   if (locked) mp->dead = true;  // the thread goes with the goroutine
 }
