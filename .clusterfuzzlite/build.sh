@@ -37,8 +37,10 @@ absl_cflags="$(pkg-config --cflags $absl_mods)"
 absl_libs="$(pkg-config --libs $absl_mods)"
 
 # go_default is every policy at its header's default, so no policy define
-# here (//tools:policy_defaults_test keeps it so).
+# here (//tools:policy_defaults_test keeps it so); only its name, without
+# which the policy headers refuse to compile (runtime/policy/variant_guard.h).
 defines=(
+  '-DGMP_VARIANT_NAME="go_default"'
   -DGMP_FUZZ_HOOKS=1
 )
 

@@ -30,6 +30,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "runtime/policy/variant_guard.h"  // canary variants change it
+
 namespace gmp::internal {
 
 template <class T, uint32_t N>

@@ -86,7 +86,6 @@ def check(files):
     macros = policy_macros(bzl)
     if not macros:
         problems.append("%s: no _define(defines, \"GMP_...\", ...) calls found" % VARIANT_BZL)
-    macros.setdefault("GMP_VARIANT_NAME", set())
 
     # 1. One fallback per policy define, in a policy header, nowhere else.
     homes = {}

@@ -149,6 +149,13 @@ def gmp_variant(
         srcs = [":" + name + "_unity", "//runtime:asm_srcs"],
         hdrs = ["//runtime:hdrs"],
         defines = defines,
+        # The lock annotations (ABSL_GUARDED_BY, ABSL_EXCLUSIVE_LOCKS_REQUIRED)
+        # are checked: a runtime that reads a guarded field without its lock
+        # does not build. clang only; g++ has no such analysis.
+        copts = select({
+            "//tools:clang": ["-Wthread-safety", "-Werror=thread-safety"],
+            "//conditions:default": [],
+        }),
         deps = ["//third_party/system:absl"],
         # Bind the program's own imports at load: lazy binding resolves a
         # symbol on the stack of whatever first calls it, and the resolver

@@ -34,13 +34,10 @@
 #include "runtime/policy/stacks.h"
 #include "runtime/policy/steal_amount.h"
 #include "runtime/policy/steal_order.h"
+#include "runtime/policy/variant_guard.h"
 
 #if defined(GMP_CANARY_ONE_IN)
 #include <atomic>
-#endif
-
-#ifndef GMP_VARIANT_NAME
-#define GMP_VARIANT_NAME "go_default"
 #endif
 
 namespace gmp::internal::policy {

@@ -9,6 +9,8 @@
 #ifndef GMPLAB_RUNTIME_POLICY_CONTEXT_SWITCH_H_
 #define GMPLAB_RUNTIME_POLICY_CONTEXT_SWITCH_H_
 
+#include "runtime/policy/variant_guard.h"
+
 #ifndef GMP_CONTEXT_UCONTEXT
 #define GMP_CONTEXT_UCONTEXT 0
 #endif

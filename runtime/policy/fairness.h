@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "runtime/policy/variant_guard.h"
+
 #ifndef GMP_FAIRNESS
 #define GMP_FAIRNESS 61
 #endif

@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "runtime/policy/variant_guard.h"
+
 #ifndef GMP_RUNQ_SIZE
 #define GMP_RUNQ_SIZE 256
 #endif

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 
+#include "runtime/policy/variant_guard.h"
+
 #ifndef GMP_SPIN_LIMIT
 #define GMP_SPIN_LIMIT GoSpinLimit
 #endif

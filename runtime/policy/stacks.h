@@ -12,6 +12,8 @@
 
 #include <cstddef>
 
+#include "runtime/policy/variant_guard.h"
+
 #ifndef GMP_STACK_KIND
 #define GMP_STACK_KIND GuardedStacks
 #endif

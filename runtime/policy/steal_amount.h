@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "runtime/policy/variant_guard.h"
+
 #ifndef GMP_STEAL_AMOUNT
 #define GMP_STEAL_AMOUNT StealHalf
 #endif

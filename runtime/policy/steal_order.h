@@ -16,6 +16,8 @@
 #include <numeric>
 #include <vector>
 
+#include "runtime/policy/variant_guard.h"
+
 #ifndef GMP_STEAL_ORDER
 #define GMP_STEAL_ORDER CoprimeWalk
 #endif
