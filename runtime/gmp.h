@@ -49,6 +49,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
+#include "runtime/sched_counters.h"
 
 namespace gmp {
 
@@ -164,31 +165,11 @@ auto Syscall(F&& blocking_call) {
 
 // Stats are the runtime's counters over the running Run (ReadStats while a
 // runtime runs, from any thread) or over the last Run (outside one; all
-// zero before the first).
+// zero before the first). Its counter fields are GMP_SCHED_COUNTERS's.
 struct Stats {
-  int64_t spawned = 0;         // goroutines created by Go (and Run's main)
-  int64_t completed = 0;       // goroutines that returned
-  int64_t reclaimed = 0;       // goroutines still alive when Run returned
-  int64_t steals = 0;          // successful steal operations
-  int64_t stolen_gs = 0;       // goroutines moved by steals
-  int64_t spins = 0;           // times an M started spinning
-  int64_t parks = 0;           // times an M parked (stopm)
-  int64_t wakeups = 0;         // times a parked M was woken (startm/wakep)
-  int64_t handoffs = 0;        // P hand-offs (handoffp, syscall retake, locked)
-  int64_t global_puts = 0;     // goroutines put on the global run queue
-  int64_t global_gets = 0;     // goroutines taken from the global run queue
-  int64_t overflows = 0;       // local run queue overflows to the global queue
-  int64_t gopark = 0;          // goroutine parks (channels, mutex, sleep, ...)
-  int64_t goready = 0;         // goroutines readied
-  int64_t preempts = 0;        // preemption requests honoured
-  int64_t syscalls = 0;        // Syscall calls
-  int64_t retakes = 0;         // Ps retaken by sysmon from syscalls
-  int64_t syscall_steals = 0;  // Ps taken back by exitsyscall from another
-                               // M's syscall
-  int64_t threads = 0;         // Ms created
-  int64_t timer_wakeups = 0;   // times the M sleeping until the next timer
-                               // woke (deadline, earlier timer or work)
-  int64_t sysmon_wakeups = 0;  // times sysmon woke up
+#define GMP_STATS_FIELD(Enum, field, per_op, meaning) int64_t field = 0;
+  GMP_SCHED_COUNTERS(GMP_STATS_FIELD)
+#undef GMP_STATS_FIELD
   // Goroutine stacks of this runtime's pool, which is shared by every Run of
   // the process (so these count since the process started, not per Run):
   int64_t stacks_fresh = 0;     // carved from new memory

@@ -1914,27 +1914,9 @@ Stats CollectStats(Sched* s) {
     for (int c = 0; c < kNumCounters; ++c) v[c] += pp->counters.Get(Counter(c));
   }
   Stats st;
-  st.spawned = v[kSpawned];
-  st.completed = v[kCompleted];
-  st.reclaimed = v[kReclaimed];
-  st.steals = v[kSteals];
-  st.stolen_gs = v[kStolenGs];
-  st.spins = v[kSpins];
-  st.parks = v[kParks];
-  st.wakeups = v[kWakeups];
-  st.handoffs = v[kHandoffs];
-  st.global_puts = v[kGlobalPuts];
-  st.global_gets = v[kGlobalGets];
-  st.overflows = v[kOverflows];
-  st.gopark = v[kGopark];
-  st.goready = v[kGoready];
-  st.preempts = v[kPreempts];
-  st.syscalls = v[kSyscalls];
-  st.retakes = v[kRetakes];
-  st.syscall_steals = v[kSyscallSteals];
-  st.threads = v[kThreads];
-  st.timer_wakeups = v[kTimerWakeups];
-  st.sysmon_wakeups = v[kSysmonWakeups];
+#define GMP_STATS_COPY(Enum, field, per_op, meaning) st.field = v[Enum];
+  GMP_SCHED_COUNTERS(GMP_STATS_COPY)
+#undef GMP_STATS_COPY
   if (s->stacks != nullptr) {
     const StackPool::Counts c = s->stacks->counts();
     st.stacks_fresh = c.fresh;

@@ -11,31 +11,17 @@
 #include <atomic>
 #include <cstdint>
 
+#include "runtime/sched_counters.h"
+
 namespace gmp::internal {
 
+// One enumerator per counter of GMP_SCHED_COUNTERS
+// (runtime/sched_counters.h), in its order.
 enum Counter : int {
-  kSpawned,
-  kCompleted,
-  kReclaimed,
-  kSteals,
-  kStolenGs,
-  kSpins,
-  kParks,
-  kWakeups,
-  kHandoffs,
-  kGlobalPuts,
-  kGlobalGets,
-  kOverflows,
-  kGopark,
-  kGoready,
-  kPreempts,
-  kSyscalls,
-  kRetakes,
-  kSyscallSteals,
-  kThreads,
-  kTimerWakeups,
-  kSysmonWakeups,
-  kNumCounters,
+#define GMP_COUNTER_ENUM(Enum, field, per_op, meaning) Enum,
+  GMP_SCHED_COUNTERS(GMP_COUNTER_ENUM)
+#undef GMP_COUNTER_ENUM
+      kNumCounters,
 };
 
 struct Counters {

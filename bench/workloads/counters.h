@@ -2,7 +2,9 @@
 //
 // StatsDelta snapshots gmp::ReadStats() before a timed loop and, after it,
 // reports what the scheduler did per op (steals, parks, spins, ...) as Google
-// Benchmark user counters. Call both ends from inside gmp::Run.
+// Benchmark user counters: the counters of GMP_SCHED_COUNTERS
+// (runtime/sched_counters.h)
+// whose per_op is 1. Call both ends from inside gmp::Run.
 #ifndef GMPLAB_BENCH_WORKLOADS_COUNTERS_H_
 #define GMPLAB_BENCH_WORKLOADS_COUNTERS_H_
 
@@ -12,31 +14,27 @@
 namespace gmplab_bench {
 
 class StatsDelta {
- public:
+public:
   // StatsDelta takes the starting snapshot. Must run inside gmp::Run.
   StatsDelta() : before_(gmp::ReadStats()) {}
 
   // Report sets per-op counters on `state` for everything since construction.
-  void Report(benchmark::State& state) const {
+  void Report(benchmark::State &state) const {
     gmp::Stats after = gmp::ReadStats();
-    auto per_op = [&](const char* name, int64_t a, int64_t b) {
+    auto per_op = [&](const char *name, int64_t a, int64_t b) {
       state.counters[name] = benchmark::Counter(
           static_cast<double>(a - b), benchmark::Counter::kAvgIterations);
     };
-    per_op("steals", after.steals, before_.steals);
-    per_op("stolen_gs", after.stolen_gs, before_.stolen_gs);
-    per_op("spins", after.spins, before_.spins);
-    per_op("parks", after.parks, before_.parks);
-    per_op("wakeups", after.wakeups, before_.wakeups);
-    per_op("handoffs", after.handoffs, before_.handoffs);
-    per_op("gopark", after.gopark, before_.gopark);
-    per_op("preempts", after.preempts, before_.preempts);
-    per_op("global_puts", after.global_puts, before_.global_puts);
+#define GMPLAB_PER_OP(Enum, field, report, meaning)                            \
+  if (report)                                                                  \
+    per_op(#field, after.field, before_.field);
+    GMP_SCHED_COUNTERS(GMPLAB_PER_OP)
+#undef GMPLAB_PER_OP
     // Not "threads": Google Benchmark's JSON has a field of that name.
     state.counters["ms_created"] = static_cast<double>(after.threads);
   }
 
- private:
+private:
   gmp::Stats before_;
 };
 
@@ -47,6 +45,6 @@ inline gmp::Options ProcsOptions(int procs) {
   return o;
 }
 
-}  // namespace gmplab_bench
+} // namespace gmplab_bench
 
-#endif  // GMPLAB_BENCH_WORKLOADS_COUNTERS_H_
+#endif // GMPLAB_BENCH_WORKLOADS_COUNTERS_H_
