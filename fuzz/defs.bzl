@@ -81,6 +81,12 @@ def gmp_variant_fuzzers(name, lib, tags = []):
             ],
             data = ["//fuzz:corpus_" + target],
             args = ["fuzz/corpus/" + target],
+            # Worker processes sharing the inputs (fuzz/replay_main.cc): a
+            # replay waits in its programs' sleeps much of the time. The
+            # hang watchdog (fuzz/program.cc) gets 30 s a run instead of a
+            # campaign's 6: a replay shares the machine with other tests, and
+            # the test's own timeout still catches a real hang.
+            env = {"GMP_REPLAY_JOBS": "3", "GMP_FUZZ_WATCHDOG_S": "30"},
             size = "small",
             timeout = "moderate",
             tags = tags + ["fuzz_replay"],

@@ -14,7 +14,7 @@
 namespace gmplab_bench {
 
 class StatsDelta {
-public:
+ public:
   // StatsDelta takes the starting snapshot. Must run inside gmp::Run.
   StatsDelta() : before_(gmp::ReadStats()) {}
 
@@ -25,16 +25,15 @@ public:
       state.counters[name] = benchmark::Counter(
           static_cast<double>(a - b), benchmark::Counter::kAvgIterations);
     };
-#define GMPLAB_PER_OP(Enum, field, report, meaning)                            \
-  if (report)                                                                  \
-    per_op(#field, after.field, before_.field);
+#define GMPLAB_PER_OP(Enum, field, report, meaning) \
+  if (report) per_op(#field, after.field, before_.field);
     GMP_SCHED_COUNTERS(GMPLAB_PER_OP)
 #undef GMPLAB_PER_OP
     // Not "threads": Google Benchmark's JSON has a field of that name.
     state.counters["ms_created"] = static_cast<double>(after.threads);
   }
 
-private:
+ private:
   gmp::Stats before_;
 };
 
@@ -45,6 +44,6 @@ inline gmp::Options ProcsOptions(int procs) {
   return o;
 }
 
-} // namespace gmplab_bench
+}  // namespace gmplab_bench
 
-#endif // GMPLAB_BENCH_WORKLOADS_COUNTERS_H_
+#endif  // GMPLAB_BENCH_WORKLOADS_COUNTERS_H_
