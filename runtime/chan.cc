@@ -64,18 +64,30 @@ void ChanBase::Close() {
   // Receivers keep their empty slots (std::nullopt); senders see
   // success == false and die with "send on closed channel". At most one of
   // the queues is non-empty.
-  Sudog* waiters = recvq_.TakeAll();
-  Sudog* senders = sendq_.TakeAll();
-  lock_.unlock();
-  for (Sudog* list : {waiters, senders}) {
+  // A Select's Sudog that another waker already won is not ours to wake
+  // (Claim): it is dropped here, under the lock, since its goroutine may
+  // leave the frame that holds it as soon as the lock is released.
+  Sudog* ready = nullptr;  // the ones to wake, in queue order
+  Sudog** tail = &ready;
+  for (Sudog* list : {recvq_.TakeAll(), sendq_.TakeAll()}) {
     while (list != nullptr) {
-      // Read the link before goready: the woken goroutine may run at once
-      // and leave the frame that holds its Sudog.
       Sudog* next = list->next;
-      G* gp = list->g;
-      goready(gp);
+      list->next = nullptr;
+      if (Claim(list)) {
+        list->success = false;
+        *tail = list;
+        tail = &list->next;
+      }
       list = next;
     }
+  }
+  lock_.unlock();
+  while (ready != nullptr) {
+    // Read the link before goready: the woken goroutine may run at once and
+    // leave the frame that holds its Sudog.
+    Sudog* next = ready->next;
+    goready(ready->g);
+    ready = next;
   }
 }
 

@@ -29,7 +29,9 @@
 // Waiters are readied only after the lock is released, and a parked goroutine
 // releases the lock in gopark's unlock function, after it has been switched
 // out, so no wakeup can be lost and goready never sees a running goroutine.
-// There is no nil channel (a Chan object always exists) and no select.
+// There is no nil channel (a Chan object always exists); gmp::Select
+// (runtime/select.h) waits on several channels at once, and a Select's
+// absent case plays the nil channel's part.
 //
 // Every operation except Len and Cap must be called from a goroutine (else
 // fatal error) and is a runtime call point: it first honours a pending
@@ -63,7 +65,12 @@
 #include "runtime/sudog.h"
 
 namespace gmp {
+
+class SelectCase;  // runtime/select.h
+
 namespace internal {
+
+struct Selector;  // runtime/select.cc
 
 // ChanBase is the part of a channel that does not depend on T: the lock, the
 // wait queues, the buffer indices and the closed flag, with the operations
@@ -85,6 +92,7 @@ class ChanBase {
   size_t Cap() const { return cap_; }
 
  protected:
+  friend struct Selector;
   explicit ChanBase(size_t cap) : cap_(cap) {}
   // ~ChanBase dies if called from a goroutine while goroutines still wait
   // on the channel.
@@ -219,13 +227,25 @@ class Chan : private internal::ChanBase {
       lock_.unlock();
       ThrowSendOnClosed();
     }
-    if (internal::Sudog* r = recvq_.PopFront()) {
+    internal::G* ready = nullptr;
+    if (!SendNoWaitLocked(v, &ready)) return false;
+    lock_.unlock();
+    if (ready != nullptr) internal::goready(ready);
+    return true;
+  }
+
+  // SendNoWaitLocked is SendLocked's part under the lock, for an open
+  // channel: it hands `v` to a parked receiver (whose goroutine it leaves in
+  // *ready, for the caller to goready once the lock is released) or buffers
+  // it, and returns true; or returns false, `v` untouched. lock_ held, and
+  // still held on return.
+  bool SendNoWaitLocked(T& v, internal::G** ready) noexcept
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (internal::Sudog* r = recvq_.PopClaimed()) {
       // Direct hand-off: the receiver's slot lives in its parked frame.
       static_cast<std::optional<T>*>(r->elem)->emplace(std::move(v));
       r->success = true;
-      internal::G* rg = r->g;
-      lock_.unlock();
-      internal::goready(rg);
+      *ready = r->g;
       return true;
     }
     size_t n = qcount_.load(std::memory_order_relaxed);
@@ -233,7 +253,6 @@ class Chan : private internal::ChanBase {
       std::construct_at(buf_ + sendx_, std::move(v));
       sendx_ = Next(sendx_);
       qcount_.store(n + 1, std::memory_order_relaxed);
-      lock_.unlock();
       return true;
     }
     return false;
@@ -245,7 +264,20 @@ class Chan : private internal::ChanBase {
   // lock_ held.
   bool RecvLocked(std::optional<T>* out) noexcept
       ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    if (internal::Sudog* s = sendq_.PopFront()) {
+    internal::G* ready = nullptr;
+    if (!RecvNoWaitLocked(out, &ready)) return false;
+    lock_.unlock();
+    if (ready != nullptr) internal::goready(ready);
+    return true;
+  }
+
+  // RecvNoWaitLocked is RecvLocked's part under the lock: it takes a value
+  // from a parked sender (leaving its goroutine in *ready) or the buffer
+  // into `*out` and returns true, or returns false. lock_ held, and still
+  // held on return.
+  bool RecvNoWaitLocked(std::optional<T>* out, internal::G** ready) noexcept
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (internal::Sudog* s = sendq_.PopClaimed()) {
       T* sv = static_cast<T*>(s->elem);
       if (cap_ == 0) {
         out->emplace(std::move(*sv));
@@ -259,9 +291,7 @@ class Chan : private internal::ChanBase {
         sendx_ = recvx_;
       }
       s->success = true;
-      internal::G* sg = s->g;
-      lock_.unlock();
-      internal::goready(sg);
+      *ready = s->g;
       return true;
     }
     size_t n = qcount_.load(std::memory_order_relaxed);
@@ -270,11 +300,36 @@ class Chan : private internal::ChanBase {
       std::destroy_at(buf_ + recvx_);
       recvx_ = Next(recvx_);
       qcount_.store(n - 1, std::memory_order_relaxed);
-      lock_.unlock();
       return true;
     }
     return false;
   }
+
+  // The type-erased case operations gmp::Select calls (runtime/select.h),
+  // with the channel's lock held. A receive from a closed, drained channel
+  // completes with `*out` empty.
+  static bool SelectSend(internal::ChanBase* c, void* elem,
+                         internal::G** ready) noexcept {
+    return static_cast<Chan*>(c)->SendNoWaitLocked(*static_cast<T*>(elem),
+                                                   ready);
+  }
+  static bool SelectRecv(internal::ChanBase* c, void* elem,
+                         internal::G** ready) noexcept
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    auto* ch = static_cast<Chan*>(c);
+    auto* out = static_cast<std::optional<T>*>(elem);
+    if (ch->RecvNoWaitLocked(out, ready)) return true;
+    if (!ch->closed_) return false;
+    out->reset();
+    return true;
+  }
+  static void SelectClosed(void* elem) noexcept {
+    static_cast<std::optional<T>*>(elem)->reset();
+  }
+  template <class U>
+  friend SelectCase SendCase(Chan<U>& c, U& v);
+  template <class U>
+  friend SelectCase RecvCase(Chan<U>& c, std::optional<U>& out);
 
   T* const buf_;  // ring of cap_ slots; [recvx_, recvx_+qcount_) are live
 };

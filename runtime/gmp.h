@@ -185,6 +185,7 @@ Stats ReadStats();
 
 #include "runtime/chan.h"       // IWYU pragma: export
 #include "runtime/mutex.h"      // IWYU pragma: export
+#include "runtime/select.h"     // IWYU pragma: export
 #include "runtime/waitgroup.h"  // IWYU pragma: export
 
 #endif  // GMPLAB_RUNTIME_GMP_H_

@@ -281,6 +281,8 @@ const char* WaitReasonString(WaitReason r) {
       return "chan receive (nil chan)";
     case WaitReason::kSelect:
       return "select";
+    case WaitReason::kSelectNoCases:
+      return "select (no cases)";
     case WaitReason::kSyncMutexLock:
       return "sync.Mutex.Lock";
     case WaitReason::kSyncWaitGroupWait:

@@ -27,6 +27,7 @@ enum class WaitReason {
   kChanSend,
   kChanReceiveNilChan,
   kSelect,
+  kSelectNoCases,
   kSyncMutexLock,
   kSyncWaitGroupWait,
   kSleep,

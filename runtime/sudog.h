@@ -13,14 +13,30 @@
 // (`success`, `ticket`, the value behind `elem`), and may then release the
 // lock and goready(g). After goready it must not touch the Sudog again: the
 // goroutine may already run and leave the frame that holds it.
+//
+// Select (runtime/select.h): a goroutine blocked in gmp::Select has one Sudog
+// queued on every channel of its cases, all pointing at one SelectWait in
+// its frame. Only one of them may fire: a waker that dequeues such a Sudog
+// must first win SelectWait::done (Claim); a Sudog whose select another
+// waker already won is dropped from the queue and skipped (PopClaimed). The
+// selecting goroutine removes its other Sudogs itself once it resumes.
 #ifndef GMPLAB_RUNTIME_SUDOG_H_
 #define GMPLAB_RUNTIME_SUDOG_H_
 
+#include <atomic>
 #include <cstdint>
 
 #include "runtime/g.h"
 
 namespace gmp::internal {
+
+struct Sudog;
+
+// SelectWait is what the Sudogs of one blocked Select share.
+struct SelectWait {
+  std::atomic<bool> done{false};  // won by the one waker that fires a case
+  Sudog* fired = nullptr;         // the winner's Sudog, written before goready
+};
 
 struct Sudog {
   G* g = nullptr;         // the parked goroutine
@@ -29,7 +45,20 @@ struct Sudog {
   Sudog* next = nullptr;  // next in its WaitQueue (owner: the queue's lock)
   bool success = false;   // channel: woken by a peer (true) or by close
   uint32_t ticket = 0;    // semaphore: 1 = the releaser handed it the count
+  SelectWait* select = nullptr;  // set: one case of a blocked Select
+  int case_index = -1;           // which case (Select only)
 };
+
+// Claim decides whether a waker that dequeued `s` may wake its goroutine:
+// always for a plain waiter; for a Select's, only the first waker of that
+// Select wins (and records `s` as the case that fired). Under the lock of
+// the queue `s` was in.
+inline bool Claim(Sudog* s) {
+  if (s->select == nullptr) return true;
+  if (s->select->done.exchange(true, std::memory_order_acq_rel)) return false;
+  s->select->fired = s;
+  return true;
+}
 
 // WaitQueue is a FIFO of Sudogs (Go's waitq), with a LIFO push for
 // semaphores that re-queue a goroutine which already waited. Not
@@ -68,6 +97,28 @@ class WaitQueue {
     if (first_ == nullptr) last_ = nullptr;
     s->next = nullptr;
     return s;
+  }
+
+  // PopClaimed dequeues the first Sudog its caller may wake (Claim), or
+  // returns nullptr. Sudogs of Selects that another waker won are dropped.
+  Sudog* PopClaimed() {
+    while (Sudog* s = PopFront()) {
+      if (Claim(s)) return s;
+    }
+    return nullptr;
+  }
+
+  // Remove unlinks `s` if it is queued here; returns whether it was.
+  bool Remove(Sudog* s) {
+    Sudog* prev = nullptr;
+    for (Sudog* x = first_; x != nullptr; prev = x, x = x->next) {
+      if (x != s) continue;
+      (prev == nullptr ? first_ : prev->next) = x->next;
+      if (last_ == x) last_ = prev;
+      x->next = nullptr;
+      return true;
+    }
+    return false;
   }
 
   // TakeAll empties the queue and returns its Sudogs as a list linked by

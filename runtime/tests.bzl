@@ -25,6 +25,7 @@ RUNTIME_TESTS = [
     {"name": "runq_test", "size": "small", "per_variant": True},
     {"name": "steal_order_test", "size": "small", "per_variant": True},
     {"name": "chan_test", "size": "small"},
+    {"name": "select_test", "size": "small"},
     {"name": "mutex_test", "size": "small"},
     {"name": "waitgroup_test", "size": "small"},
     {"name": "proc_test", "size": "medium", "per_variant": True},
