@@ -175,7 +175,15 @@ TEST(Timers, IdleRuntimeDoesNotTick) {
       [&] {
         Go([] { Sleep(absl::Seconds(10)); });
         Syscall([&] {
-          usleep(50 * 1000);  // the P is retaken, every M and sysmon settle
+          // The P is retaken, and every M and sysmon settle: wait for a
+          // quiet 20 ms (at most 3 s: on a loaded machine settling takes
+          // longer, and a runtime that keeps ticking fails below anyway).
+          usleep(50 * 1000);
+          for (int i = 0; i < 150; ++i) {
+            const int64_t before = ReadStats().sysmon_wakeups;
+            usleep(20 * 1000);
+            if (ReadStats().sysmon_wakeups == before) break;
+          }
           a = ReadStats();
           usleep(200 * 1000);
           b = ReadStats();
