@@ -71,6 +71,7 @@ class SelectCase;  // runtime/select.h
 namespace internal {
 
 struct Selector;  // runtime/select.cc
+struct Timers;    // runtime/time.cc: timer channels send from the scheduler
 
 // ChanBase is the part of a channel that does not depend on T: the lock, the
 // wait queues, the buffer indices and the closed flag, with the operations
@@ -330,6 +331,7 @@ class Chan : private internal::ChanBase {
   friend SelectCase SendCase(Chan<U>& c, U& v);
   template <class U>
   friend SelectCase RecvCase(Chan<U>& c, std::optional<U>& out);
+  friend struct internal::Timers;
 
   T* const buf_;  // ring of cap_ slots; [recvx_, recvx_+qcount_) are live
 };

@@ -186,6 +186,7 @@ Stats ReadStats();
 #include "runtime/chan.h"       // IWYU pragma: export
 #include "runtime/mutex.h"      // IWYU pragma: export
 #include "runtime/select.h"     // IWYU pragma: export
+#include "runtime/timer.h"      // IWYU pragma: export
 #include "runtime/waitgroup.h"  // IWYU pragma: export
 
 #endif  // GMPLAB_RUNTIME_GMP_H_

@@ -33,6 +33,7 @@ RUNTIME_TESTS = [
     {"name": "lockosthread_test", "size": "medium"},
     {"name": "syscall_test", "size": "small"},
     {"name": "time_test", "size": "small"},
+    {"name": "timer_test", "size": "small"},
     {"name": "checkdead_test", "size": "small"},
     {"name": "trace_test", "size": "small"},
     {"name": "thread_state_test", "size": "small"},
