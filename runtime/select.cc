@@ -130,6 +130,36 @@ struct Selector {
     return fired->case_index;
   }
 
+  // OnlyCase returns the index of the one case that is not absent,
+  // kSelectDefault when all are absent, or -2 when several are present.
+  static int OnlyCase(const SelectCase* cases, int n) {
+    int only = kSelectDefault;
+    for (int i = 0; i < n; ++i) {
+      if (cases[i].chan_ == nullptr) continue;
+      if (only != kSelectDefault) return -2;
+      only = i;
+    }
+    return only;
+  }
+
+  // TryOne does `c` if it can proceed without waiting, as a Select of that
+  // case alone would, and returns whether it did: the common `case` plus
+  // `default:` select, without sorting or shuffling (Go compiles it to a
+  // plain non-blocking channel operation).
+  static bool TryOne(const SelectCase& c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ChanBase* ch = c.chan_;
+    ch->lock_.lock();
+    if (c.send_ && ch->closed_) {
+      ch->lock_.unlock();
+      ChanBase::ThrowSendOnClosed();
+    }
+    G* ready = nullptr;
+    const bool done = c.try_(ch, c.elem_, &ready);
+    ch->lock_.unlock();
+    if (ready != nullptr) goready(ready);
+    return done;
+  }
+
   // UnlockSelector is gopark's unlock function: it unlocks the channels
   // once the selecting goroutine is switched out. The Selector lives in
   // that goroutine's frame, and once any channel is unlocked a waker may
@@ -166,6 +196,12 @@ int DoSelect(const SelectCase* cases, int n, bool block) {
     Throw("gmp::Select: bad case list");
   }
   CheckPreemptAndFuzzYield();
+  // One case that can fire, and no waiting: the fast path.
+  if (!block) {
+    const int only = Selector::OnlyCase(cases, n);
+    if (only == kSelectDefault) return kSelectDefault;
+    if (only >= 0) return Selector::TryOne(cases[only]) ? only : kSelectDefault;
+  }
   Selector sel(cases, n);
   if (sel.poll.empty()) {
     if (!block) return kSelectDefault;

@@ -615,3 +615,207 @@ func BenchmarkMillionParked(b *testing.B) {
 	b.ReportMetric(rss/n, "rss_mb")
 	b.ReportMetric(perG/n, "rss_bytes_per_g")
 }
+
+// The select workloads (bench/workloads/select.cc): the shapes of Go's own
+// select benchmarks (runtime/chan_test.go) with gmplab's op counts, one
+// worker per proc each doing its share of b.N, and a fan-in with a timeout.
+
+// runWorkers runs body(share) in one goroutine per proc, the shares adding
+// up to n, and waits for all of them.
+func runWorkers(n int, body func(share int)) {
+	procs := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	wg.Add(procs)
+	for w := 0; w < procs; w++ {
+		share := n / procs
+		if w < n%procs {
+			share++
+		}
+		go func() {
+			body(share)
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+}
+
+func localWork(foo int) int {
+	for i := 0; i < 100; i++ {
+		foo *= 2
+		foo /= 2
+	}
+	return foo
+}
+
+var selectSink int
+
+func BenchmarkSelectUncontended(b *testing.B) {
+	timed(b, func() {
+		runWorkers(b.N, func(share int) {
+			x, y := make(chan int, 1), make(chan int, 1)
+			x <- 0
+			for i := 0; i < share; i++ {
+				select {
+				case <-x:
+					y <- 0
+				case <-y:
+					x <- 0
+				}
+			}
+		})
+	})
+}
+
+func BenchmarkSelectSyncContended(b *testing.B) {
+	timed(b, func() {
+		runWorkers(b.N, func(share int) {
+			c0, c1, c2 := make(chan int), make(chan int), make(chan int)
+			done := make(chan bool)
+			helperDone := make(chan bool)
+			go func() {
+				for {
+					select {
+					case c0 <- 0:
+					case c1 <- 0:
+					case c2 <- 0:
+					case <-done:
+						helperDone <- true
+						return
+					}
+				}
+			}()
+			for i := 0; i < share; i++ {
+				select {
+				case <-c0:
+				case <-c1:
+				case <-c2:
+				}
+			}
+			close(done)
+			<-helperDone
+		})
+	})
+}
+
+func BenchmarkSelectAsyncContended(b *testing.B) {
+	procs := runtime.GOMAXPROCS(0)
+	timed(b, func() {
+		x, y := make(chan int, procs), make(chan int, procs)
+		runWorkers(b.N, func(share int) {
+			x <- 0
+			for i := 0; i < share; i++ {
+				select {
+				case <-x:
+					y <- 0
+				case <-y:
+					x <- 0
+				}
+			}
+		})
+	})
+}
+
+func BenchmarkSelectNonblock(b *testing.B) {
+	timed(b, func() {
+		runWorkers(b.N, func(share int) {
+			recv0, send0 := make(chan int), make(chan int)
+			recv1, send1 := make(chan int, 1), make(chan int, 1)
+			send1 <- 0
+			for i := 0; i < share; i++ {
+				select {
+				case <-recv0:
+				default:
+				}
+				select {
+				case send0 <- 0:
+				default:
+				}
+				select {
+				case <-recv1:
+				default:
+				}
+				select {
+				case send1 <- 0:
+				default:
+				}
+			}
+		})
+	})
+}
+
+func BenchmarkSelectProdCons(b *testing.B) {
+	procs := runtime.GOMAXPROCS(0)
+	timed(b, func() {
+		c := make(chan int, 128)
+		stop := make(chan bool)
+		var consumers sync.WaitGroup
+		consumers.Add(procs)
+		for w := 0; w < procs; w++ {
+			go func() {
+				timer := time.After(time.Hour)
+				foo := 0
+			loop:
+				for {
+					select {
+					case v := <-c:
+						if v == 0 {
+							break loop
+						}
+					case <-timer:
+					case <-stop:
+					}
+					foo = localWork(foo)
+				}
+				selectSink += foo & 0
+				consumers.Done()
+			}()
+		}
+		runWorkers(b.N, func(share int) {
+			timer := time.After(time.Hour)
+			foo := 0
+			for i := 0; i < share; i++ {
+				foo = localWork(foo)
+				select {
+				case c <- 1:
+				case <-timer:
+				case <-stop:
+				}
+			}
+			c <- 0
+			_ = foo
+		})
+		consumers.Wait()
+	})
+}
+
+// fanIn is the number of producers of SelectTimeoutFanIn, fixed so that
+// Go's select is a plain select statement at every procs value.
+const fanIn = 4
+
+func BenchmarkSelectTimeoutFanIn(b *testing.B) {
+	timed(b, func() {
+		var in [fanIn]chan int
+		for w := range in {
+			in[w] = make(chan int)
+			share := b.N / fanIn
+			if w < b.N%fanIn {
+				share++
+			}
+			go func(c chan int, share int) {
+				for i := 0; i < share; i++ {
+					c <- i
+				}
+			}(in[w], share)
+		}
+		timeout := time.After(time.Hour)
+		for i := 0; i < b.N; i++ {
+			select {
+			case <-in[0]:
+			case <-in[1]:
+			case <-in[2]:
+			case <-in[3]:
+			case <-timeout:
+			}
+		}
+	})
+}

@@ -24,7 +24,9 @@ WORKLOADS = [
     ("WakeupLatency", "sweep"),
     ("SpawnPark", "sweep"),
     ("MillionParked", "default"),
-]
+] + [(w, "sweep") for w in (
+    "SelectUncontended", "SelectSyncContended", "SelectAsyncContended",
+    "SelectNonblock", "SelectProdCons", "SelectTimeoutFanIn")]
 WORKLOAD_NAMES = [w for w, _ in WORKLOADS]
 MODE = dict(WORKLOADS)
 
@@ -48,6 +50,8 @@ HEADLINE = [
     "Gosched", "PingPongUnbuffered", "PingPongBuffered", "PingPongHog",
     "LockOSThreadPingPong", "Syscall", "WakeupParallelSpinning", "Fib",
     "WakeupLatency", "SpawnPark", "MillionParked",
+    "SelectUncontended", "SelectSyncContended", "SelectAsyncContended",
+    "SelectNonblock", "SelectProdCons", "SelectTimeoutFanIn",
 ]
 
 PEERS = ["go", "tokio", "boost_fiber", "tbb", "thread"]
@@ -85,6 +89,16 @@ PEER_DESCRIPTIONS = {
 }
 
 _NO_YIELD = "TBB tasks run to completion: no yield, park or hand-off; blocking stalls a worker"
+SELECT_WORKLOADS = ["SelectUncontended", "SelectSyncContended", "SelectAsyncContended",
+                    "SelectNonblock", "SelectProdCons", "SelectTimeoutFanIn"]
+_SELECT_NOT_PORTED = {
+    "tbb": "no channels, and a TBB task cannot wait on several things at once",
+    "boost_fiber": "Boost.Fiber's channels have no select (when_any works on futures, "
+                   "not channel operations); not ported",
+    "thread": "the standard library has no select over queues; not ported",
+    "tokio": "not ported yet: tokio::select! (tokio-macros 1.7 is in Debian) would be the "
+             "equivalent",
+}
 # Cells a peer leaves empty, and why.
 NOT_IN_PEER = {
     "go": {},
@@ -142,6 +156,11 @@ PEER_NOTES = {
     ("boost_fiber", "*"): "idle workers spin (suspend=false)",
     ("thread", "*"): "procs = CPUs in the affinity mask (capped at the machine's CPUs)",
 }
+
+
+for _peer, _why in _SELECT_NOT_PORTED.items():
+    for _w in SELECT_WORKLOADS:
+        NOT_IN_PEER[_peer][_w] = _why
 
 
 def peer_supports(peer, workload):
