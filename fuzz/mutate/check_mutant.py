@@ -119,6 +119,22 @@ def run_tests(binaries, cap, deadline):
     return results, first
 
 
+def report_excerpt(log_path, reason, lines=40):
+    """(excerpt, top frame) of the report that `reason` starts in a log."""
+    try:
+        text = open(log_path, errors="replace").read()
+    except OSError:
+        return None, None
+    key = re.sub(r"\s*\(pid=\d+\)$", "", reason or "")
+    i = text.find(key) if key else -1
+    if i < 0:
+        return None, None
+    block = text[i:].splitlines()[:lines]
+    frame = next((re.sub(r"^\s*#0\s+(0x[0-9a-f]+\s+in\s+)?", "", ln).strip()
+                  for ln in block if re.match(r"^\s*#0\s", ln)), None)
+    return "\n".join(block), frame
+
+
 def keep_artifact(path, outdir):
     if not outdir or not path or not os.path.exists(path):
         return None
@@ -179,12 +195,22 @@ def main(argv):
     verdict["fuzz_s"] = round(time.time() - start, 1)
     verdict["rejected_findings"] = fuzz.get("rejected_findings", [])
     if fuzz["caught"]:
+        artifact = os.path.join(campaign.ROOT, fuzz["artifact"])
+        fuzz_log = os.path.join(os.path.dirname(artifact), "fuzz.log")
+        excerpt, frame = report_excerpt(fuzz_log, fuzz["reason"])
         verdict.update({
             "verdict": "caught", "detector": "fuzz:" + fuzz["target"],
-            "reason": fuzz["reason"], "how": classify(fuzz["reason"]),
+            "reason": re.sub(r"\s*\(pid=\d+\)$", "", fuzz["reason"]),
+            "how": classify(fuzz["reason"]),
             "after_s": fuzz["time_to_detection_s"],
-            "artifact": keep_artifact(os.path.join(campaign.ROOT, fuzz["artifact"]), outdir),
+            "artifact": keep_artifact(artifact, outdir),
         })
+        if frame:
+            verdict["where"] = frame
+        keep_artifact(fuzz_log, outdir)
+        if excerpt:
+            print("check: the finding's report (full log in the test's outputs):\n" + excerpt,
+                  flush=True)
     elif not args.no_tests:
         tests = test_binaries(args.mutant)
         names = [n for n in args.runtime_tests.split(",") if n]

@@ -200,7 +200,9 @@ def markdown(data):
     notes = [e for e in rows if e.get("reason")]
     if notes:
         out += ["Reasons:", ""]
-        out += ["- `%s` → %s: %s" % (e["site"], e["order"], e["reason"]) for e in notes]
+        out += ["- `%s` → %s: %s%s" % (e["site"], e["order"], e["reason"],
+                                        " (at %s)" % e["where"] if e.get("where") else "")
+                for e in notes]
         out.append("")
     return "\n".join(out)
 
@@ -302,7 +304,7 @@ def main(argv):
             missing.append(name)
             e["reason"] = "no verdict (the check did not build or run; see Bazel's output)"
         else:
-            for k in ("detector", "how", "reason", "after_s", "total_s", "budget_s",
+            for k in ("detector", "how", "reason", "where", "after_s", "total_s", "budget_s",
                       "fuzz_s", "tests", "rejected_findings", "log"):
                 if k in v:
                     e[k] = v[k]
