@@ -78,7 +78,7 @@ def test_reason(output, rc, timed_out, cap):
                 r"\[  FAILED  \] [^\n]*", r"[^\n]*Failure[^\n]*"):
         m = re.search(pat, output)
         if m:
-            return m.group(0).strip()
+            return re.sub(r"\s*\(pid=\d+\)$", "", m.group(0).strip())
     if rc < 0:
         return "killed by signal %d" % -rc
     return "exit status %d" % rc
@@ -111,6 +111,11 @@ def run_tests(binaries, cap, deadline):
         if rc != 0:
             r["reason"] = test_reason(output, rc, timed_out, int(min(cap, left)))
             r["log_tail"] = output[-3000:]
+            excerpt, frame = report_excerpt_of(output, r["reason"])
+            if frame:
+                r["where"] = frame
+            if excerpt:
+                print("check: %s's report:\n%s" % (test, excerpt), flush=True)
             if first is None:
                 first = r
         results.append(r)
@@ -125,13 +130,21 @@ def report_excerpt(log_path, reason, lines=40):
         text = open(log_path, errors="replace").read()
     except OSError:
         return None, None
+    return report_excerpt_of(text, reason, lines)
+
+
+def report_excerpt_of(text, reason, lines=40):
     key = re.sub(r"\s*\(pid=\d+\)$", "", reason or "")
     i = text.find(key) if key else -1
     if i < 0:
         return None, None
     block = text[i:].splitlines()[:lines]
-    frame = next((re.sub(r"^\s*#0\s+(0x[0-9a-f]+\s+in\s+)?", "", ln).strip()
-                  for ln in block if re.match(r"^\s*#0\s", ln)), None)
+    frame = next((ln for ln in block if re.match(r"^\s*#0\s", ln)), None)
+    if frame:
+        # "#0 execute /proc/self/cwd/runtime/proc.cc:1380:9 (bin+0x..) (BuildId: ..)"
+        frame = re.sub(r"^\s*#0\s+(0x[0-9a-f]+\s+in\s+)?", "", frame)
+        frame = re.sub(r"\s+\([^()]*\+0x[0-9a-f]+\).*$", "", frame)
+        frame = frame.replace("/proc/self/cwd/", "").strip()
     return "\n".join(block), frame
 
 
@@ -224,6 +237,8 @@ def main(argv):
                                    t0 + args.tests_total)
         verdict["tests"] = results
         if first:
+            if first.get("where"):
+                verdict["where"] = first["where"]
             verdict.update({
                 "verdict": "caught", "detector": "test:" + first["test"],
                 "reason": first["reason"], "how": classify(first["reason"]),

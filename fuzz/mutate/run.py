@@ -185,7 +185,8 @@ def markdown(data):
     rows = sorted(data["results"].values(), key=lambda e: (e["file"], e["line"], e["site"]))
     out = ["# Memory-order mutation results (commit %s)" % data["commit"], "",
            "Generated %s by `./harness mutate`; fuzz/README.md, \"Mutation testing\", "
-           "says what a verdict means." % data["generated"], "",
+           "says what a verdict means. Time: seconds from the start of the check to "
+           "the failure (caught) or the whole check (survived)." % data["generated"], "",
            "| site | file:line | op | order → weakened | verdict | detector | how | time (s) | budget (s) |",
            "|---|---|---|---|---|---|---|---|---|"]
     for e in rows:

@@ -106,3 +106,40 @@ class ResultsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CheckMutantTest(unittest.TestCase):
+    """check_mutant.py's classification of what caught a mutant."""
+
+    def setUp(self):
+        import check_mutant
+        self.cm = check_mutant
+
+    def test_classify(self):
+        c = self.cm.classify
+        self.assertEqual(c("WARNING: ThreadSanitizer: data race (pid=1)"), "tsan-race")
+        self.assertEqual(c("WARNING: ThreadSanitizer: lock-order-inversion"), "tsan-other")
+        self.assertEqual(c("fuzz invariant violated: program finishes within 6 s"), "timeout")
+        self.assertEqual(c("fuzz invariant violated: every G ran exactly once"), "check-failure")
+        self.assertEqual(c("[  FAILED  ] ChanTest.Close"), "check-failure")
+        self.assertEqual(c("fatal error: SwitchContext to a context that is not suspended"),
+                         "runtime-fatal")
+        self.assertEqual(c("ERROR: libFuzzer: deadly signal"), "crash")
+
+    def test_report_excerpt_names_the_top_frame(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+            f.write("INFO: seed\nWARNING: ThreadSanitizer: data race (pid=3525)\n"
+                    "  Write of size 8 at 0x7 by thread T34:\n"
+                    "    #0 execute /proc/self/cwd/runtime/proc.cc:1380:9 "
+                    "(m_fuzz_block+0x163a3e) (BuildId: 1426)\n")
+        self.addCleanup(os.unlink, f.name)
+        excerpt, frame = self.cm.report_excerpt(f.name, "WARNING: ThreadSanitizer: data race "
+                                                        "(pid=3525)")
+        self.assertEqual(frame, "execute runtime/proc.cc:1380:9")
+        self.assertTrue(excerpt.startswith("WARNING: ThreadSanitizer: data race"))
+
+    def test_test_failure_reason(self):
+        r = self.cm.test_reason("[ RUN ] A.B\nx.cc:3: Failure\n[  FAILED  ] A.B (3 ms)\n", 1,
+                                False, 240)
+        self.assertEqual(r, "[  FAILED  ] A.B (3 ms)")
+        self.assertEqual(self.cm.test_reason("", -9, True, 240), "timeout: ran past 240 s")
