@@ -139,10 +139,18 @@ def report_excerpt_of(text, reason, lines=40):
     if i < 0:
         return None, None
     block = text[i:].splitlines()[:lines]
-    frame = next((ln for ln in block if re.match(r"^\s*#0\s", ln)), None)
+    # The first stack's innermost frame in gmplab's code (not in /usr/...:
+    # libstdc++'s atomic_base.h says little about which site raced).
+    stack = []
+    for ln in block:
+        if re.match(r"^\s*#\d+\s", ln):
+            stack.append(ln)
+        elif stack:
+            break
+    frame = next((ln for ln in stack if " /usr/" not in ln), stack[0] if stack else None)
     if frame:
         # "#0 execute /proc/self/cwd/runtime/proc.cc:1380:9 (bin+0x..) (BuildId: ..)"
-        frame = re.sub(r"^\s*#0\s+(0x[0-9a-f]+\s+in\s+)?", "", frame)
+        frame = re.sub(r"^\s*#\d+\s+(0x[0-9a-f]+\s+in\s+)?", "", frame)
         frame = re.sub(r"\s+\([^()]*\+0x[0-9a-f]+\).*$", "", frame)
         frame = frame.replace("/proc/self/cwd/", "").strip()
     return "\n".join(block), frame

@@ -130,8 +130,11 @@ class CheckMutantTest(unittest.TestCase):
         with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
             f.write("INFO: seed\nWARNING: ThreadSanitizer: data race (pid=3525)\n"
                     "  Write of size 8 at 0x7 by thread T34:\n"
-                    "    #0 execute /proc/self/cwd/runtime/proc.cc:1380:9 "
-                    "(m_fuzz_block+0x163a3e) (BuildId: 1426)\n")
+                    "    #0 load /usr/include/c++/12/bits/atomic_base.h:820:9 (m+0x1)\n"
+                    "    #1 execute /proc/self/cwd/runtime/proc.cc:1380:9 "
+                    "(m_fuzz_block+0x163a3e) (BuildId: 1426)\n\n"
+                    "  Previous read of size 8 at 0x7 by thread T3:\n"
+                    "    #0 other /proc/self/cwd/runtime/proc.cc:1:1 (m+0x2)\n")
         self.addCleanup(os.unlink, f.name)
         excerpt, frame = self.cm.report_excerpt(f.name, "WARNING: ThreadSanitizer: data race "
                                                         "(pid=3525)")
