@@ -12,7 +12,10 @@
    dies without an artefact is started again.
 2. Runtime tests: if the fuzzers found nothing, each runtime test binary of
    the mutant (runtime/tests.bzl's RUNTIME_TESTS, built in the same config),
-   one after another, each capped at --test-cap seconds.
+   one after another, each capped at --test-cap seconds. A failure counts
+   only if go_default's copy of the test passes the failed cases (or, when
+   gtest named none, the whole test) 5 times: timing tests can fail on a
+   loaded machine whatever the memory orders.
 
 Prints the verdict as one line `MUTANT_VERDICT {json}` (read by
 ./harness mutate from the test log) and writes verdict.json and any
@@ -84,30 +87,67 @@ def test_reason(output, rc, timed_out, cap):
     return "exit status %d" % rc
 
 
-def run_tests(binaries, cap, deadline):
-    """Runs each test binary; returns (results, first failure or None)."""
+def run_binary(path, args, timeout):
+    """(exit status, output, timed out) of one test binary run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, TEST_TMPDIR=tmp)
+        env.pop("TEST_UNDECLARED_OUTPUTS_DIR", None)
+        try:
+            p = subprocess.run([path] + args, cwd=tmp, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, errors="replace",
+                               timeout=timeout, start_new_session=True)
+            return p.returncode, p.stdout, False
+        except subprocess.TimeoutExpired as e:
+            output = e.stdout or ""
+            if isinstance(output, bytes):
+                output = output.decode(errors="replace")
+            return -9, output, True
+
+
+def failed_cases(output):
+    """The gtest cases a run reports as failed (`[  FAILED  ] Suite.Name`)."""
+    names = re.findall(r"^\[  FAILED  \] ([\w/.]+)(?: \(\d+ ms\))?(?:, where .*)?$",
+                       output, re.MULTILINE)
+    return sorted(set(n for n in names if "." in n))
+
+
+def control_fails(control, output, cap, runs):
+    """How many of `runs` runs of go_default's copy of the test fail: the
+    failed cases only when gtest named them, else the whole binary."""
+    cases = failed_cases(output)
+    args = ["--gtest_filter=" + ":".join(cases)] if cases else []
+    failed = 0
+    for _ in range(runs):
+        rc, _, _ = run_binary(control, args, cap)
+        failed += rc != 0
+    return failed
+
+
+def run_tests(binaries, cap, deadline, controls=None, control_runs=5):
+    """Runs each test binary; returns (results, first failure or None). A
+    failure counts only if go_default's copy (`controls`) passes the same
+    cases `control_runs` times; otherwise it is recorded as rejected."""
     results, first = [], None
+    controls = controls or {}
     for test, path in binaries.items():
         left = deadline - time.time()
         if left < 5:
             results.append({"test": test, "skipped": "out of time"})
             continue
         t0 = time.time()
-        timed_out = False
-        with tempfile.TemporaryDirectory() as tmp:
-            env = dict(os.environ, TEST_TMPDIR=tmp)
-            env.pop("TEST_UNDECLARED_OUTPUTS_DIR", None)
-            try:
-                p = subprocess.run([path], cwd=tmp, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, errors="replace",
-                                   timeout=min(cap, left), start_new_session=True)
-                rc, output = p.returncode, p.stdout
-            except subprocess.TimeoutExpired as e:
-                rc, output, timed_out = -9, (e.stdout or ""), True
-                if isinstance(output, bytes):
-                    output = output.decode(errors="replace")
+        rc, output, timed_out = run_binary(path, [], min(cap, left))
         secs = round(time.time() - t0, 1)
         r = {"test": test, "passed": rc == 0, "seconds": secs}
+        if rc != 0 and test in controls:
+            bad = control_fails(controls[test], output, cap, control_runs)
+            r["control"] = "go_default failed %d of %d runs" % (bad, control_runs)
+            if bad:
+                r["passed"] = None
+                r["rejected"] = test_reason(output, rc, timed_out, int(min(cap, left)))
+                print("check: %s failed, but go_default's copy failed too (%d/%d): not "
+                      "counted: %s" % (test, bad, control_runs, r["rejected"]), flush=True)
+                results.append(r)
+                continue
         if rc != 0:
             r["reason"] = test_reason(output, rc, timed_out, int(min(cap, left)))
             r["log_tail"] = output[-3000:]
@@ -241,8 +281,10 @@ def main(argv):
                   file=sys.stderr)
             return 2
         t0 = time.time()
+        controls = {n: os.path.join(ROOT, "variants", "go_default_" + n) for n in names}
+        controls = {n: c for n, c in controls.items() if os.access(c, os.X_OK)}
         results, first = run_tests({n: tests[n] for n in names}, args.test_cap,
-                                   t0 + args.tests_total)
+                                   t0 + args.tests_total, controls)
         verdict["tests"] = results
         if first:
             if first.get("where"):

@@ -13,7 +13,8 @@ weakened order) from the runtime's sources; gmp_mutants declares, in
                runtime tests NAME_<test>, the fuzzers NAME_fuzz_<target>, ...
   NAME_check   an sh_test that runs the TSan fuzzers on the committed corpus
                for a budget (--budget=S, default 30) and, if they find
-               nothing, the runtime tests of NAME, and prints the verdict
+               nothing, the runtime tests of NAME (a failure counts only if
+               go_default's copy passes the same tests), and prints the verdict
                (fuzz/mutate/check_mutant.py). It passes whatever the verdict
                (only a broken check fails), so Bazel caches the verdict per
                (sources, site, order, budget); run it with --config=fuzz.
@@ -61,7 +62,8 @@ def gmp_mutant(name, site, order):
             "//fuzz:dicts",
         ] + [":%s_fuzz_%s" % (name, t) for t in FUZZ_TARGETS] +
                ["//variants:go_default_fuzz_" + t for t in FUZZ_TARGETS] +
-               [":%s_%s" % (name, t["name"]) for t in RUNTIME_TESTS],
+               [":%s_%s" % (name, t["name"]) for t in RUNTIME_TESTS] +
+               ["//variants:go_default_" + t["name"] for t in RUNTIME_TESTS],
         # The check keeps its own time (budget, per-test caps); this is the
         # backstop. ./harness mutate raises it with --test_timeout.
         timeout = "long",

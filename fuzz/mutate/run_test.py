@@ -146,3 +146,34 @@ class CheckMutantTest(unittest.TestCase):
                                 False, 240)
         self.assertEqual(r, "[  FAILED  ] A.B (3 ms)")
         self.assertEqual(self.cm.test_reason("", -9, True, 240), "timeout: ran past 240 s")
+
+
+class ControlTest(unittest.TestCase):
+    """A runtime test failure counts only if go_default's copy passes."""
+
+    def script(self, d, name, rc):
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\necho '[  FAILED  ] Timers.Tick (5 ms)'\necho \"$@\" >> %s.args\n"
+                    "exit %d\n" % (path, rc))
+        os.chmod(path, 0o755)
+        return path
+
+    def test_counted_only_when_the_control_passes(self):
+        import check_mutant as cm
+        with tempfile.TemporaryDirectory() as d:
+            mutant = self.script(d, "mutant_time_test", 1)
+            good = self.script(d, "go_default_time_test", 0)
+            bad = self.script(d, "go_default_time_test_flaky", 1)
+            with redirect_stdout(io.StringIO()):
+                res, first = cm.run_tests({"time_test": mutant}, 30, 1e12,
+                                          {"time_test": good}, control_runs=2)
+            self.assertEqual(first["test"], "time_test")
+            self.assertEqual(res[0]["control"], "go_default failed 0 of 2 runs")
+            with open(good + ".args") as f:
+                self.assertEqual(f.read().split(), ["--gtest_filter=Timers.Tick"] * 2)
+            with redirect_stdout(io.StringIO()):
+                res, first = cm.run_tests({"time_test": mutant}, 30, 1e12,
+                                          {"time_test": bad}, control_runs=2)
+            self.assertIsNone(first)
+            self.assertIn("Timers.Tick", res[0]["rejected"])
