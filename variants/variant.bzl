@@ -58,6 +58,8 @@ def gmp_variant(
         asan = False,
         bench_only = False,
         layout_pad = 0,
+        runtime_srcs = "//runtime:cc_srcs",
+        benchmarks = True,
         tags = []):
     """Declares one runtime variant with its tests, benchmark and fuzzers.
 
@@ -102,6 +104,11 @@ def gmp_variant(
         another's, such as the A/A control.
       layout_pad: bytes of padding linked first into the benchmark binaries
         (see bench/defs.bzl); only the A/A control uses it.
+      runtime_srcs: the runtime's C++ sources the unity source is made of;
+        the memory-order mutants (fuzz/mutate/defs.bzl) pass one generated
+        source with one site's order weakened.
+      benchmarks: whether to declare the benchmark binaries (the mutants
+        do not, which keeps loading their package quick).
       tags: extra tags for every generated target.
     """
     if runq_size != None and (runq_size < 4 or runq_size > 4096 or (runq_size & (runq_size - 1)) != 0):
@@ -138,7 +145,7 @@ def gmp_variant(
     # #line directives keep diagnostics and debug info on the real files.
     native.genrule(
         name = name + "_unity",
-        srcs = ["//runtime:cc_srcs"],
+        srcs = [runtime_srcs],
         outs = [name + "_unity.cc"],
         cmd = "for f in $(SRCS); do echo \"#line 1 \\\"$$f\\\"\"; cat $$f; done > $@",
         tags = tags,
@@ -193,10 +200,11 @@ def gmp_variant(
             tags = test_tags + test.get("tags", []) + [RUNTIME_TEST_TAG % test["name"]],
         )
 
-    gmp_variant_benchmarks(
-        name = name,
-        lib = ":" + name,
-        tags = test_tags,
-        layout_pad = layout_pad,
-    )
+    if benchmarks:
+        gmp_variant_benchmarks(
+            name = name,
+            lib = ":" + name,
+            tags = test_tags,
+            layout_pad = layout_pad,
+        )
     gmp_variant_fuzzers(name = name, lib = ":" + name, tags = test_tags)

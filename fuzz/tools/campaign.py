@@ -429,8 +429,12 @@ def control_reproduces(control, artifact, env, timeout, runs=10):
     return False
 
 
-def run_canary(args, variant, targets, binaries, controls, config, stamp_dir):
-    """Runs every target of one canary variant at once until one finds."""
+def run_canary(args, variant, targets, binaries, controls, config, stamp_dir,
+               package="//variants"):
+    """Runs every target of one canary variant at once until one finds.
+
+    Also the fuzzing half of a memory-order mutant's check
+    (fuzz/mutate/check_mutant.py), whose fuzzers live in `package`."""
     env = dict(os.environ, **SANITIZER_ENV[args.sanitizer])
     procs = {}
     start = time.time()
@@ -459,7 +463,7 @@ def run_canary(args, variant, targets, binaries, controls, config, stamp_dir):
                 continue
             f.close()
             del procs[target]
-            label = "//variants:%s_fuzz_%s" % (variant, target)
+            label = "%s:%s_fuzz_%s" % (package, variant, target)
             found = findings_in(out, [os.path.join(out, "fuzz.log")], label,
                                 config, variant, target)
             if not found:
