@@ -158,6 +158,7 @@ MUTANTS = [
     ("m_stw_cc_CheckSchedInvariantsStopped_5_acquire", "stw.cc:CheckSchedInvariantsStopped#5", "acquire", "runtime/stw.cc"),
     ("m_stw_cc_CheckSchedInvariantsStopped_6_acquire", "stw.cc:CheckSchedInvariantsStopped#6", "acquire", "runtime/stw.cc"),
     ("m_stw_cc_CheckSchedInvariantsStopped_7_acquire", "stw.cc:CheckSchedInvariantsStopped#7", "acquire", "runtime/stw.cc"),
+    ("m_sudog_h_Claim_0_relaxed", "sudog.h:Claim#0", "relaxed", "runtime/sudog.h"),
     ("m_syscall_cc_entersyscall_0_acq_rel", "syscall.cc:entersyscall#0", "acq_rel", "runtime/syscall.cc"),
     ("m_syscall_cc_entersyscall_1_release", "syscall.cc:entersyscall#1", "release", "runtime/syscall.cc"),
     ("m_syscall_cc_entersyscall_2_acquire", "syscall.cc:entersyscall#2", "acquire", "runtime/syscall.cc"),
