@@ -70,6 +70,12 @@ bool IsExtQuotient(bool blocking, int q) {
 // of both replay corpora stayed the same). spawn_lock has none.
 bool IsExitPollersQuotient(bool blocking, int q) { return blocking && q == 6; }
 
+// IsSelectQuotient says whether a CheckWorld step with quotient q is a
+// Select step: q 2 in block (byte 29), which no corpus input used for a
+// CheckWorld step when the step was added (the GMP_FUZZ_PRINT output of
+// both replay corpora stayed the same). spawn_lock has none.
+bool IsSelectQuotient(bool blocking, int q) { return blocking && q == 2; }
+
 // Ext parameters.
 constexpr uint32_t kExtKinds = 6;  // the kinds an IsExtQuotient byte picks
 constexpr uint32_t kBlockOps = 5;  // none, Gosched, channel, Mutex, Sleep
@@ -78,6 +84,7 @@ constexpr uint32_t kMaxExtraRuns = 2;
 constexpr uint32_t kMaxExitPollers = 4;
 constexpr uint32_t kMaxLockExit = 4;
 constexpr uint32_t kMaxLockExitRounds = 8;
+constexpr uint32_t kMaxSelectChans = 4;
 constexpr uint32_t kMaxSleeps = 4;
 constexpr uint32_t kSleepUs[] = {0, 1, 20, 200, 1000, 3000};
 constexpr int64_t kSleepLatenessUs = 2000000;  // 2 s
@@ -262,6 +269,10 @@ class Decoder {
                 in_.ConsumeIntegralInRange<uint32_t>(0, kMaxExtraRuns);
             s.arg = mask | n << 4 | extra << 8;
             p_.runs = std::max(p_.runs, 1 + static_cast<int>(extra));
+          } else if (IsSelectQuotient(p_.blocking, op_byte / (last + 1))) {
+            s.op = Op::kExt;
+            s.target = static_cast<int32_t>(Ext::kSelect);
+            DecodeSelect(&s);
           }
           break;
         case Op::kGosched:
@@ -284,6 +295,21 @@ class Decoder {
   }
 
  private:
+  // DecodeSelect reads a Select step's parameters (layout in program.h).
+  void DecodeSelect(Step* s) {
+    const uint32_t k = in_.ConsumeIntegralInRange<uint32_t>(2, kMaxSelectChans);
+    uint32_t caps = 0;
+    for (uint32_t i = 0; i < k; ++i) {
+      caps |= in_.ConsumeIntegralInRange<uint32_t>(0, 2) << (2 * i);
+    }
+    const uint32_t nsel = in_.ConsumeIntegralInRange<uint32_t>(1, 3);
+    const uint32_t nprod = in_.ConsumeIntegralInRange<uint32_t>(1, 3);
+    const uint32_t per = in_.ConsumeIntegralInRange<uint32_t>(1, 16);
+    const uint32_t flags = in_.ConsumeIntegralInRange<uint32_t>(0, 15);
+    s->arg = (k - 2) | caps << 2 | (nsel - 1) << 10 | (nprod - 1) << 12 |
+             (per - 1) << 14 | flags << 18;
+  }
+
   // DecodeExt reads an Ext step. spawn_lock, which uses nothing but the
   // scheduler, has only Throw and Errno (errno set by the goroutine), with
   // no blocking call but Gosched.
@@ -344,6 +370,7 @@ class Decoder {
         break;
       }
       case Ext::kExitPollers:  // never from this kind byte (range above)
+      case Ext::kSelect:
         break;
       case Ext::kSleeps: {
         uint32_t count = in_.ConsumeIntegralInRange<uint32_t>(1, kMaxSleeps);
@@ -799,7 +826,179 @@ class Goroutine {
       case Ext::kExitPollers:
         StartExitPollers(s.arg & 7, (s.arg >> 4) & 7);
         break;
+      case Ext::kSelect:
+        SelectStep(s.arg);
+        break;
     }
+  }
+
+  // SelectStep runs a Select step (layout in program.h) and joins every
+  // goroutine it started.
+  void SelectStep(uint32_t arg) {
+    const uint32_t k = (arg & 3) + 2;
+    const uint32_t nsel = ((arg >> 10) & 3) + 1;
+    const uint32_t nprod = ((arg >> 12) & 3) + 1;
+    const uint32_t per = ((arg >> 14) & 15) + 1;
+    const uint32_t flags = arg >> 18;
+    const bool timer = flags & 1, nonblocking = flags & 2,
+               send_mode = flags & 4;
+    std::vector<std::unique_ptr<gmp::Chan<uint32_t>>> ch;
+    for (uint32_t i = 0; i < k; ++i) {
+      ch.push_back(
+          std::make_unique<gmp::Chan<uint32_t>>((arg >> (2 + 2 * i)) & 3));
+    }
+    // Values are numbered 0..total-1 by whoever sends them.
+    const uint32_t senders = send_mode ? nsel : nprod;
+    const uint32_t total = senders * per;
+    auto seen = std::make_unique<std::atomic<int>[]>(total);
+    const int id = id_;
+    // Receive: a select over every channel still open (a closed one becomes
+    // an absent case), plus the timer case until it fired; with `may_poll`
+    // and the TrySelect flag, TrySelect and a Gosched when nothing is ready.
+    // (In send mode the receivers always block, or polling senders and
+    // receivers could miss each other forever on unbuffered channels.)
+    auto receiver = [&, id](bool may_poll) {
+      std::vector<bool> open(k, true);
+      uint32_t left = k;
+      auto after = timer ? gmp::After(absl::Microseconds(50)) : nullptr;
+      bool timer_fired = false;
+      while (left > 0) {
+        std::vector<std::optional<uint32_t>> v(k);
+        std::optional<absl::Time> t;
+        std::vector<gmp::SelectCase> cases(k + 1);
+        for (uint32_t i = 0; i < k; ++i) {
+          if (open[i]) cases[i] = gmp::RecvCase(*ch[i], v[i]);
+        }
+        if (after != nullptr && !timer_fired)
+          cases[k] = gmp::RecvCase(*after, t);
+        const int n = static_cast<int>(cases.size());
+        int f = may_poll && nonblocking ? gmp::TrySelect(cases.data(), n)
+                                        : gmp::Select(cases.data(), n);
+        if (f == gmp::kSelectDefault) {
+          gmp::Gosched();
+          continue;
+        }
+        FUZZ_CHECK(
+            f >= 0 && f < n &&
+                (f < static_cast<int>(k) ? open[f]
+                                         : after != nullptr && !timer_fired),
+            "Select fires one of its cases", "node %d: case %d of %d", id, f,
+            n);
+        for (uint32_t i = 0; i < k; ++i) {
+          FUZZ_CHECK(static_cast<int>(i) == f || !v[i].has_value(),
+                     "Select fills only the slot of the case that fired",
+                     "node %d: case %d fired, slot %u holds %u", id, f, i,
+                     v[i].value_or(0));
+        }
+        if (f == static_cast<int>(k)) {
+          FUZZ_CHECK(t.has_value(), "a timer case receives the time", "node %d",
+                     id);
+          timer_fired = true;
+          continue;
+        }
+        if (!v[f].has_value()) {  // closed and drained
+          open[f] = false;
+          --left;
+          continue;
+        }
+        FUZZ_CHECK(*v[f] < total, "Select receives a value that was sent",
+                   "node %d: %u of %u", id, *v[f], total);
+        seen[*v[f]].fetch_add(1);
+      }
+    };
+    // Send: value numbers base..base+per-1, each on a select over every
+    // channel (send mode) or on one channel (plain producers).
+    auto sender = [&, id](uint32_t base, bool selecting) {
+      auto after =
+          timer && selecting ? gmp::After(absl::Microseconds(50)) : nullptr;
+      bool timer_fired = false;
+      for (uint32_t i = 0; i < per;) {
+        const uint32_t v = base + i;
+        if (!selecting) {
+          ch[(base / per + i) % k]->Send(v);
+          ++i;
+          continue;
+        }
+        std::vector<uint32_t> copies(k, v);
+        std::optional<absl::Time> t;
+        std::vector<gmp::SelectCase> cases(k + 1);
+        for (uint32_t c = 0; c < k; ++c)
+          cases[c] = gmp::SendCase(*ch[c], copies[c]);
+        if (after != nullptr && !timer_fired)
+          cases[k] = gmp::RecvCase(*after, t);
+        const int n = static_cast<int>(cases.size());
+        const int f = nonblocking ? gmp::TrySelect(cases.data(), n)
+                                  : gmp::Select(cases.data(), n);
+        if (f == gmp::kSelectDefault) {
+          gmp::Gosched();
+          continue;
+        }
+        if (f == static_cast<int>(k)) {
+          FUZZ_CHECK(!timer_fired && t.has_value(),
+                     "a timer case fires once, with the time", "node %d", id);
+          timer_fired = true;
+          continue;
+        }
+        FUZZ_CHECK(f >= 0 && f < static_cast<int>(k),
+                   "Select fires one of its cases",
+                   "node %d: send case %d of %d", id, f, n);
+        ++i;
+      }
+    };
+    gmp::WaitGroup senders_done, receivers_done;
+    senders_done.Add(static_cast<int>(senders));
+    const uint32_t receivers = send_mode ? nprod : nsel;
+    receivers_done.Add(static_cast<int>(receivers));
+    for (uint32_t r = 0; r < receivers; ++r) {
+      gmp::Go([&] {
+        receiver(!send_mode);
+        receivers_done.Done();
+      });
+    }
+    for (uint32_t s = 0; s < senders; ++s) {
+      gmp::Go([&, s] {
+        sender(s * per, send_mode);
+        senders_done.Done();
+      });
+    }
+    senders_done.Wait();
+    // Close while receivers may still be selecting (or parked in Select).
+    for (auto& c : ch) c->Close();
+    receivers_done.Wait();
+    int dup = 0, lost = 0;
+    for (uint32_t i = 0; i < total; ++i) {
+      const int n = seen[i].load();
+      dup += n > 1;
+      lost += n == 0;
+    }
+    FUZZ_CHECK(dup == 0 && lost == 0,
+               "every value sent through Select received exactly once",
+               "node %d: %d of %u values received twice, %d never", id_, dup,
+               total, lost);
+    if (flags & 8) SelectFairness();
+    CheckThread();
+  }
+
+  // SelectFairness: two channels that always hold a value; 64 selects over
+  // both must pick each at least 8 times (a fair choice fails that with
+  // probability about 4e-11).
+  void SelectFairness() {
+    constexpr int kRounds = 64;
+    gmp::Chan<uint32_t> a(kRounds), b(kRounds);
+    for (int i = 0; i < kRounds; ++i) {
+      a.Send(0);
+      b.Send(1);
+    }
+    int count[2] = {};
+    for (int i = 0; i < kRounds; ++i) {
+      std::optional<uint32_t> va, vb;
+      const int f = gmp::Select({gmp::RecvCase(a, va), gmp::RecvCase(b, vb)});
+      ++count[f];
+    }
+    FUZZ_CHECK(count[0] >= 8 && count[1] >= 8,
+               "Select chooses fairly among ready cases",
+               "node %d: %d and %d of %d rounds", id_, count[0], count[1],
+               kRounds);
   }
 
   // UnwindGuard blocks in its destructor, which runs while the exception
@@ -1055,8 +1254,8 @@ const char* OpName(Op op) {
 }
 
 const char* ExtName(int kind) {
-  static const char* kNames[] = {"Throw",   "Errno",  "Poller",     "LockExit",
-                                 "Foreign", "Sleeps", "ExitPollers"};
+  static const char* kNames[] = {"Throw",   "Errno",  "Poller",      "LockExit",
+                                 "Foreign", "Sleeps", "ExitPollers", "Select"};
   return kind >= 0 && kind < static_cast<int>(std::size(kNames)) ? kNames[kind]
                                                                  : "?";
 }

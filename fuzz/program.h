@@ -50,11 +50,11 @@
 #ifndef GMPLAB_FUZZ_PROGRAM_H_
 #define GMPLAB_FUZZ_PROGRAM_H_
 
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <fuzzer/FuzzedDataProvider.h>
 
 namespace gmp_fuzz {
 
@@ -117,6 +117,18 @@ enum class Ext : uint8_t {
   // its own CheckWorld quotient (IsExitPollersQuotient in program.cc).
   // arg: mask (1 TryRecv, 2 TrySend, 4 TryLock) | n << 4 | extra << 8.
   kExitPollers,
+  // gmp::Select over k channels of mixed capacities: selectors receive (or,
+  // in send mode, send) with Select or TrySelect + Gosched, optionally with
+  // a timer case (gmp::After); plain producers (or, in send mode, selecting
+  // consumers) on the other side; the channels are closed while selectors
+  // may still wait. Checks every value received exactly once, one case
+  // fired per call (only its slot filled), a timer case firing at most
+  // once, and, optionally, fairness between two always-ready cases. Block
+  // only, from its own CheckWorld quotient (IsSelectQuotient in
+  // program.cc). arg: k - 2 | caps (2 bits per channel) << 2 | nsel - 1
+  // << 10 | nprod - 1 << 12 | per - 1 << 14 | flags << 18 (1 timer case, 2
+  // TrySelect, 4 send mode, 8 fairness).
+  kSelect,
 };
 
 enum class Role : uint8_t { kMain, kChild, kProducer, kConsumer };

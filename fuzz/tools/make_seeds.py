@@ -42,6 +42,12 @@ EXT_KINDS = {"throw": 0, "errno": 1, "poller": 2, "lock_exit": 3,
 # ExitPollers (block only) is a CheckWorld byte with quotient 6
 # (IsExitPollersQuotient): 77, then mask 1..7, n 1..4, extra runs 0..2.
 EXIT_POLLERS_BYTE = 5 + 12 * 6  # 77
+# Select (block only) is a CheckWorld byte with quotient 2
+# (IsSelectQuotient): 29, then k 2..4, k capacities 0..2, selectors 1..3,
+# producers 1..3, values each 1..16, flags 0..15 (1 timer case, 2 TrySelect,
+# 4 send mode, 8 fairness).
+SELECT_BYTE = 5 + 12 * 2  # 29
+SELECT_FLAGS = {"timer": 1, "try": 2, "send": 4, "fair": 8}
 # Blocking calls of Throw and Errno steps (Block in fuzz/program.cc).
 BLOCK_OPS = {"none": 0, "gosched": 1, "chan": 2, "mutex": 3, "sleep": 4}
 SLEEP_US = [0, 1, 20, 200, 1000, 3000]
@@ -108,6 +114,18 @@ def encode_exit_pollers(e, mask, n, extra):
     e.int(0, 2, extra)
 
 
+def encode_select(e, caps, nsel, nprod, per, flags=()):
+    """A Select step over len(caps) channels of those capacities."""
+    e.byte(SELECT_BYTE)
+    e.int(2, 4, len(caps))
+    for c in caps:
+        e.int(0, 2, c)
+    e.int(1, 3, nsel)
+    e.int(1, 3, nprod)
+    e.int(1, 16, per)
+    e.int(0, 15, sum(SELECT_FLAGS[f] for f in flags))
+
+
 def resize_bound(procs):
     return min(8, 2 * procs)
 
@@ -162,6 +180,10 @@ def encode_node(e, node, blocking, role_main=False, procs=8):
         if op == "exit_pollers":
             assert blocking
             encode_exit_pollers(e, *step[1:])
+            continue
+        if op == "select":
+            assert blocking
+            encode_select(e, *step[1:])
             continue
         e.int(0, last, OPS[op])
         if op == "lock":
@@ -342,6 +364,18 @@ BLOCK_EXT = {
                                             ("exit_pollers", 6, 1, 0),
                                             ("gosched",), ("work", 200)),
                                     True),
+    # Selects: receivers over unbuffered and buffered channels closed under
+    # them, with a timer case; polling receivers; selecting senders; the
+    # fairness rounds.
+    "select_recv": program(4, node(("select", [0, 1, 2], 3, 2, 16, ("timer",)),
+                                   ("go", YIELDER)), True),
+    "select_try": program(2, node(("select", [0, 0], 2, 3, 8, ("try",)),
+                                  ("select", [2, 1, 0, 0], 1, 1, 4, ("fair",))),
+                          True),
+    "select_send": program(8, node(("select", [0, 2, 1], 3, 2, 12,
+                                    ("send", "timer")),
+                                   ("select", [0, 0, 0, 0], 2, 1, 16,
+                                    ("send", "try", "fair"))), True),
 }
 SPAWN_LOCK_EXT = {
     "ext_throw": program(4, node(*[("go", node(
@@ -472,6 +506,8 @@ def dict_entries_program(blocking):
                 lambda e, n=name, p=params: encode_ext(e, n, p))
         entries["exit_pollers"] = tail_fragment(
             lambda e: encode_exit_pollers(e, 7, 4, 2))
+        entries["select"] = tail_fragment(
+            lambda e: encode_select(e, [0, 1, 2], 2, 2, 8, ("timer", "fair")))
         entries["mutex_gosched"] = tail_fragment(
             lambda e: [e.int(0, last, OPS["mutex"]), e.int(0, 1, 0),
                        e.int(0, 3, 0), e.int(1, 3, 2), e.int(0, 100, 0)])
