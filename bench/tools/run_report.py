@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import analysis  # noqa: E402
 import catalog  # noqa: E402
 import compare  # noqa: E402
 import design  # noqa: E402
@@ -177,7 +178,7 @@ def parse_args(argv):
     elif a.variants is not None:
         a.variants = parse_list(a.variants, "--variants")
     elif a.quick:
-        a.variants = [report.BASE, report.AA]
+        a.variants = [analysis.BASE, analysis.AA]
     if a.blocks is None:
         a.blocks = 16
     if a.blocks < 1:
@@ -199,7 +200,7 @@ def parse_args(argv):
     if a.million_reps < 1:
         raise UsageError("--million-reps must be at least 1")
     if a.million_variants is None:
-        a.million_variants = [report.BASE] if a.quick else [report.BASE, "compact_stacks"]
+        a.million_variants = [analysis.BASE] if a.quick else [analysis.BASE, "compact_stacks"]
     elif a.million_variants == "none":
         a.million_variants = []
     else:
@@ -301,7 +302,7 @@ def _run_jobs(jobs, work, state, what):
         state["samples"] += s
         state["errors"] += e
         state["latency"] += extra
-        if ctx and (job.system == report.BASE or not state["gbench_ctx"]):
+        if ctx and (job.system == analysis.BASE or not state["gbench_ctx"]):
             state["gbench_ctx"] = state["gbench_ctx"] or ctx
         if i % 50 == 0:
             el = time.time() - t0
@@ -322,19 +323,8 @@ def _main(argv):
     if a.compare:
         return compare.main(a.compare[0], a.compare[1])
     if a.from_json:
-        with open(a.from_json) as f:
-            d = json.load(f)
-        out_dir = a.out or os.path.dirname(os.path.abspath(a.from_json))
-        fuzz = None
-        fuzz_path = a.fuzz_summary or os.path.join(runner.ROOT, d["meta"].get("fuzz_path", ""))
-        if os.path.isfile(fuzz_path):
-            with open(fuzz_path) as f:
-                fuzz = json.load(f)
-        d["meta"]["fuzz_path"] = os.path.relpath(fuzz_path, runner.ROOT)
-        report.write_report(out_dir, report.unpack_samples(d),
-                            [tuple(e) for e in d["errors"]], d["notes"], d["meta"], fuzz,
-                            d.get("latency", []))
-        runner.log("report rewritten: %s" % os.path.join(out_dir, "REPORT.md"))
+        path = report.rewrite(a.from_json, a.out, a.fuzz_summary)
+        runner.log("report rewritten: %s" % path)
         return 0
     t_start = time.time()
     notes = []
@@ -482,13 +472,13 @@ def _main(argv):
     finished = _run_jobs(jobs, work, state, "main")
     confirm_info = {}
     if finished and a.confirm_blocks > 0:
-        cands = report.choose_candidates(state["samples"], [s.name for s in systems
+        cands = analysis.choose_candidates(state["samples"], [s.name for s in systems
                                                             if s.kind == "variant"])
         by_name = {s.name: s for s in systems}
         cand_systems = {w: [by_name[v] for v in vs if v in by_name] for w, vs in cands.items()}
         cand_systems = {w: vs for w, vs in cand_systems.items() if vs}
-        if cand_systems and report.BASE in by_name:
-            cjobs = design.plan_confirm(cand_systems, by_name[report.BASE], a.procs, settings,
+        if cand_systems and analysis.BASE in by_name:
+            cjobs = design.plan_confirm(cand_systems, by_name[analysis.BASE], a.procs, settings,
                                         hw, rng, first_block=a.blocks)
             runner.log("confirmation round: %d processes, %d blocks, candidates %s"
                        % (len(cjobs), a.confirm_blocks,

@@ -156,6 +156,12 @@ def wilcoxon_p(d, alternative="two-sided"):
         return None
 
 
+def binom_sf(k, n, p):
+    """P(X >= k) for X ~ Binomial(n, p) (scipy.stats.binom)."""
+    from scipy.stats import binom  # imported late: the rest needs no scipy
+    return float(binom.sf(k - 1, n, p))
+
+
 def min_signed_rank_p(n):
     """The smallest two-sided exact signed-rank p-value with n pairs."""
     return min(1.0, 2.0 / 2.0 ** n) if n >= 1 else 1.0
