@@ -65,6 +65,8 @@ class Cell:
 
 
 def key_order(key):
+    """Sort key of a (workload, procs) cell: catalog order, then the workload's
+    trailing number, then procs."""
     workload, procs = key
     top = workload.split("/")[0]
     idx = catalog.WORKLOAD_NAMES.index(top) if top in catalog.WORKLOAD_NAMES else 999
@@ -74,10 +76,12 @@ def key_order(key):
 
 
 def key_label(key):
+    """'Workload/procs:N'."""
     return "%s/procs:%d" % key
 
 
 def _index(samples):
+    """{(system, workload, procs): Cell} of samples."""
     cells = defaultdict(list)
     for s in samples:
         cells[(s["system"], s["workload"], s["procs"])].append(s)
@@ -85,6 +89,9 @@ def _index(samples):
 
 
 class Analysis:
+    """Every cell of a report's main and confirmation phases, and the families of
+    tests its tables register (name, correction, [(row, comparison)]), in the
+    order the tables are written: verdicts.csv lists them so."""
     def __init__(self, samples, variants, peers):
         main = [s for s in samples if s.get("phase", "main") in ("main", "million")]
         self.cells = _index(main)
@@ -293,6 +300,8 @@ def choose_candidates(samples, variants):
 
 
 def contention(samples):
+    """The process records of the samples (each once) and how many were contended,
+    in all and per system."""
     seen = {}
     for s in samples:
         p = s.get("process")

@@ -9,7 +9,9 @@ import os
 
 import stats
 
+
 def fmt_cell(cell, metric):
+    """A cell's median ± its CI's half-width in percent, or '' without data."""
     if cell is None or not cell.values(metric):
         return ""
     vals = cell.values(metric)
@@ -50,6 +52,7 @@ class Writer:
 
 
 def num(x, fmt="%.4g"):
+    """x formatted with fmt, or '' for None."""
     return "" if x is None else fmt % x
 
 

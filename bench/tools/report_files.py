@@ -12,6 +12,7 @@ import os
 import analysis
 import stats
 
+
 def _sig(x, digits):
     """x rounded to `digits` significant digits (ints and None unchanged)."""
     if not isinstance(x, float) or x == 0 or x != x:
@@ -91,6 +92,7 @@ def latency_histograms(latency):
 
 
 def summary_csv(out_dir, an):
+    """summary.csv: every system's median and CI per cell, wall and CPU."""
     with open(os.path.join(out_dir, "summary.csv"), "w", newline="") as f:
         cw = csv.writer(f)
         cw.writerow(["system", "workload", "procs", "n", "wall_median_ns", "wall_ci_lo",

@@ -10,7 +10,9 @@ from analysis import (BASE, FLOOR, FLOOR_MIN_BLOCKS, FLOOR_TARGET, GO, TOKIO, TO
                       ci_side, floor_excess, floor_keys, floor_ratio, key_label)
 from markdown import fmt_cell
 
+
 def _fmt_excess(e):
+    """An Excess as a floor-table cell: median [CI], or 'at the floor'."""
     if e is None:
         return ""
     if e.state == "at":
@@ -21,6 +23,7 @@ def _fmt_excess(e):
 
 
 def _fmt_floor_ratio(r):
+    """A FloorRatio as a floor-table cell: ×ratio [CI], ×ratio (n=N) or —."""
     if r is None:
         return ""
     if r.ratio is None:
@@ -32,6 +35,8 @@ def _fmt_floor_ratio(r):
 
 
 def floor(w, an):
+    """## Time above the floor: each system's excess over the floor per cell, go_default's
+    over Go's, and the verdict on FLOOR_TARGET (family floor_excess, uncorrected)."""
     w.p("## Time above the floor")
     w.p()
     keys = floor_keys(an)

@@ -12,6 +12,7 @@ import stats
 from analysis import BASE, key_label, key_order
 from markdown import num
 
+
 def opening(w, aa, meta, contended):
     """The title, the A/A banner, the command, the method and the contents."""
     w.p("# gmplab benchmark report — %s" % meta.get("title", ""))
@@ -58,6 +59,8 @@ def opening(w, aa, meta, contended):
 
 
 def verdict_banner(w, aa, meta, contended):
+    """The banners under the title: the A/A verdict, --allow-load, and contention
+    above 5% of the samples."""
     rate = aa["flagged_rate"]
     if aa["comparisons"] == 0:
         w.p("> **Uncalibrated:** no A/A control was measured in this run.")
@@ -91,6 +94,7 @@ _COUNTERS = ["steals", "stolen_gs", "spins", "parks", "wakeups", "handoffs", "go
 
 
 def counters(w, an):
+    """## Scheduler counters per op (go_default), and every system's in counters.csv."""
     w.p("## Scheduler counters per op (go_default)")
     w.p()
     w.p("Medians over processes of gmp::ReadStats() deltas divided by ops "
@@ -115,6 +119,7 @@ def counters(w, an):
 
 
 def load(w, samples, meta, contended):
+    """## Load while measuring: the per-process load records, summarised."""
     w.p("## Load while measuring")
     w.p()
     if not contended["total"]:
@@ -158,6 +163,7 @@ def load(w, samples, meta, contended):
 
 
 def failures(w, errors, notes, an):
+    """## Failures and missing cells: the run's notes and failed processes."""
     w.p("## Failures and missing cells")
     w.p()
     if not errors and not notes:
@@ -174,6 +180,7 @@ def failures(w, errors, notes, an):
 
 
 def peer_coverage(w, meta):
+    """## Peers: what each one runs, per workload (catalog.py)."""
     w.p("## Peers: what each one runs")
     w.p()
     for p in meta["peers"]:
@@ -194,6 +201,7 @@ def peer_coverage(w, meta):
 
 
 def policies(w, meta):
+    """## Variants and their policies: --describe, build defines, layout copies."""
     w.p("## Variants and their policies")
     w.p()
     rows = []
@@ -207,6 +215,7 @@ def policies(w, meta):
 
 
 def machine(w, meta):
+    """## Machine: meta['machine'], one line per key."""
     w.p("## Machine")
     w.p()
     for k, v in meta.get("machine", {}).items():
@@ -215,6 +224,7 @@ def machine(w, meta):
 
 
 def fuzz(w, summary, meta):
+    """## Fuzz campaign: reports/fuzz-summary.json's campaigns, findings and canaries."""
     w.p("## Fuzz campaign")
     w.p()
     if summary is None:

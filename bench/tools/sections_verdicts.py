@@ -11,10 +11,13 @@ from collections import defaultdict
 
 import catalog
 import stats
-from analysis import AA, BASE, GO, METRICS, STEAL_ONLY, FLOOR, key_label
+from analysis import AA, BASE, FLOOR, GO, METRICS, STEAL_ONLY, key_label
 from markdown import fmt_cell, num
 
+
 def aa_section(w, an, aa, rows, meta):
+    """## A/A control: aa_control vs go_default in every cell (family aa_control,
+    Holm), the flagged share and the chance of that many by luck."""
     w.p("## A/A control: is this report's significance honest?")
     w.p()
     if aa["comparisons"] == 0:
@@ -66,6 +69,8 @@ def steal_at_one(w, an):
 
 
 def headline(w, an):
+    """## Headline: go_default vs Go, wall and CPU (family headline, Holm), then
+    MillionParked's and SpawnPark's memory tables."""
     w.p("## Headline: gmplab go_default vs Go")
     w.p()
     if BASE not in an.systems or GO not in an.systems:
@@ -144,6 +149,8 @@ def headline(w, an):
 
 
 def peer_table(w, an, metric, title):
+    """## <metric>: gmplab and peers: per-system medians and go_default/peer ratios
+    (family peers_<metric>, Benjamini-Hochberg)."""
     systems = ([BASE] if BASE in an.systems else []) + an.peers
     w.p("## %s: gmplab and peers" % title.capitalize().replace("Cpu", "CPU"))
     w.p()
@@ -185,6 +192,7 @@ def peer_table(w, an, metric, title):
 
 
 def cpu_wall(w, an):
+    """## CPU time / wall time: the ratio of the medians per system and cell."""
     w.p("## CPU time / wall time")
     w.p()
     w.p("Whole-process CPU per op divided by wall time per op (medians): 1.0 is one busy "
@@ -202,6 +210,8 @@ def cpu_wall(w, an):
 
 
 def variant_table(w, an, metric, title):
+    """## Variants against go_default: <metric>: every variant's paired ratio (family
+    variants_<metric>, Benjamini-Hochberg) with geomean rows."""
     others = [v for v in an.variants if v != BASE]
     w.p("## Variants against go_default: %s" % title)
     w.p()
@@ -251,6 +261,9 @@ def variant_table(w, an, metric, title):
 
 
 def best_policy(w, an, meta):
+    """## Best policy per workload, confirmed: the main blocks' fastest variant per
+    cell, confirmed by a one-sided test on fresh blocks (family
+    best_policy_confirm, Holm)."""
     w.p("## Best policy per workload, confirmed")
     w.p()
     w.p("A policy wins a cell only twice over: it is the fastest variant of the main blocks "
@@ -325,6 +338,8 @@ _PCTS = [("p50_ns", "p50"), ("p90_ns", "p90"), ("p99_ns", "p99"), ("p999_ns", "p
 
 
 def latency(w, an):
+    """## Wake-up latency: per-process percentiles' medians and the paired p99
+    ratio to go_default (family latency_p99, Benjamini-Hochberg)."""
     w.p("## Wake-up latency")
     w.p()
     keys = [k for k in an.keys if k[0].split("/")[0] in catalog.LATENCY]
@@ -378,6 +393,8 @@ def latency(w, an):
 
 
 def slower_than_go(w, an):
+    """## Where go_default is slower than Go: the headline's wall cells above 1, with
+    the counters that point at a cause (likely_cause)."""
     w.p("## Where go_default is slower than Go")
     w.p()
     fam = [(r, c) for name, _, rows in an.families if name == "headline" for r, c in rows]

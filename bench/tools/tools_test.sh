@@ -10,7 +10,7 @@ if [[ -n "${TEST_SRCDIR:-}" && -d "${TEST_SRCDIR}/gmplab/bench/tools" ]]; then
 fi
 cd "$DIR"
 export MPLCONFIGDIR="${TEST_TMPDIR:-$(mktemp -d)}"
-"$PY" -m unittest -v stats_test parse_test report_test run_report_test cli_test plots_test
+"$PY" -m unittest -v stats_test parse_test report_test run_report_test cli_test plots_test markdown_test
 
 expect_usage_error() {
   local out rc=0
