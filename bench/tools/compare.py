@@ -5,8 +5,11 @@ family's correction) and lists each cell whose verdict differs: significant
 in one report and not in the other, or significant in both with opposite
 directions (a flipped sign). Cells only one report measured are counted
 apart. Prints a summary and the differing cells; writes nothing.
+
+  bench/tools/compare.py DIR_A DIR_B   (what `./harness report --compare` runs)
 """
 
+import argparse
 import csv
 import os
 import sys
@@ -74,3 +77,20 @@ def main(dir_a, dir_b, out=sys.stdout):
             "FLIPPED " if (k, ra, rb) in flipped else "", k[0], k[1], k[2], k[3], k[4], k[5],
             _fmt(ra), _fmt(rb)))
     return 0
+
+
+def cli(argv):
+    """compare.py DIR_A DIR_B: main() on the command line (a bad flag exits 2)."""
+    ap = argparse.ArgumentParser(
+        prog="compare.py",
+        description="Lists every test whose verdict (faster / slower / same, after its "
+                    "family's correction) differs between two reports' verdicts.csv, and the "
+                    "flipped signs among them. `./harness report --compare A B` does the same.")
+    ap.add_argument("dir_a", metavar="DIR_A", help="a report directory (or its verdicts.csv)")
+    ap.add_argument("dir_b", metavar="DIR_B", help="the report to compare it with")
+    a = ap.parse_args(argv)
+    return main(a.dir_a, a.dir_b)
+
+
+if __name__ == "__main__":
+    sys.exit(cli(sys.argv[1:]))

@@ -86,6 +86,21 @@ def make_all(out_dir, an, errors, latency, meta):
     return out
 
 
+def section(w, out_dir, an, errors, hist, meta):
+    """REPORT.md's "Plots" section: draws every figure (make_all) and links it."""
+    figs = make_all(out_dir, an, errors, hist, meta)
+    w.p("## Plots")
+    w.p()
+    if not figs:
+        w.p("matplotlib is not available: no plots.")
+        w.p()
+    for title, path in figs:
+        w.p("### %s" % title)
+        w.p()
+        w.p("![%s](%s)" % (title, path))
+        w.p()
+
+
 def _bars(out_dir, an, wl, colors, failed, plt):
     procs = sorted({p for w2, p in an.keys if w2 == wl})
     systems = [s for s in an.systems if any(an.cell(s, (wl, p)) for p in procs) or
@@ -235,7 +250,7 @@ def _scaling(out_dir, an, colors, meta, plt):
 
 
 def _latency_cdf(out_dir, an, hist, colors, plt):
-    """CDFs from the pooled log-spaced histograms (report._latency_histograms)."""
+    """CDFs from the pooled log-spaced histograms (report_files.latency_histograms)."""
     if not hist or not hist.get("histograms"):
         return None
     edges = hist["edges_ns"]

@@ -14,10 +14,14 @@ from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import analysis  # noqa: E402
 import compare  # noqa: E402
 import design  # noqa: E402
 import plots  # noqa: E402
 import report  # noqa: E402
+import report_files  # noqa: E402
+import sections_floor_tokio  # noqa: E402
+import sections_verdicts  # noqa: E402
 
 
 def process(rng, contended=False):
@@ -132,14 +136,14 @@ class ReportTest(unittest.TestCase):
                       n=8, seed=2, phase="confirm", first=10)
         md = self.write(main + conf, variants=("go_default", "steal_one"), peers=())
         self.assertIn("**confirmed faster than go_default**", md)
-        self.assertEqual(report.choose_candidates(main, ["go_default", "steal_one"]),
+        self.assertEqual(analysis.choose_candidates(main, ["go_default", "steal_one"]),
                          {"Fib": ["steal_one"]})
 
     def test_a_best_policy_must_first_be_significant(self):
         # Fastest by a hair, within the noise: no candidate, no confirmation.
         main = blocks({"go_default": 1.0, "steal_one": 0.995}, workloads=("Fib",), procs=(1,),
                       noise=0.05)
-        self.assertEqual(report.choose_candidates(main, ["go_default", "steal_one"]), {})
+        self.assertEqual(analysis.choose_candidates(main, ["go_default", "steal_one"]), {})
         md = self.write(main, variants=("go_default", "steal_one"), peers=())
         self.assertIn("| no variant significantly faster |", md)
 
@@ -175,7 +179,7 @@ class ReportTest(unittest.TestCase):
         with open(os.path.join(self.dir, "samples.json")) as f:
             d = json.load(f)
         self.assertIsInstance(d["samples"][0]["process"], int)  # records stored once
-        report.write_report(self.dir, report.unpack_samples(d), d["errors"], d["notes"],
+        report.write_report(self.dir, report_files.unpack_samples(d), d["errors"], d["notes"],
                             d["meta"], None, d["latency"])
         with open(os.path.join(self.dir, "REPORT.md")) as f:
             self.assertEqual(f.read(), md1)
@@ -227,20 +231,23 @@ class ReportTest(unittest.TestCase):
             def __init__(self, lo, hi, coverage=0.95):
                 self.ratio, self.low, self.high = (lo + hi) / 2, lo, hi
                 self.coverage = coverage
-        self.assertEqual(report.ci_side(P(0.7, 0.9)), "below")
-        self.assertEqual(report.ci_side(P(1.1, 1.3)), "above")
-        self.assertEqual(report.ci_side(P(0.9, 1.1)), "contains")
-        self.assertIsNone(report.ci_side(None))
-        self.assertEqual(report.ci_side(P(0.7, 0.9, coverage=0.75)), "few")
-        self.assertIn(report.TOKIO_DIFFERENCES["stackless"],
-                      report.tokio_explanations("MillionParked"))
-        self.assertIn(report.TOKIO_DIFFERENCES["yield"], report.tokio_explanations("Gosched"))
-        self.assertTrue(report.tokio_explanations("WakeupParallelSpinning/delay_us:5"))
+        self.assertEqual(analysis.ci_side(P(0.7, 0.9)), "below")
+        self.assertEqual(analysis.ci_side(P(1.1, 1.3)), "above")
+        self.assertEqual(analysis.ci_side(P(0.9, 1.1)), "contains")
+        self.assertIsNone(analysis.ci_side(None))
+        self.assertEqual(analysis.ci_side(P(0.7, 0.9, coverage=0.75)), "few")
+        self.assertIn(sections_floor_tokio.TOKIO_DIFFERENCES["stackless"],
+                      sections_floor_tokio.tokio_explanations("MillionParked"))
+        self.assertIn(sections_floor_tokio.TOKIO_DIFFERENCES["yield"],
+                      sections_floor_tokio.tokio_explanations("Gosched"))
+        self.assertTrue(
+            sections_floor_tokio.tokio_explanations("WakeupParallelSpinning/delay_us:5"))
 
     def test_likely_cause(self):
-        self.assertIn("thread sleeps", report.likely_cause("Syscall", {"parks": 2, "wakeups": 2}))
-        self.assertIn("creating Gs", report.likely_cause("CreateGoroutinesSingle", {}))
-        self.assertIn("fast path", report.likely_cause("PingPongUnbuffered", {"parks": 0.001}))
+        cause = sections_verdicts.likely_cause
+        self.assertIn("thread sleeps", cause("Syscall", {"parks": 2, "wakeups": 2}))
+        self.assertIn("creating Gs", cause("CreateGoroutinesSingle", {}))
+        self.assertIn("fast path", cause("PingPongUnbuffered", {"parks": 0.001}))
 
     def test_fuzz_campaigns_per_variant_and_reproduction(self):
         def camp(variant, target, findings=()):

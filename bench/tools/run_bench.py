@@ -6,6 +6,7 @@ runs it with Google Benchmark's console output; anything after `--` goes to
 the binary unchanged. For comparisons with statistics use `./harness report`.
 """
 
+import argparse
 import os
 import subprocess
 import sys
@@ -14,57 +15,82 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import runner  # noqa: E402
 
-USAGE = """usage: ./harness bench [--variant=NAME | --peer=boost_fiber|tbb|thread|go|tokio]
-                      [--procs=1,2,4] [--filter=REGEX] [--reps=N] [--min-time=S]
-                      [--describe] [--bazel-output-base=DIR] [-- BENCHMARK_FLAGS...]
-
-  --variant=NAME  gmplab variant (default go_default); see variants/BUILD.bazel
-  --peer=NAME     run a peer instead (go runs `go test -bench` in bench/go; tokio builds
-                  bench/tokio with /usr/bin/cargo --offline)
-  --procs=LIST    processor counts (default 1,2,4,... up to 2x the CPUs)
-  --filter=REGEX  --benchmark_filter (Go: -test.bench)
-  --reps=N        repetitions (default 1)
-  --min-time=S    minimum seconds per repetition (default: Google Benchmark's)
-  --describe      print the variant's policies and exit
-"""
+PEERS = ("boost_fiber", "tbb", "thread", "go", "tokio")
 
 
-def fail(msg):
-    sys.stderr.write("run_bench: %s\n\n%s" % (msg, USAGE))
-    return 2
+def procs_list(text):
+    """--procs: comma-separated processor counts, each 1..1024 (kept as text:
+    the binaries take the same list)."""
+    items = text.split(",")
+    if not all(x.isdigit() and 1 <= int(x) <= 1024 for x in items):
+        raise argparse.ArgumentTypeError("bad --procs list %r (want e.g. 1,2,4)" % text)
+    return text
+
+
+def reps(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("bad --reps %r" % text)
+    return text
+
+
+def seconds(text):
+    try:
+        float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("bad --min-time %r (want seconds)" % text)
+    return text
+
+
+def parser():
+    ap = argparse.ArgumentParser(
+        prog="./harness bench", allow_abbrev=False,
+        usage="%(prog)s [--variant=NAME | --peer=boost_fiber|tbb|thread|go|tokio]\n"
+              "                      [--procs=1,2,4] [--filter=REGEX] [--reps=N] "
+              "[--min-time=S]\n"
+              "                      [--describe] [--bazel-output-base=DIR] "
+              "[-- BENCHMARK_FLAGS...]",
+        description="Builds a variant's (or a C++ peer's) benchmark binary with "
+                    "--config=opt and runs it with Google Benchmark's console output; "
+                    "anything after `--` goes to the binary unchanged. For comparisons "
+                    "with statistics use `./harness report`.")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--variant", metavar="NAME",
+                       help="gmplab variant (default go_default); see variants/BUILD.bazel")
+    which.add_argument("--peer", metavar="NAME", choices=PEERS,
+                       help="run a peer instead: %(choices)s (go runs `go test -bench` in "
+                            "bench/go; tokio builds bench/tokio with /usr/bin/cargo --offline)")
+    ap.add_argument("--procs", metavar="LIST", type=procs_list,
+                    help="processor counts (default 1,2,4,... up to 2x the CPUs)")
+    ap.add_argument("--filter", metavar="REGEX",
+                    help="--benchmark_filter (Go: -test.bench)")
+    ap.add_argument("--reps", metavar="N", type=reps, default="1",
+                    help="repetitions (default 1)")
+    ap.add_argument("--min-time", metavar="S", type=seconds,
+                    help="minimum seconds per repetition (default: Google Benchmark's)")
+    ap.add_argument("--describe", action="store_true",
+                    help="print the variant's policies and exit")
+    ap.add_argument("--bazel-output-base", metavar="DIR",
+                    default=os.environ.get("GMPLAB_BAZEL_OUTPUT_BASE"),
+                    help="Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)")
+    return ap
+
+
+def parse_args(argv):
+    """Returns (options, the flags after `--` for the binary). A bad flag
+    prints the usage and exits 2."""
+    extra = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1:]
+    return parser().parse_args(argv), extra
 
 
 def main(argv):
-    opts = {"variant": None, "peer": None, "procs": None, "filter": None, "reps": "1",
-            "min-time": None, "bazel-output-base": os.environ.get("GMPLAB_BAZEL_OUTPUT_BASE")}
-    describe = False
-    extra = []
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--":
-            extra = argv[i + 1:]
-            break
-        if a in ("-h", "--help"):
-            sys.stdout.write(USAGE)
-            return 0
-        if a == "--describe":
-            describe = True
-        elif a.startswith("--") and "=" in a and a[2:].split("=", 1)[0] in opts:
-            k, v = a[2:].split("=", 1)
-            opts[k] = v
-        else:
-            return fail("unknown argument %r" % a)
-        i += 1
-    if opts["variant"] and opts["peer"]:
-        return fail("give --variant or --peer, not both")
-    if opts["procs"] is not None:
-        items = opts["procs"].split(",")
-        if not all(x.isdigit() and 1 <= int(x) <= 1024 for x in items):
-            return fail("bad --procs list %r (want e.g. 1,2,4)" % opts["procs"])
-    if not opts["reps"].isdigit() or int(opts["reps"]) < 1:
-        return fail("bad --reps %r" % opts["reps"])
-    bazel = runner.Bazel(opts["bazel-output-base"])
+    a, extra = parse_args(argv)
+    opts = {"variant": a.variant, "peer": a.peer, "procs": a.procs, "filter": a.filter,
+            "reps": a.reps, "min-time": a.min_time}
+    describe = a.describe
+    bazel = runner.Bazel(a.bazel_output_base)
     peer = opts["peer"]
     if peer == "go":
         import tempfile
@@ -86,9 +112,7 @@ def main(argv):
         if err:
             sys.stderr.write("run_bench: %s\n" % err)
             return 1
-    elif peer is not None:
-        if peer not in ("boost_fiber", "tbb", "thread"):
-            return fail("unknown peer %r" % peer)
+    elif peer is not None:  # boost_fiber, tbb or thread (argparse checked the name)
         target = "//bench:%s_bench" % peer
     else:
         variant = opts["variant"] or "go_default"
@@ -98,7 +122,7 @@ def main(argv):
             sys.stderr.write("run_bench: %s\n" % e)
             return 1
         if variant not in known + canaries:
-            return fail("unknown variant %r; known: %s" % (variant, ",".join(known + canaries)))
+            parser().error("unknown variant %r; known: %s" % (variant, ",".join(known + canaries)))
         target = "//variants:%s_bench" % variant
     if binary is None:
         if not bazel.build([target]).get(target):

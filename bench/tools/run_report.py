@@ -26,60 +26,27 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import analysis  # noqa: E402
 import catalog  # noqa: E402
 import compare  # noqa: E402
 import design  # noqa: E402
 import report  # noqa: E402
 import runner  # noqa: E402
 
-USAGE = """usage: ./harness report [--quick] [--variants=a,b|none] [--peers=go,tokio,boost_fiber,tbb,thread|none]
+USAGE = """%(prog)s [--quick] [--variants=a,b|none] [--peers=go,tokio,boost_fiber,tbb,thread|none]
                        [--procs=1,2,4] [--workloads=A,B] [--out DIR] [--blocks N]
                        [--confirm-blocks N] [--min-time SECONDS] [--million N]
                        [--million-reps N] [--million-variants=a,b|none] [--seed N]
                        [--allow-load] [--no-floor] [--fuzz-summary PATH] [--timeout SECONDS]
                        [--bazel-output-base DIR] [--no-build] [--from-json DIR/samples.json]
-       ./harness report --compare DIR_A DIR_B
+       %(prog)s --compare DIR_A DIR_B"""
 
-  Every sample is one process. Block k runs every system once per workload, in a
-  fresh random order, each gmplab variant in a layout copy of its own; systems are
-  compared within blocks (Hodges-Lehmann ratio, exact 95% CI, Wilcoxon signed-rank
-  test, Holm or Benjamini-Hochberg per table). An A/A control (aa_control: go_default
-  at another code layout) calibrates every report.
-
-  --quick          go_default and aa_control against every peer, 16 blocks, procs 1 and
-                   the CPUs, MillionParked with 200,000 goroutines: about 5 minutes here
-  --variants=LIST  gmplab variants, or none (default: every non-canary variant in
-                   variants/; --quick: go_default,aa_control)
-  --peers=LIST     peers among go,tokio,boost_fiber,tbb,thread, or none (default: all;
-                   tokio is built from bench/tokio with Debian's /usr/bin/cargo, offline)
-  --procs=LIST     processor counts, e.g. 1,2,4 (default: 1,2,4,... up to 2x the CPUs;
-                   1 and the CPUs with --quick)
-  --workloads=LIST only these workloads (default: all; see bench/README.md)
-  --out DIR        output directory (default: reports/<date>-<host>)
-  --blocks N       randomized blocks, i.e. samples per cell (default 16: as many as a
-                   variant has layout copies; --reps is the same flag)
-  --confirm-blocks N  blocks of the best-policy confirmation round (default 16; 0 skips it)
-  --min-time S     minimum seconds each benchmark runs inside its process (default 0.03;
-                   0.02 with --quick)
-  --million N      goroutines in MillionParked (default 1000000; 200000 with --quick)
-  --million-reps N MillionParked blocks, one cold process per system each (default 3)
-  --million-variants=LIST  variants that run MillionParked (default go_default,compact_stacks;
-                   go_default with --quick), or none
-  --seed N         seed of the randomization (default: from the clock; the report records it)
-  --allow-load     measure even when other processes keep the machine busy (the report
-                   says so at the top); without it a busy machine is refused
-  --no-floor       skip the floor (//bench:floor_bench: WakeupParallelSpinning, Syscall
-                   and MillionParked's unavoidable part on plain threads) and the report's
-                   "Time above the floor" section; by default it runs in those workloads'
-                   blocks
-  --fuzz-summary P fuzz campaign summary to include (default reports/fuzz-summary.json)
-  --timeout S      per-process limit in seconds, at least 1 (default 120)
-  --bazel-output-base DIR  Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)
-  --no-build       use the binaries already built with --config=opt (the report says so)
-  --from-json F    rewrite a report from its samples.json without measuring again
-  --compare A B    list every cell whose verdict differs between reports A and B
-                   (significant in one only, or opposite directions); writes nothing
-"""
+DESCRIPTION = """\
+Every sample is one process. Block k runs every system once per workload, in a
+fresh random order, each gmplab variant in a layout copy of its own; systems are
+compared within blocks (Hodges-Lehmann ratio, exact 95% CI, Wilcoxon signed-rank
+test, Holm or Benjamini-Hochberg per table). An A/A control (aa_control: go_default
+at another code layout) calibrates every report."""
 
 
 class UsageError(Exception):
@@ -122,30 +89,78 @@ def default_procs(n):
     return procs
 
 
+def parser():
+    """The command line of `./harness report`; -h/--help is a flag that _main
+    answers (so that asking for help needs no machine and exits 0)."""
+    ap = Parser(prog="./harness report", usage=USAGE, description=DESCRIPTION,
+                formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False)
+    ap.add_argument("-h", "--help", action="store_true", help="show this help and exit")
+    ap.add_argument("--quick", action="store_true",
+                    help="go_default and aa_control against every peer, 16 blocks, procs 1 "
+                         "and the CPUs, MillionParked with 200,000 goroutines: about 5 "
+                         "minutes here")
+    ap.add_argument("--variants", metavar="LIST",
+                    help="gmplab variants, or none (default: every non-canary variant in "
+                         "variants/; --quick: go_default,aa_control)")
+    ap.add_argument("--peers", metavar="LIST",
+                    help="peers among go,tokio,boost_fiber,tbb,thread, or none (default: "
+                         "all; tokio is built from bench/tokio with Debian's /usr/bin/cargo, "
+                         "offline)")
+    ap.add_argument("--procs", metavar="LIST",
+                    help="processor counts, e.g. 1,2,4 (default: 1,2,4,... up to 2x the "
+                         "CPUs; 1 and the CPUs with --quick)")
+    ap.add_argument("--workloads", metavar="LIST",
+                    help="only these workloads (default: all; see bench/README.md)")
+    ap.add_argument("--out", metavar="DIR",
+                    help="output directory (default: reports/<date>-<host>)")
+    ap.add_argument("--blocks", "--reps", type=int, dest="blocks", metavar="N",
+                    help="randomized blocks, i.e. samples per cell (default 16: as many as a "
+                         "variant has layout copies; --reps is the same flag)")
+    ap.add_argument("--confirm-blocks", type=int, metavar="N",
+                    help="blocks of the best-policy confirmation round (default 16; 0 skips "
+                         "it)")
+    ap.add_argument("--min-time", type=float, metavar="S",
+                    help="minimum seconds each benchmark runs inside its process (default "
+                         "0.03; 0.02 with --quick)")
+    ap.add_argument("--million", type=int, metavar="N",
+                    help="goroutines in MillionParked (default 1000000; 200000 with --quick)")
+    ap.add_argument("--million-reps", type=int, metavar="N",
+                    help="MillionParked blocks, one cold process per system each (default 3)")
+    ap.add_argument("--million-variants", metavar="LIST",
+                    help="variants that run MillionParked (default go_default,compact_stacks; "
+                         "go_default with --quick), or none")
+    ap.add_argument("--seed", type=int, metavar="N",
+                    help="seed of the randomization (default: from the clock; the report "
+                         "records it)")
+    ap.add_argument("--allow-load", action="store_true",
+                    help="measure even when other processes keep the machine busy (the report "
+                         "says so at the top); without it a busy machine is refused")
+    ap.add_argument("--no-floor", action="store_true",
+                    help="skip the floor (//bench:floor_bench: WakeupParallelSpinning, Syscall "
+                         "and MillionParked's unavoidable part on plain threads) and the "
+                         "report's \"Time above the floor\" section; by default it runs in "
+                         "those workloads' blocks")
+    ap.add_argument("--fuzz-summary", metavar="P",
+                    help="fuzz campaign summary to include (default "
+                         "reports/fuzz-summary.json)")
+    ap.add_argument("--timeout", type=int, metavar="S",
+                    help="per-process limit in seconds, at least 1 (default 120)")
+    ap.add_argument("--bazel-output-base", metavar="DIR",
+                    help="Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use the binaries already built with --config=opt (the report says "
+                         "so)")
+    ap.add_argument("--from-json", metavar="F",
+                    help="rewrite a report from its samples.json without measuring again "
+                         "(report.py F does the same)")
+    ap.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                    help="list every cell whose verdict differs between reports A and B "
+                         "(significant in one only, or opposite directions); writes nothing")
+    return ap
+
+
 def parse_args(argv):
-    ap = Parser(add_help=False)
-    ap.add_argument("-h", "--help", action="store_true")
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--variants")
-    ap.add_argument("--peers")
-    ap.add_argument("--procs")
-    ap.add_argument("--workloads")
-    ap.add_argument("--out")
-    ap.add_argument("--blocks", "--reps", type=int, dest="blocks")
-    ap.add_argument("--confirm-blocks", type=int)
-    ap.add_argument("--min-time", type=float)
-    ap.add_argument("--million", type=int)
-    ap.add_argument("--million-reps", type=int)
-    ap.add_argument("--million-variants")
-    ap.add_argument("--seed", type=int)
-    ap.add_argument("--allow-load", action="store_true")
-    ap.add_argument("--no-floor", action="store_true")
-    ap.add_argument("--fuzz-summary")
-    ap.add_argument("--timeout", type=int)
-    ap.add_argument("--bazel-output-base")
-    ap.add_argument("--no-build", action="store_true")
-    ap.add_argument("--from-json")
-    ap.add_argument("--compare", nargs=2, metavar=("DIR_A", "DIR_B"))
+    ap = parser()
     a = ap.parse_args(argv)
     if a.help or a.compare:
         return a
@@ -177,7 +192,7 @@ def parse_args(argv):
     elif a.variants is not None:
         a.variants = parse_list(a.variants, "--variants")
     elif a.quick:
-        a.variants = [report.BASE, report.AA]
+        a.variants = [analysis.BASE, analysis.AA]
     if a.blocks is None:
         a.blocks = 16
     if a.blocks < 1:
@@ -199,7 +214,7 @@ def parse_args(argv):
     if a.million_reps < 1:
         raise UsageError("--million-reps must be at least 1")
     if a.million_variants is None:
-        a.million_variants = [report.BASE] if a.quick else [report.BASE, "compact_stacks"]
+        a.million_variants = [analysis.BASE] if a.quick else [analysis.BASE, "compact_stacks"]
     elif a.million_variants == "none":
         a.million_variants = []
     else:
@@ -301,7 +316,7 @@ def _run_jobs(jobs, work, state, what):
         state["samples"] += s
         state["errors"] += e
         state["latency"] += extra
-        if ctx and (job.system == report.BASE or not state["gbench_ctx"]):
+        if ctx and (job.system == analysis.BASE or not state["gbench_ctx"]):
             state["gbench_ctx"] = state["gbench_ctx"] or ctx
         if i % 50 == 0:
             el = time.time() - t0
@@ -314,27 +329,17 @@ def _main(argv):
     try:
         a = parse_args(argv)
     except UsageError as e:
-        sys.stderr.write("run_report: %s\n\n%s" % (e, USAGE))
+        sys.stderr.write("%srun_report: error: %s\n(--help lists every flag)\n"
+                         % (parser().format_usage(), e))
         return 2
     if a.help:
-        sys.stdout.write(USAGE)
+        sys.stdout.write(parser().format_help())
         return 0
     if a.compare:
         return compare.main(a.compare[0], a.compare[1])
     if a.from_json:
-        with open(a.from_json) as f:
-            d = json.load(f)
-        out_dir = a.out or os.path.dirname(os.path.abspath(a.from_json))
-        fuzz = None
-        fuzz_path = a.fuzz_summary or os.path.join(runner.ROOT, d["meta"].get("fuzz_path", ""))
-        if os.path.isfile(fuzz_path):
-            with open(fuzz_path) as f:
-                fuzz = json.load(f)
-        d["meta"]["fuzz_path"] = os.path.relpath(fuzz_path, runner.ROOT)
-        report.write_report(out_dir, report.unpack_samples(d),
-                            [tuple(e) for e in d["errors"]], d["notes"], d["meta"], fuzz,
-                            d.get("latency", []))
-        runner.log("report rewritten: %s" % os.path.join(out_dir, "REPORT.md"))
+        path = report.rewrite(a.from_json, a.out, a.fuzz_summary)
+        runner.log("report rewritten: %s" % path)
         return 0
     t_start = time.time()
     notes = []
@@ -482,13 +487,13 @@ def _main(argv):
     finished = _run_jobs(jobs, work, state, "main")
     confirm_info = {}
     if finished and a.confirm_blocks > 0:
-        cands = report.choose_candidates(state["samples"], [s.name for s in systems
+        cands = analysis.choose_candidates(state["samples"], [s.name for s in systems
                                                             if s.kind == "variant"])
         by_name = {s.name: s for s in systems}
         cand_systems = {w: [by_name[v] for v in vs if v in by_name] for w, vs in cands.items()}
         cand_systems = {w: vs for w, vs in cand_systems.items() if vs}
-        if cand_systems and report.BASE in by_name:
-            cjobs = design.plan_confirm(cand_systems, by_name[report.BASE], a.procs, settings,
+        if cand_systems and analysis.BASE in by_name:
+            cjobs = design.plan_confirm(cand_systems, by_name[analysis.BASE], a.procs, settings,
                                         hw, rng, first_block=a.blocks)
             runner.log("confirmation round: %d processes, %d blocks, candidates %s"
                        % (len(cjobs), a.confirm_blocks,

@@ -28,25 +28,15 @@ medians with a paired bootstrap interval over blocks.
 """
 
 import math
+import statistics
 
 ALPHA = 0.05  # significance level of every verdict
 
 
 def median(xs):
-    """Returns the median of a non-empty sequence."""
-    s = sorted(xs)
-    n = len(s)
-    if n == 0:
-        raise ValueError("median of an empty sample")
-    mid = n // 2
-    return s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2.0
-
-
-def _binom_cdf(k, n):
-    """P(B <= k) for B ~ Binomial(n, 1/2)."""
-    if k < 0:
-        return 0.0
-    return sum(math.comb(n, i) for i in range(0, min(k, n) + 1)) / 2.0 ** n
+    """Returns the median of a non-empty sequence (statistics.median; an empty
+    one raises statistics.StatisticsError, a ValueError)."""
+    return statistics.median(xs)
 
 
 def median_ci(xs, confidence=0.95):
@@ -64,15 +54,20 @@ def median_ci(xs, confidence=0.95):
     m = median(s)
     if n == 1:
         return m, s[0], s[0], 0.0
+    from scipy.stats import binom  # imported late: the rest needs no scipy
+    # cdf[k] = P(B <= k). Exact integer sums (this module's first version)
+    # pick the same k for every n up to 1023, and overflow past it; the
+    # coverages differ in the 15th digit, and no report prints them.
+    cdf = [float(p) for p in binom.cdf(range(n), n, 0.5)]
     best = None
     for k in range(0, n // 2):
-        coverage = _binom_cdf(n - 1 - k, n) - _binom_cdf(k, n)
+        coverage = cdf[n - 1 - k] - cdf[k]
         if coverage >= confidence:
             best = (k, coverage)
         else:
             break
     if best is None:
-        coverage = _binom_cdf(n - 1, n) - _binom_cdf(0, n)
+        coverage = cdf[n - 1] - cdf[0]
         return m, s[0], s[-1], coverage
     k, coverage = best
     return m, s[k], s[n - 1 - k], coverage
@@ -88,7 +83,12 @@ def ci_percent(xs, confidence=0.95):
 
 def _signed_rank_cdf(n):
     """The exact null distribution of the Wilcoxon signed-rank statistic T+
-    for n untied pairs: returns cdf with cdf[t] = P(T+ <= t)."""
+    for n untied pairs: returns cdf with cdf[t] = P(T+ <= t).
+
+    By hand: scipy 1.10 computes the test's p-value (wilcoxon_p uses it) but
+    exposes no signed-rank distribution or quantile to invert it into the
+    Hodges-Lehmann interval, and this one is exact (counts over 2**n), so the
+    `cdf[c] <= tail` boundary of every committed interval stays where it is."""
     top = n * (n + 1) // 2
     counts = [1] + [0] * top
     for r in range(1, n + 1):
@@ -154,6 +154,12 @@ def wilcoxon_p(d, alternative="two-sided"):
             return float(wilcoxon(d, alternative=alternative).pvalue)
     except ValueError:
         return None
+
+
+def binom_sf(k, n, p):
+    """P(X >= k) for X ~ Binomial(n, p) (scipy.stats.binom)."""
+    from scipy.stats import binom  # imported late: the rest needs no scipy
+    return float(binom.sf(k - 1, n, p))
 
 
 def min_signed_rank_p(n):
@@ -242,7 +248,10 @@ def median_ratio(x, y, confidence=0.95, n_resamples=9999, seed=0):
 
 
 def holm(ps):
-    """Holm-Bonferroni adjusted p-values (None entries stay None)."""
+    """Holm-Bonferroni adjusted p-values (None entries stay None).
+
+    By hand: neither scipy 1.10 nor the standard library has it (statsmodels'
+    multipletests does; it is not a dependency)."""
     idx = [i for i, p in enumerate(ps) if p is not None]
     m = len(idx)
     out = list(ps)
@@ -254,7 +263,11 @@ def holm(ps):
 
 
 def benjamini_hochberg(ps):
-    """Benjamini-Hochberg adjusted p-values (None entries stay None)."""
+    """Benjamini-Hochberg adjusted p-values (None entries stay None).
+
+    By hand: scipy.stats.false_discovery_control arrives in scipy 1.11;
+    Debian 12 has 1.10. BenjaminiHochbergTest checks this against it where
+    it exists."""
     idx = [i for i, p in enumerate(ps) if p is not None]
     m = len(idx)
     out = list(ps)
@@ -282,7 +295,7 @@ def geomean(xs):
     vals = [x for x in xs if x is not None and x > 0]
     if not vals:
         return None
-    return math.exp(sum(math.log(x) for x in vals) / len(vals))
+    return statistics.geometric_mean(vals)
 
 
 def verdict(c):

@@ -208,5 +208,56 @@ class FormatTest(unittest.TestCase):
         self.assertEqual(stats.format_ns(6.6e9), "6.6 s")
 
 
+class LibraryAgreementTest(unittest.TestCase):
+    """What stats.py still computes by hand agrees with the libraries."""
+
+    def test_median_ci_picks_the_exact_binomial_order_statistics(self):
+        # median_ci's coverages come from scipy.stats.binom; integer sums over
+        # 2**n pick the same interval.
+        for n in range(2, 120):
+            exact = [sum(math.comb(n, i) for i in range(k + 1)) / 2.0 ** n for k in range(n)]
+            k = 0
+            while k < n // 2 and exact[n - 1 - k] - exact[k] >= 0.95:
+                k += 1
+            xs = list(range(n))
+            _, lo, hi, cov = stats.median_ci(xs)
+            want = (0, n - 1) if k == 0 else (k - 1, n - k)
+            self.assertEqual((lo, hi), want, n)
+            if k:
+                self.assertAlmostEqual(cov, exact[n - k] - exact[k - 1], places=12)
+
+    def test_median_ci_beyond_a_float_power_of_two(self):
+        m, lo, hi, cov = stats.median_ci(range(1100))
+        self.assertEqual(m, 549.5)
+        self.assertLess(lo, m)
+        self.assertGreaterEqual(cov, 0.95)
+
+    def test_signed_rank_distribution_is_scipys_exact_one(self):
+        from scipy.stats import wilcoxon
+        rng = random.Random(3)
+        for n in (3, 6, 10, 17):
+            cdf = stats._signed_rank_cdf(n)
+            self.assertAlmostEqual(cdf[-1], 1.0)
+            for _ in range(5):
+                d = [rng.choice((-1, 1)) * (i + 1 + rng.random() / 2) for i in range(n)]
+                t_plus = sum(i + 1 for i, x in enumerate(d) if x > 0)
+                p = wilcoxon(d, alternative="less", method="exact").pvalue
+                self.assertAlmostEqual(cdf[t_plus], p, places=12)
+
+    @unittest.skipUnless(hasattr(__import__("scipy.stats").stats, "false_discovery_control"),
+                         "scipy.stats.false_discovery_control arrives in scipy 1.11")
+    def test_benjamini_hochberg_is_scipys(self):
+        from scipy.stats import false_discovery_control
+        ps = [0.001, 0.02, 0.03, 0.04, 0.3, 0.5, 0.049]
+        for x, want in zip(stats.benjamini_hochberg(ps), false_discovery_control(ps)):
+            self.assertAlmostEqual(x, want, places=12)
+
+    def test_geomean_is_the_statistics_one(self):
+        import statistics
+        xs = [0.8, 1.25, 0.97, 1.1]
+        self.assertAlmostEqual(stats.geomean(xs + [None, 0, -1]), statistics.geometric_mean(xs))
+        self.assertAlmostEqual(stats.geomean([1e-300, 1e300]), 1.0)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench/tools/tools_test.sh — runs the report tooling's unit tests and checks
-# that run_report.py / run_bench.py reject bad flags (//bench:tools_test).
+# that the command lines (run_report.py, run_bench.py, report.py, compare.py)
+# reject bad flags with their usage and exit 2 (//bench:tools_test).
 set -euo pipefail
 PY=/usr/bin/python3
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,7 +10,7 @@ if [[ -n "${TEST_SRCDIR:-}" && -d "${TEST_SRCDIR}/gmplab/bench/tools" ]]; then
 fi
 cd "$DIR"
 export MPLCONFIGDIR="${TEST_TMPDIR:-$(mktemp -d)}"
-"$PY" -m unittest -v stats_test parse_test report_test run_report_test
+"$PY" -m unittest -v stats_test parse_test report_test run_report_test cli_test plots_test markdown_test
 
 expect_usage_error() {
   local out rc=0
@@ -31,4 +32,8 @@ expect_usage_error run_report.py --blocks 0
 expect_usage_error run_report.py --compare onlyone
 expect_usage_error run_bench.py --procs=,
 expect_usage_error run_bench.py --bogus-flag
+expect_usage_error run_bench.py --peer=erlang
+expect_usage_error report.py --bogus-flag samples.json
+expect_usage_error report.py
+expect_usage_error compare.py onlyone
 echo "PASS"
