@@ -54,5 +54,29 @@ class FormatTest(unittest.TestCase):
         self.assertEqual(markdown.fmt_cell(None, "wall"), "")
 
 
+class CounterListTest(unittest.TestCase):
+    """The report's counter columns are the runtime's per-op counters."""
+
+    def test_report_counters_match_sched_counters_h(self):
+        import os
+        import re
+        import sections_run
+        here = os.path.dirname(os.path.abspath(__file__))
+        header = None
+        for root in (os.path.join(here, "..", ".."), os.path.join(here, "..", "..", "..")):
+            path = os.path.join(root, "runtime", "sched_counters.h")
+            if os.path.exists(path):
+                with open(path) as f:
+                    header = f.read()
+                break
+        self.assertIsNotNone(header, "runtime/sched_counters.h not found")
+        per_op = re.findall(r"X\(k\w+,\s*(\w+),\s*1,", header)
+        self.assertGreater(len(per_op), 5)
+        self.assertEqual(sorted(per_op + ["ms_created"]),
+                         sorted(sections_run._COUNTERS),
+                         "bench/workloads/counters.h reports the per-op counters of "
+                         "runtime/sched_counters.h and ms_created")
+
+
 if __name__ == "__main__":
     unittest.main()
