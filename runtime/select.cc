@@ -10,11 +10,30 @@
 #include "absl/container/inlined_vector.h"
 #include "runtime/chan.h"
 #include "runtime/fatal.h"
+#if defined(GMP_CANARY_SELECT_CLAIM_NOT_ATOMIC)
+#include "runtime/policy/config.h"
+#endif
 #include "runtime/proc.h"
 #include "runtime/sudog.h"
 
 namespace gmp {
 namespace internal {
+
+bool ClaimSelect(Sudog* s) {
+#if defined(GMP_CANARY_SELECT_CLAIM_NOT_ATOMIC)
+  // BUG (canary): check, then set: two wakers that dequeue Sudogs of the
+  // same Select on two channels may both see it unclaimed and both wake it.
+  if (policy::CanaryFires()) {
+    if (s->select->done.load(std::memory_order_acquire)) return false;
+    s->select->done.store(true, std::memory_order_release);
+    s->select->fired = s;
+    return true;
+  }
+#endif
+  if (s->select->done.exchange(true, std::memory_order_acq_rel)) return false;
+  s->select->fired = s;
+  return true;
+}
 
 // Selector is one Select call: its cases in poll order and in lock order,
 // and, once it has to wait, its Sudogs. It lives in the selecting

@@ -49,15 +49,15 @@ struct Sudog {
   int case_index = -1;           // which case (Select only)
 };
 
+// ClaimSelect is Claim for a Select's Sudog (runtime/select.cc).
+bool ClaimSelect(Sudog* s);
+
 // Claim decides whether a waker that dequeued `s` may wake its goroutine:
 // always for a plain waiter; for a Select's, only the first waker of that
 // Select wins (and records `s` as the case that fired). Under the lock of
 // the queue `s` was in.
 inline bool Claim(Sudog* s) {
-  if (s->select == nullptr) return true;
-  if (s->select->done.exchange(true, std::memory_order_acq_rel)) return false;
-  s->select->fired = s;
-  return true;
+  return s->select == nullptr || ClaimSelect(s);
 }
 
 // WaitQueue is a FIFO of Sudogs (Go's waitq), with a LIFO push for
