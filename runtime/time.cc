@@ -12,11 +12,13 @@
 // (microseconds apart at most). Holding sched.lock while popping and
 // readying also keeps checkdead exact: a timer is either in the heap or its
 // goroutine is in a run queue, never in between.
+#include "absl/time/time.h"
+
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "runtime/fatal.h"
 #include "runtime/gmp.h"
 #include "runtime/sched.h"
@@ -54,6 +56,12 @@ void UpdateNextLocked() {
 }
 
 }  // namespace
+
+int64_t NanoTime() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 int64_t NextTimer() { return next_when.load(std::memory_order_acquire); }
 

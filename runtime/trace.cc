@@ -297,6 +297,44 @@ constinit ServiceThread trace_thread("trace thread", &TraceMain, &TraceQuit);
 
 }  // namespace
 
+// GoroutineDump prints every goroutine (id, status, wait reason, locked
+// thread) to stderr. Best effort: it does not wait long for allglock.
+void GoroutineDump() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Sched* s = sched;
+  if (s == nullptr) return;
+  bool locked = false;
+  for (int i = 0; i < 1000 && !(locked = s->allglock.try_lock()); ++i) {
+    usleep(100);
+  }
+  if (!locked) {
+    std::fprintf(stderr, "\n(goroutine dump skipped: allglock busy)\n");
+    return;
+  }
+  for (GRecord* rec : s->allgs) {
+    G* gp = &rec->g;
+    // Acquire: pairs with newproc1's release, so goid is the new life's.
+    GStatus st = gp->status.load(std::memory_order_acquire);
+    if (st == GStatus::kDead || st == GStatus::kIdle) continue;
+    std::fprintf(stderr, "\ngoroutine %lld [%s",
+                 static_cast<long long>(gp->goid), GStatusString(st));
+    if (st == GStatus::kWaiting &&
+        gp->waitreason.load(std::memory_order_relaxed) != WaitReason::kNone) {
+      std::fprintf(
+          stderr, ", %s",
+          WaitReasonString(gp->waitreason.load(std::memory_order_relaxed)));
+    }
+    std::fprintf(stderr, "]:");
+    if (M* lm = gp->lockedm.load(std::memory_order_relaxed)) {
+      std::fprintf(stderr, " locked to thread %lld (m%lld)",
+                   static_cast<long long>(lm->tid.load()),
+                   static_cast<long long>(lm->id));
+    }
+    std::fprintf(stderr, "\n");
+  }
+  s->allglock.unlock();
+  std::fflush(stderr);
+}
+
 bool RequestSchedDump() {
   dump_done.Clear();
   dump_request.store(true);
