@@ -5,20 +5,19 @@
 // earliest deadline (one atomic load, `next_when`) and fires what is due; an
 // M that goes idle while a timer is pending sleeps until it is due (one
 // such M at a time, sched.timer_sleeper; a Sleep with an earlier deadline
-// wakes it, WakeTimerSleeper in proc.cc); sysmon fires timers too, so a
+// wakes it, WakeTimerSleeper in idle.cc); sysmon fires timers too, so a
 // sleeper wakes on time even when every P is busy. This makes "timers of a
 // busy P are stolen" hold trivially — no timer belongs to a P — at the price
 // of one lock shared by all Sleep calls, which is fine for Sleep's rates
 // (microseconds apart at most). Holding sched.lock while popping and
 // readying also keeps checkdead exact: a timer is either in the heap or its
 // goroutine is in a run queue, never in between.
-#include "absl/time/time.h"
-
 #include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "runtime/fatal.h"
 #include "runtime/gmp.h"
 #include "runtime/sched.h"
@@ -32,15 +31,15 @@ struct Timer {
   int64_t seq;  // FIFO among equal deadlines
   G* gp;
 };
-struct Later {
+struct TimerLater {
   bool operator()(const Timer& a, const Timer& b) const {
     return a.when != b.when ? a.when > b.when : a.seq > b.seq;
   }
 };
 
 // The heap, guarded by sched->lock (a plain global: one runtime at a time).
-std::vector<Timer> heap;
-int64_t seqgen = 0;
+std::vector<Timer> timer_heap;
+int64_t timer_seq = 0;
 // The earliest deadline, 0 when the heap is empty. Written under
 // sched->lock, read anywhere.
 std::atomic<int64_t> next_when{0};
@@ -51,7 +50,7 @@ bool UnlockSched(G*, void*) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 void UpdateNextLocked() {
-  next_when.store(heap.empty() ? 0 : heap.front().when,
+  next_when.store(timer_heap.empty() ? 0 : timer_heap.front().when,
                   std::memory_order_release);
 }
 
@@ -66,9 +65,9 @@ int64_t NanoTime() {
 int64_t NextTimer() { return next_when.load(std::memory_order_acquire); }
 
 void TimersReset() {
-  heap.clear();
-  heap.shrink_to_fit();
-  seqgen = 0;
+  timer_heap.clear();
+  timer_heap.shrink_to_fit();
+  timer_seq = 0;
   next_when.store(0);
 }
 
@@ -81,10 +80,10 @@ int64_t CheckTimers(int64_t now) {
   P* pp = mp != nullptr ? mp->p : nullptr;
   G* ready = nullptr;
   sched->lock.lock();
-  while (!heap.empty() && heap.front().when <= now) {
-    std::pop_heap(heap.begin(), heap.end(), Later());
-    G* gp = heap.back().gp;
-    heap.pop_back();
+  while (!timer_heap.empty() && timer_heap.front().when <= now) {
+    std::pop_heap(timer_heap.begin(), timer_heap.end(), TimerLater());
+    G* gp = timer_heap.back().gp;
+    timer_heap.pop_back();
     if (pp != nullptr) {
       gp->schedlink = ready;
       ready = gp;
@@ -101,10 +100,9 @@ int64_t CheckTimers(int64_t now) {
   next = NextTimer();
   if (pp == nullptr) {
     sched->lock.unlock();
-    // The submitter's StoreLoad of the spinning protocol (proc.cc): the
-    // queued Gs before nmspinning, which wakep reads.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    wakep();
+    // The submitter's half of the spinning protocol (proc.cc's essay):
+    // StoreLoad, the queued Gs before nmspinning; then wakep if nobody spins.
+    WakeIfNeeded();
     return next;
   }
   sched->lock.unlock();
@@ -150,12 +148,14 @@ void Sleep(absl::Duration d) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   internal::Sched* s = internal::sched;
   s->lock.lock();
   // An M may be sleeping until a later deadline: wake it for this one.
-  if (!internal::heap.empty() && when < internal::heap.front().when) {
+  if (!internal::timer_heap.empty() &&
+      when < internal::timer_heap.front().when) {
     internal::WakeTimerSleeper();
   }
-  internal::heap.push_back(internal::Timer{when, internal::seqgen++, gp});
-  std::push_heap(internal::heap.begin(), internal::heap.end(),
-                 internal::Later());
+  internal::timer_heap.push_back(
+      internal::Timer{when, internal::timer_seq++, gp});
+  std::push_heap(internal::timer_heap.begin(), internal::timer_heap.end(),
+                 internal::TimerLater());
   internal::UpdateNextLocked();
   internal::gopark(&internal::UnlockSched, nullptr,
                    internal::WaitReason::kSleep);
