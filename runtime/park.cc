@@ -74,7 +74,6 @@ void gopark(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason) {
   mp->unlockf = unlockf;
   mp->unlock_arg = arg;
   gp->waitreason.store(reason, std::memory_order_relaxed);
-  gp->waitsince_ns = 0;
   mcall(gp, After::kPark);
   gp->waitreason.store(WaitReason::kNone, std::memory_order_relaxed);
 }
