@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/fatal.h"
-#include "runtime/fuzz_hooks.h"
 #include "runtime/lock.h"
 #include "runtime/sched.h"
 #include "runtime/thread_pool.h"

@@ -176,6 +176,7 @@
 #include "runtime/context.h"
 #include "runtime/fatal.h"
 #include "runtime/fuzz_hooks.h"
+#include "runtime/lock.h"
 #include "runtime/sched.h"
 #include "runtime/stack.h"
 
