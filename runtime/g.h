@@ -8,7 +8,7 @@
 // G gets a stack and its first context when an M first executes it: the
 // stack of the most recently freed G on that P (which then stays on the free
 // list without one), else one from the pool. So a G that is queued and never
-// ran holds no stack (unless it was reused with one, see gfget in proc.cc),
+// ran holds no stack (unless it was reused with one, see gfget in gfree.cc),
 // and a G that ran keeps its stack until it dies and past that, on the free
 // list, until a new G takes it or gfput hands it back to the pool (beyond
 // kGfreeStackMax dead Gs with stacks on the global list).
@@ -76,9 +76,6 @@ struct G {
   void* stack_lo = nullptr;  // its stack, or null when it has none
   size_t stack_size = 0;
   absl::AnyInvocable<void() &&> fn;  // what it runs (owner: the G)
-  int64_t waitsince_ns = 0;          // when it parked (for dumps)
-  G* alllink = nullptr;              // allgs list (owner: sched.allglock)
-  int64_t sleep_until_ns = 0;        // timer deadline (Sleep)
   Context* ctx = nullptr;  // its saved machine context; allocated together
                            // with the G (see sched.h), never freed apart
   // Per-thread state that follows the goroutine (gmp.h): its copy while it

@@ -3,13 +3,14 @@
 // Each M has a scheduler context, g0, on the thread's own stack: schedule()
 // runs there. A goroutine switches to g0 to park, yield or exit, leaving in
 // M.after what g0 must do with it (Go's mcall fn); Gosched may instead switch
-// straight to the next goroutine of the M's P (YieldDirect in proc.cc). An M without work parks
-// on its note (stopm); an M whose goroutine is locked to it (LockOSThread)
-// runs only that goroutine.
+// straight to the next goroutine of the M's P (YieldDirect, yield.cc). An M
+// without work parks on its note (stopm, idle.cc); an M whose goroutine is
+// locked to it (LockOSThread) runs only that goroutine.
 //
 // Ownership: all non-atomic fields belong to the M's own thread, except
-// nextp/spinning (written by whoever wakes it from stopm, before Wakeup,
-// which publishes them) and schedlink (sched.lock).
+// schedlink and alllink (sched.lock). Whoever wakes it from stopm writes the
+// atomics nextp and wake_spinning before Wakeup; the M takes them after it
+// (and sets its own `spinning` from wake_spinning).
 #ifndef GMPLAB_RUNTIME_M_H_
 #define GMPLAB_RUNTIME_M_H_
 
@@ -57,7 +58,7 @@ struct M {
   G* lockedg = nullptr;        // goroutine locked to this thread, or null
   bool dead = false;           // the thread exits (a locked G exited on it)
   After after = After::kNone;  // set by the G, read by g0
-  // Gosched's direct switch (proc.cc, YieldDirect): the G that yielded
+  // Gosched's direct switch (yield.cc, YieldDirect): the G that yielded
   // straight to the G now running on this M, for the resumed side to queue
   // once the yielder's context is saved; and a G taken from the local queue
   // that must not be switched to directly (fresh, or locked to another M),

@@ -13,13 +13,11 @@
 // lives in sema_. Acquiring CASes use acquire order and releasing ones use
 // release order, which is what ThreadSanitizer sees as the lock's
 // happens-before edge.
-#include "runtime/mutex.h"
-
-#include <chrono>
-
 #include "runtime/fatal.h"
 #include "runtime/gmp.h"
+#include "runtime/mutex.h"
 #include "runtime/proc.h"
+#include "runtime/sched.h"
 
 namespace gmp {
 namespace {
@@ -32,12 +30,6 @@ constexpr int kSpinIterations = 4;
 constexpr int kSpinPauses = 30;
 
 std::atomic<int64_t> starvation_entries{0};
-
-int64_t NanoTime() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // CheckInGoroutine checks that `op` runs on a goroutine.
 void CheckInGoroutine(const char* op) {
@@ -145,9 +137,10 @@ void Mutex::LockSlow() {
     }
     // Park. A goroutine that already waited goes to the front of the queue.
     bool requeue = wait_start != 0;
-    if (wait_start == 0) wait_start = NanoTime();
+    if (wait_start == 0) wait_start = internal::NanoTime();
     sema_.Acquire(requeue, internal::WaitReason::kSyncMutexLock);
-    starving = starving || NanoTime() - wait_start > kStarvationThresholdNs;
+    starving =
+        starving || internal::NanoTime() - wait_start > kStarvationThresholdNs;
     old = state_.load(std::memory_order_acquire);
     if ((old & kStarving) != 0) {
       // Unlock handed the mutex to us: it is ours although kLocked is

@@ -1,7 +1,7 @@
 // runtime/p.h — P, a processor: the right to run goroutines.
 //
 // There are exactly GOMAXPROCS Ps (sched.allp.size()); GOMAXPROCS(n) changes
-// the number with the world stopped (procresize in proc.cc). A P destroyed by
+// the number with the world stopped (procresize.cc). A P destroyed by
 // a shrink stays allocated, kDead, until Run ends (see AllP in sched.h), and
 // a later growth reuses it. An M must hold a P to run Go code. A P
 // carries the state that should be local to one running thread: the local
@@ -58,9 +58,8 @@ struct P {
   int32_t gfree_count = 0;
   int64_t goid_next = 0;  // goroutine-id cache [next, end) (owner)
   int64_t goid_end = 0;
-  uint32_t rand_state = 0;  // fastrand for steal order (owner)
-  Counters counters;        // hot counters (Bump by owner)
-  LocalRunQueue runq;       // local run queue + runnext
+  Counters counters;   // hot counters (Bump by owner)
+  LocalRunQueue runq;  // local run queue + runnext
 };
 
 }  // namespace gmp::internal

@@ -3,7 +3,8 @@
 // This is what the synchronisation layer (channels, Mutex, WaitGroup, sleep)
 // builds on: the current goroutine, parking it with a wait reason and readying
 // it again. Everything here is internal (namespace gmp::internal); programs use
-// runtime/gmp.h.
+// runtime/gmp.h. Defined in park.cc, except getg (proc.cc, beside the
+// thread-local M it reads).
 //
 //   bool Unlock(G* gp, void* arg) { static_cast<Lock*>(arg)->unlock(); return true; }
 //   ...

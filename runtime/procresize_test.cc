@@ -1,5 +1,5 @@
 // runtime/procresize_test.cc — GOMAXPROCS(n): changing the number of Ps
-// while a runtime runs (procresize in proc.cc, with the world stopped).
+// while a runtime runs (procresize.cc, with the world stopped).
 //
 // Checked here: the query forms; fatal misuse; every goroutine runs exactly
 // once through grows and shrinks while goroutines are runnable, blocked on

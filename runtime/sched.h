@@ -1,6 +1,19 @@
 // runtime/sched.h — Sched, the global scheduler state, and the scheduler's
-// internal functions shared between its files (proc.cc, lockosthread.cc,
-// syscall.cc, stw.cc, time.cc, sysmon.cc, checkdead.cc, trace.cc).
+// internal functions shared between its files, grouped below by the file
+// that defines them:
+//
+//   proc.cc          schedule, execute, the switch to g0 and back, mstart
+//   park.cc          gopark, goready (declared in proc.h)
+//   globrunq.cc      the global run queue; runqput/runqget
+//   gfree.cc         G allocation, free-G lists, newproc1
+//   procresize.cc    acquirep/releasep, the idle P list, procresize
+//   idle.cc          idle Ms: startm, wakep, stopm, handoffp
+//   findrunnable.cc  finding work: stealing, spinning
+//   yield.cc         Gosched's direct yield
+//   stats.cc         counters and the queries
+//   api.cc           Run, Go, Gosched, ... (gmp.h)
+//   lockosthread.cc, stw.cc, time.cc, syscall.cc, sysmon.cc, checkdead.cc,
+//   trace.cc
 //
 // One Sched exists per running gmp::Run (the global `sched`, null outside a
 // runtime). See the design essay at the top of proc.cc for the invariants and
@@ -14,13 +27,16 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "runtime/context.h"
 #include "runtime/g.h"
+#include "runtime/gmp.h"
 #include "runtime/lock.h"
 #include "runtime/m.h"
 #include "runtime/note.h"
 #include "runtime/p.h"
 #include "runtime/policy/config.h"
+#include "runtime/sanitizer.h"
 #include "runtime/stack.h"
 #include "runtime/stats.h"
 
@@ -46,9 +62,9 @@ inline constexpr int32_t kMaxProcs = 1024;
 // is never freed or moved until Run ends, and a later growth reuses it: so
 // any thread that read a P pointer (sysmon, the schedtrace/SIGQUIT thread, a
 // spinner re-checking queues without a P, an M in a Syscall holding oldp)
-// may keep reading it. Slots and counts are atomics; procresize (stw.cc) is
-// the only writer, with the world stopped. Range-for visits the live Ps,
-// with size() read once, when the loop starts.
+// may keep reading it. Slots and counts are atomics; procresize
+// (procresize.cc) is the only writer, with the world stopped. Range-for visits
+// the live Ps, with size() read once, when the loop starts.
 class AllP {
  public:
   // size returns the number of live Ps (GOMAXPROCS). Any thread; with the
@@ -103,9 +119,9 @@ struct Sched {
   Lock lock;
   M* midle ABSL_GUARDED_BY(lock) = nullptr;  // idle Ms waiting for work
   int32_t nmidle ABSL_GUARDED_BY(lock) = 0;
-  M* allm ABSL_GUARDED_BY(lock) = nullptr;       // every M not yet freed
-  int64_t mnext ABSL_GUARDED_BY(lock) = 0;       // next M id = Ms created
-  int32_t nmdead ABSL_GUARDED_BY(lock) = 0;      // Ms whose thread exited
+  M* allm ABSL_GUARDED_BY(lock) = nullptr;   // every M not yet freed
+  int64_t mnext ABSL_GUARDED_BY(lock) = 0;   // next M id = Ms created
+  int32_t nmdead ABSL_GUARDED_BY(lock) = 0;  // Ms whose thread exited
   // Ms whose thread ended with a locked goroutine while the runtime ran: off
   // allm, linked by alllink, waiting to be joined and deleted (ReapFreeMs).
   M* mfree ABSL_GUARDED_BY(lock) = nullptr;
@@ -131,13 +147,13 @@ struct Sched {
   // --- Every G ever allocated, guarded by allglock. ---
   Lock allglock;
   std::vector<GRecord*> allgs ABSL_GUARDED_BY(allglock);
-  // --- Changed only with the world stopped (procresize, stw.cc). ---
+  // --- Changed only with the world stopped (procresize). ---
   AllP allp;  // the Ps; allp.size() is GOMAXPROCS (see AllP)
   std::unique_ptr<policy::StealOrder> steal_order;  // for allp.size() Ps;
                                                     // read by Ms holding a P
   // --- Fixed at start. ---
   StackPool* stacks = nullptr;  // the process-wide pool (StackPool::Shared)
-  int32_t maxmcount = 10000;  // thread cap ($GMP_MAXTHREADS)
+  int32_t maxmcount = 10000;    // thread cap ($GMP_MAXTHREADS)
   // --- Lifecycle. ---
   std::atomic<int64_t> goidgen{0};   // last goroutine id handed out
   std::atomic<bool> exiting{false};  // main returned; everyone leaves
@@ -159,7 +175,7 @@ struct Sched {
 
 // sched is the running runtime, or null. Set and cleared by Run only; read
 // by the runtime's own threads (created after it is set, joined before it
-// is cleared). Other threads go through QuerySched (proc.cc).
+// is cleared). Other threads go through QuerySched (stats.cc).
 extern Sched* sched;
 
 // exit_begun is set when main returns (mainexit) and cleared by Run at
@@ -172,29 +188,154 @@ extern std::atomic<bool> exit_begun;
 // not cache its result across a context switch.
 M* CurrentM();
 
-// --- proc.cc ---
-int64_t LiveGoroutines();               // spawned - completed; snapshot
-void runqput(P* pp, G* gp, bool next);  // owner of pp
+// --- proc.cc: schedule, execute, the switch to g0 and back ---
+void mcall(G* gp, After after);  // gp, on its own stack
+void ExitPoint(G* gp);  // gp, on its own stack: abandon gp once exit began
+void mstart(M* mp);     // mp's thread (thread_pool.cc): run mp to its end
+
+// ThreadSlots are where a switch on mp's thread swaps a goroutine's
+// exception globals and errno in and out (gmp.h, "Per-thread state"):
+// mp's own, except in the two canary builds that plant a missing swap.
+// execute (proc.cc) and YieldDirect (yield.cc).
+struct ThreadSlots {
+  CxaEhGlobals* eh;
+  int* err;
+};
+// CanaryScratch is the caller's stand-in for the thread's slots in those
+// canary builds; elsewhere it is unused and optimised away.
+struct CanaryScratch {
+  CxaEhGlobals eh;
+  int err = 0;
+};
+GMP_ALWAYS_INLINE ThreadSlots ThreadSlotsOf(M* mp,
+                                            [[maybe_unused]] CanaryScratch* s) {
+  ThreadSlots slots{mp->eh_globals, mp->errno_location};
+#if defined(GMP_CANARY_EXC_STATE_NOT_SWITCHED)
+  // BUG (canary): the swap works on a scratch copy, so the goroutine runs on
+  // its thread's exception globals, as g0 and every other goroutine there
+  // left them, and leaves its own behind when it switches out.
+  if (policy::CanaryFires()) slots.eh = &s->eh;
+#endif
+#if defined(GMP_CANARY_ERRNO_NOT_PRESERVED)
+  // BUG (canary): the goroutine runs on its thread's errno, whatever the
+  // runtime or another goroutine left there.
+  if (policy::CanaryFires()) slots.err = &s->err;
+#endif
+  return slots;
+}
+
+// --- globrunq.cc: the global run queue and a P's run-queue glue ---
 void globrunqput(G* gp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 void globrunqputbatch(G** batch, uint32_t n)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
-void wakep();                       // any thread
-void startm(P* pp, bool spinning);  // any M or thread
-void stopm(M* mp);                  // mp's g0
-void handoffp(P* pp);               // holder of pp
-void acquirep(M* mp, P* pp);        // mp's thread
-P* releasep(M* mp);                 // mp's thread
+// globrunqputhead: the chain head..tail (n Gs) at the queue's front.
+void globrunqputhead(G* head, G* tail, int32_t n)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+// globrunqget: one G to run, up to max - 1 more (0: a fair share) to pp's
+// ring. The caller holds pp.
+G* globrunqget(P* pp, int32_t max) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+// globrunqmove: globrunqget's batch into pp's empty ring, in order.
+void globrunqmove(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+void runqput(P* pp, G* gp, bool next);  // owner of pp
+G* runqget(P* pp, bool* inherit);       // owner of pp
+
+// --- gfree.cc: G allocation and the free-G lists ---
+G* newproc1(P* pp, absl::AnyInvocable<void() &&> fn);  // pp's owner, or null
+void gfput(P* pp, G* gp);      // owner of pp: the dead gp on pp's free list
+void bindstack(P* pp, G* gp);  // pp's holder, on g0: a stack for fresh gp
+
+// StackOf is the stack gp holds (stack_lo null: none).
+inline Stack StackOf(const G* gp) {
+  return Stack{gp->stack_lo, gp->stack_size, kDefaultStackKind};
+}
+
+// --- procresize.cc: Ps changing hands, and their number ---
+void acquirep(M* mp, P* pp);  // mp's thread
+P* releasep(M* mp);           // mp's thread
 void pidleput(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 P* pidleget() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 bool TakeIdleP(P* pp)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);  // pp off pidle
-void mcall(G* gp, After after);                  // gp, on its own stack
-void ExitPoint(G* gp);  // gp, on its own stack: abandon gp once exit began
-void WakeTimerSleeper() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
-void GoroutineDump();                            // best effort, stderr
-int64_t NanoTime();                              // CLOCK_MONOTONIC ns
 void procresize(int32_t n);  // world stopped by the caller: n Ps (GOMAXPROCS)
-void mstart(M* mp);          // mp's thread (thread_pool.cc): run mp to its end
+
+// --- idle.cc: idle Ms, starting and stopping them ---
+void wakep();                         // any thread
+void startm(P* pp, bool spinning);    // any M or thread
+void stopm(M* mp);                    // mp's g0
+void stopm_timed(M* mp, int64_t ns);  // mp's g0: stopm until the deadline
+void handoffp(P* pp);                 // holder of pp
+void WakeTimerSleeper() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
+bool WorkQueued();  // any thread: a G in the global or any local queue
+void ReapFreeMs();  // any thread but the freed Ms': join and delete them
+
+// StoreLoad is a full barrier. On x86-64 a locked no-op on the stack is
+// cheaper than mfence; TSan does not model fences either way.
+inline void StoreLoad() {
+#if defined(__x86_64__) && !GMP_HAVE_TSAN
+  asm volatile("lock orq $0, (%%rsp)" ::: "memory", "cc");
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
+// WakeIfNeeded is the submitter's half of the spinning protocol, called
+// after making a G runnable: StoreLoad, then wakep if nobody spins.
+// `published_by_rmw`: the G was published by an atomic read-modify-write
+// (runnext's exchange), which is a full barrier already; a G that runnext
+// kicked to the ring's tail meanwhile does not matter, since a spinner that
+// sees runnext non-empty re-takes a P and looks again. Any thread.
+inline void WakeIfNeeded(bool published_by_rmw = false) {
+  if (!published_by_rmw) StoreLoad();
+  if (sched->npidle.load(std::memory_order_relaxed) != 0 &&
+      sched->nmspinning.load(std::memory_order_relaxed) == 0) {
+    wakep();
+  }
+}
+
+// --- findrunnable.cc: finding work, stealing, spinning ---
+G* findrunnable(M* mp, bool* inherit);  // mp's g0, holding a P
+void resetspinning(M* mp);              // mp's g0: a spinning mp found work
+
+// --- yield.cc: Gosched's direct yield ---
+bool YieldDirect(G* gp);  // gp, on its own stack; false: yield through g0
+
+// FinishDirectYield runs first on a goroutine resumed by a switch: if the
+// goroutine that switched to it yielded directly (YieldDirect), that one's
+// context is saved now and it can be queued where another M may take it.
+inline void FinishDirectYield(G* gp) {
+  M* mp = gp->m;
+  if (G* prev = mp->yielded; __builtin_expect(prev != nullptr, 0)) {
+    mp->yielded = nullptr;
+    sched->lock.lock();
+    globrunqput(prev);
+    sched->lock.unlock();
+  }
+}
+
+// --- stats.cc: counters and the queries ---
+int64_t LiveGoroutines();  // spawned - completed; snapshot
+int64_t LiveGoroutinesOf(Sched* s);
+Stats CollectStats(Sched* s);  // sums s's counters and every P's
+void SaveLastStats(Sched* s);  // Run's thread, at the end: for ReadStats
+Stats LastStats();             // the last finished Run's, or empty
+void QueryPublish(Sched* s);   // Run's thread: s answers queries
+void QueryUnpublish();         // Run's thread: s answers none; wait for readers
+
+// QuerySched pins the running runtime for a query (GOMAXPROCS(),
+// NumGoroutine(), ReadStats()), which may come from any thread at any
+// time, also while Run starts or tears down: get() is it or null.
+class QuerySched {
+ public:
+  QuerySched();
+  ~QuerySched();
+  QuerySched(const QuerySched&) = delete;
+  QuerySched& operator=(const QuerySched&) = delete;
+  Sched* get() const { return s_; }
+
+ private:
+  Sched* s_ = nullptr;
+  bool pinned_ = false;
+};
 
 // --- lockosthread.cc ---
 void stoplockedm(M* mp);  // mp's g0: park until its locked G is runnable
@@ -206,6 +347,7 @@ bool readylocked(G* gp);     // goready: an idle P straight to gp's M
 void gcstopm(M* mp);  // mp's g0: park for a stop-the-world
 
 // --- time.cc ---
+int64_t NanoTime();  // CLOCK_MONOTONIC ns
 // CheckTimers fires due timers (readying their goroutines); returns the
 // next deadline in ns or 0 when no timer is pending. Any M with a P.
 int64_t CheckTimers(int64_t now);
@@ -214,6 +356,9 @@ void TimersReset();   // Run's thread, at start and end
 
 // --- syscall.cc ---
 int RetakeSyscallPs(int64_t now);  // sysmon; how many Ps it retook
+// exitsyscall0: g0's half of an exitsyscall that found no P. Returns a G to
+// run at once, or null.
+G* exitsyscall0(M* mp, G* gp);
 
 // --- sysmon.cc ---
 void SysmonStart();
@@ -226,6 +371,7 @@ void checkdead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock);
 // --- trace.cc ---
 void TraceStart();
 void TraceStop();
+void GoroutineDump();  // every goroutine to stderr; best effort
 
 }  // namespace gmp::internal
 

@@ -5,8 +5,8 @@
 // gcwaiting in schedule/findrunnable (and in handoffp); it then stops its P
 // (gcstopm), decrements stopwait, and the last one wakes the stopper.
 // Running goroutines are asked to yield through their preempt flag, honoured
-// at their next runtime call. GOMAXPROCS(n) resizes allp in between (proc.cc
-// procresize): the stopper works only on the live Ps (allp.size() at stop
+// at their next runtime call. GOMAXPROCS(n) resizes allp in between
+// (procresize.cc): the stopper works only on the live Ps (allp.size() at stop
 // time), and StartTheWorld puts the Ps live at restart time, new ones
 // included, on the idle list or hands them to an M.
 #include "runtime/stw.h"

@@ -4,7 +4,7 @@
 // its goroutine's next scheduling point or runtime call (which honours the
 // preempt request), then parks. Only the calling goroutine keeps running.
 // It is used to check the scheduler's global invariants at a quiet moment,
-// and by GOMAXPROCS(n) to change the number of Ps (procresize, proc.cc).
+// and by GOMAXPROCS(n) to change the number of Ps (procresize.cc).
 #ifndef GMPLAB_RUNTIME_STW_H_
 #define GMPLAB_RUNTIME_STW_H_
 

@@ -8,8 +8,8 @@
 // this M blocks. exitsyscall then takes the old P back if it is idle or
 // sits in another M's syscall (that M finds it gone when its own call
 // returns: a syscall steal), else any idle P; failing both it switches to g0,
-// which queues the goroutine globally and stops the M (exitsyscall0 in
-// proc.cc). A goroutine locked to its thread stays on it throughout.
+// which queues the goroutine globally and stops the M (exitsyscall0,
+// below). A goroutine locked to its thread stays on it throughout.
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -146,6 +146,26 @@ void exitsyscall() {
   }
   // No P: g0 queues us and we resume when some M runs us again.
   mcall(gp, After::kExitSyscall);
+}
+
+// exitsyscall0 runs on g0 when exitsyscall found no P: take any idle P and
+// run gp, or queue gp globally and stop (then, if gp is locked to mp,
+// wait for it). Returns a G to run at once, or null.
+G* exitsyscall0(M* mp, G* gp) {
+  sched->lock.lock();
+  gp->status.store(GStatus::kRunnable, std::memory_order_relaxed);
+  P* pp = pidleget();
+  if (pp == nullptr) globrunqput(gp);
+  sched->nmsyscall.fetch_sub(1);
+  sched->lock.unlock();
+  if (pp != nullptr) {
+    acquirep(mp, pp);
+    return gp;
+  }
+  WakeIfNeeded();
+  if (mp->lockedg == gp) return nullptr;  // schedule() -> stoplockedm
+  stopm(mp);
+  return nullptr;
 }
 
 // RetakeSyscallPs is sysmon's half: a P whose M has been in one Syscall for

@@ -5,17 +5,19 @@
 // earliest deadline (one atomic load, `next_when`) and fires what is due; an
 // M that goes idle while a timer is pending sleeps until it is due (one
 // such M at a time, sched.timer_sleeper; a Sleep with an earlier deadline
-// wakes it, WakeTimerSleeper in proc.cc); sysmon fires timers too, so a
+// wakes it, WakeTimerSleeper in idle.cc); sysmon fires timers too, so a
 // sleeper wakes on time even when every P is busy. This makes "timers of a
 // busy P are stolen" hold trivially — no timer belongs to a P — at the price
 // of one lock shared by all Sleep calls, which is fine for Sleep's rates
 // (microseconds apart at most). Holding sched.lock while popping and
 // readying also keeps checkdead exact: a timer is either in the heap or its
 // goroutine is in a run queue, never in between.
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <memory>
 #include <vector>
 
@@ -174,6 +176,12 @@ void NeedGoroutine(const char* what) {
 
 }  // namespace
 
+int64_t NanoTime() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 int64_t NextTimer() { return next_when.load(std::memory_order_acquire); }
 
 void TimersReset() {
@@ -225,10 +233,9 @@ int64_t CheckTimers(int64_t now) {
   next = NextTimer();
   if (pp == nullptr) {
     sched->lock.unlock();
-    // The submitter's StoreLoad of the spinning protocol (proc.cc): the
-    // queued Gs before nmspinning, which wakep reads.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    wakep();
+    // The submitter's half of the spinning protocol (proc.cc's essay):
+    // StoreLoad, the queued Gs before nmspinning; then wakep if nobody spins.
+    WakeIfNeeded();
     return next;
   }
   sched->lock.unlock();

@@ -120,6 +120,43 @@ const char* PStatusName(PStatus st) {
   return "?";
 }
 
+// PrintGoroutines prints every live goroutine of s to `out`, one line each:
+// id, status, wait reason and the thread it is locked to, in the shape of
+// Go's traceback headers, each after a blank line (GoroutineDump); with
+// `detail` (DumpSchedState), on consecutive lines, also the M it last ran
+// on, its LockOSThread depth, a pending preemption and which one is main.
+// allglock must be held.
+void PrintGoroutines(Sched* s, FILE* out, bool detail)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->allglock) {
+  for (GRecord* rec : s->allgs) {
+    G* gp = &rec->g;
+    // Acquire: pairs with newproc1's release, so goid is the new life's.
+    GStatus st = gp->status.load(std::memory_order_acquire);
+    if (st == GStatus::kDead || st == GStatus::kIdle) continue;
+    std::fprintf(out, "%sgoroutine %lld [%s", detail ? "" : "\n", Goid(gp),
+                 GStatusString(st));
+    WaitReason why = gp->waitreason.load(std::memory_order_relaxed);
+    if (st == GStatus::kWaiting && why != WaitReason::kNone) {
+      std::fprintf(out, ", %s", WaitReasonString(why));
+    }
+    std::fprintf(out, "]:");
+    if (M* m = detail ? Racy(gp->m) : nullptr) {
+      std::fprintf(out, " m=M%lld", static_cast<long long>(Racy(m->id)));
+    }
+    if (M* lm = gp->lockedm.load(std::memory_order_relaxed)) {
+      std::fprintf(out, " locked to thread %lld (M%lld)",
+                   static_cast<long long>(lm->tid.load()),
+                   static_cast<long long>(Racy(lm->id)));
+      if (detail) std::fprintf(out, " lockcount=%u", Racy(gp->lockcount));
+    }
+    if (detail) {
+      if (gp->preempt.load()) std::fprintf(out, " preempt");
+      if (gp == s->main_g) std::fprintf(out, " (main)");
+    }
+    std::fprintf(out, "\n");
+  }
+}
+
 std::atomic<bool> dump_request{false};  // RequestSchedDump asks
 Note dump_done;                         // the trace thread has dumped
 
@@ -218,28 +255,7 @@ void DumpSchedState() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::fflush(out);
     return;
   }
-  for (GRecord* rec : s->allgs) {
-    G* gp = &rec->g;
-    GStatus st = gp->status.load(std::memory_order_relaxed);
-    if (st == GStatus::kDead || st == GStatus::kIdle) continue;
-    std::fprintf(out, "goroutine %lld [%s", Goid(gp), GStatusString(st));
-    WaitReason why = gp->waitreason.load(std::memory_order_relaxed);
-    if (st == GStatus::kWaiting && why != WaitReason::kNone) {
-      std::fprintf(out, ", %s", WaitReasonString(why));
-    }
-    std::fprintf(out, "]:");
-    if (M* m = Racy(gp->m)) {
-      std::fprintf(out, " m=M%lld", static_cast<long long>(Racy(m->id)));
-    }
-    if (M* lm = gp->lockedm.load(std::memory_order_relaxed)) {
-      std::fprintf(out, " locked to thread %lld (M%lld) lockcount=%u",
-                   static_cast<long long>(lm->tid.load()),
-                   static_cast<long long>(Racy(lm->id)), Racy(gp->lockcount));
-    }
-    if (gp->preempt.load()) std::fprintf(out, " preempt");
-    if (gp == s->main_g) std::fprintf(out, " (main)");
-    std::fprintf(out, "\n");
-  }
+  PrintGoroutines(s, out, /*detail=*/true);
   s->allglock.unlock();
   std::fflush(out);
 }
@@ -296,6 +312,21 @@ void TraceQuit() {
 constinit ServiceThread trace_thread("trace thread", &TraceMain, &TraceQuit);
 
 }  // namespace
+
+// GoroutineDump prints every goroutine (id, status, wait reason, locked
+// thread) to stderr: Throw's dump (SetGoroutineDumper) and SIGQUIT's. Best
+// effort: it does not wait long for allglock.
+void GoroutineDump() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Sched* s = sched;
+  if (s == nullptr) return;
+  if (!TryLockFor(s->allglock)) {
+    std::fprintf(stderr, "\n(goroutine dump skipped: allglock busy)\n");
+    return;
+  }
+  PrintGoroutines(s, stderr, /*detail=*/false);
+  s->allglock.unlock();
+  std::fflush(stderr);
+}
 
 bool RequestSchedDump() {
   dump_done.Clear();

@@ -30,6 +30,11 @@ _SPIN_LIMITS = ["GoSpinLimit", "NoSpin", "UnboundedSpin", "FixedSpin", "TokioSpi
 _STACKS = ["GuardedStacks", "CompactStacks"]  # stacks.h
 _CONTEXTS = {"asm": 0, "ucontext": 1}  # context_switch.h: GMP_CONTEXT_UCONTEXT
 
+# The variants whose runtime is also compiled file by file, besides the one
+# unity translation unit every variant is built from (see gmp_variant): one is
+# enough to check that every file compiles on its own.
+_FILE_BY_FILE = ["go_default"]
+
 def _check(what, value, allowed):
     if value != None and value not in allowed:
         fail("gmp_variant: %s = %r; expected one of %s" % (what, value, allowed))
@@ -151,28 +156,61 @@ def gmp_variant(
         tags = tags,
     )
 
+    # The lock annotations (ABSL_GUARDED_BY, ABSL_EXCLUSIVE_LOCKS_REQUIRED)
+    # are checked: a runtime that reads a guarded field without its lock does
+    # not build. clang only; g++ has no such analysis.
+    copts = select({
+        "//tools:clang": ["-Wthread-safety", "-Werror=thread-safety"],
+        "//conditions:default": [],
+    })
+
+    # Bind the program's own imports at load: lazy binding resolves a symbol
+    # on the stack of whatever first calls it, and the resolver saves the
+    # whole XSAVE area there (about 3 KiB with AVX-512), which overruns a
+    # one-page compact goroutine stack. Shared libraries bind their own calls
+    # lazily unless LD_BIND_NOW is set (runtime/stack.h).
+    linkopts = ["-lpthread", "-ldl", "-Wl,-z,now"]
+
     native.cc_library(
         name = name,
         srcs = [":" + name + "_unity", "//runtime:asm_srcs"],
         hdrs = ["//runtime:hdrs"],
         defines = defines,
-        # The lock annotations (ABSL_GUARDED_BY, ABSL_EXCLUSIVE_LOCKS_REQUIRED)
-        # are checked: a runtime that reads a guarded field without its lock
-        # does not build. clang only; g++ has no such analysis.
-        copts = select({
-            "//tools:clang": ["-Wthread-safety", "-Werror=thread-safety"],
-            "//conditions:default": [],
-        }),
+        copts = copts,
         deps = ["//third_party/system:absl"],
-        # Bind the program's own imports at load: lazy binding resolves a
-        # symbol on the stack of whatever first calls it, and the resolver
-        # saves the whole XSAVE area there (about 3 KiB with AVX-512), which
-        # overruns a one-page compact goroutine stack. Shared libraries bind
-        # their own calls lazily unless LD_BIND_NOW is set (runtime/stack.h).
-        linkopts = ["-lpthread", "-ldl", "-Wl,-z,now"],
+        linkopts = linkopts,
         tags = tags,
         visibility = ["//visibility:public"],
     )
+
+    # The variants of _FILE_BY_FILE also compile the runtime file by file, as
+    # <name>_standalone, linked into <name>_standalone_test (select_test, so
+    # channels, select and timers run on it): `bazel test //...` then proves
+    # each file stands alone (it includes what it uses and needs no other
+    # file's file-local names). The variant itself, which its benchmarks and
+    # tests use, stays one unity translation unit like every other variant,
+    # so that comparisons between variants never compare build modes.
+    if name in _FILE_BY_FILE:
+        native.cc_library(
+            name = name + "_standalone",
+            srcs = [runtime_srcs, "//runtime:asm_srcs"],
+            hdrs = ["//runtime:hdrs"],
+            defines = defines,
+            copts = copts,
+            deps = ["//third_party/system:absl"],
+            linkopts = linkopts,
+            tags = tags,
+        )
+        native.cc_test(
+            name = name + "_standalone_test",
+            deps = [
+                ":" + name + "_standalone",
+                "//runtime:select_test_lib",
+                "//third_party/system:gtest_main",
+            ],
+            size = "small",
+            tags = test_tags,
+        )
 
     if bench_only:
         gmp_variant_benchmarks(
