@@ -1,6 +1,7 @@
 // runtime/query_test.cc — GOMAXPROCS(), NumGoroutine() and ReadStats() are
 // callable from any thread at any time, also while Run starts and ends.
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -40,7 +41,17 @@ TEST(Query, FromAnotherThreadWhileRunStartsAndEnds) {
       queries.fetch_add(1, std::memory_order_relaxed);
     }
   });
-  for (int r = 0; r < kRuns; ++r) {
+  // The monitor must query while Runs start and end: wait for its first
+  // query, then run at least kRuns Runs and until it has made 100 more
+  // (Runs reuse their threads and may take only microseconds each).
+  while (queries.load() == 0) std::this_thread::yield();
+  const int64_t before = queries.load();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int r = 0;
+       r < kRuns || (queries.load() - before < 100 &&
+                     std::chrono::steady_clock::now() < deadline);
+       ++r) {
     gmp::Run(
         [] {
           WaitGroup wg;
@@ -54,7 +65,8 @@ TEST(Query, FromAnotherThreadWhileRunStartsAndEnds) {
   stop.store(true);
   monitor.join();
   EXPECT_EQ(bad.load(), 0);
-  EXPECT_GT(queries.load(), 0);
+  EXPECT_GE(queries.load() - before, 100)
+      << "the monitor did not query while the Runs started and ended";
 }
 
 }  // namespace
