@@ -314,14 +314,7 @@ bool Timer::Stop() {
 
 bool Timer::Reset(absl::Duration d) {
   internal::NeedGoroutine("gmp::Timer::Reset");
-  bool pending;
-  {
-    internal::LockGuard l(internal::sched->lock);
-    pending = rec_->index >= 0;
-    if (pending) internal::RemoveLocked(rec_.get());
-    chan_->gen.fetch_add(1, std::memory_order_relaxed);
-  }
-  internal::Timers::Drain(chan_.get());
+  const bool pending = Stop();
   internal::LockGuard l(internal::sched->lock);
   rec_->when = internal::WhenAfter(d);
   internal::AddLocked(rec_.get());

@@ -171,16 +171,21 @@ def gmp_variant(
     # lazily unless LD_BIND_NOW is set (runtime/stack.h).
     linkopts = ["-lpthread", "-ldl", "-Wl,-z,now"]
 
-    native.cc_library(
-        name = name,
-        srcs = [":" + name + "_unity", "//runtime:asm_srcs"],
+    # What the variant's library and its file-by-file twin (below) share.
+    runtime_lib = dict(
         hdrs = ["//runtime:hdrs"],
         defines = defines,
         copts = copts,
         deps = ["//third_party/system:absl"],
         linkopts = linkopts,
         tags = tags,
+    )
+
+    native.cc_library(
+        name = name,
+        srcs = [":" + name + "_unity", "//runtime:asm_srcs"],
         visibility = ["//visibility:public"],
+        **runtime_lib
     )
 
     # The variants of _FILE_BY_FILE also compile the runtime file by file, as
@@ -194,12 +199,7 @@ def gmp_variant(
         native.cc_library(
             name = name + "_standalone",
             srcs = [runtime_srcs, "//runtime:asm_srcs"],
-            hdrs = ["//runtime:hdrs"],
-            defines = defines,
-            copts = copts,
-            deps = ["//third_party/system:absl"],
-            linkopts = linkopts,
-            tags = tags,
+            **runtime_lib
         )
         native.cc_test(
             name = name + "_standalone_test",

@@ -649,19 +649,24 @@ func localWork(foo int) int {
 
 var selectSink int
 
+// passToken puts a token in x, then share times selects over receives from
+// x and y and passes the token it got to the other channel.
+func passToken(x, y chan int, share int) {
+	x <- 0
+	for i := 0; i < share; i++ {
+		select {
+		case <-x:
+			y <- 0
+		case <-y:
+			x <- 0
+		}
+	}
+}
+
 func BenchmarkSelectUncontended(b *testing.B) {
 	timed(b, func() {
 		runWorkers(b.N, func(share int) {
-			x, y := make(chan int, 1), make(chan int, 1)
-			x <- 0
-			for i := 0; i < share; i++ {
-				select {
-				case <-x:
-					y <- 0
-				case <-y:
-					x <- 0
-				}
-			}
+			passToken(make(chan int, 1), make(chan int, 1), share)
 		})
 	})
 }
@@ -701,17 +706,7 @@ func BenchmarkSelectAsyncContended(b *testing.B) {
 	procs := runtime.GOMAXPROCS(0)
 	timed(b, func() {
 		x, y := make(chan int, procs), make(chan int, procs)
-		runWorkers(b.N, func(share int) {
-			x <- 0
-			for i := 0; i < share; i++ {
-				select {
-				case <-x:
-					y <- 0
-				case <-y:
-					x <- 0
-				}
-			}
-		})
+		runWorkers(b.N, func(share int) { passToken(x, y, share) })
 	})
 }
 

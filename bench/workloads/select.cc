@@ -72,18 +72,24 @@ void Measure(benchmark::State& state, int procs,
       ProcsOptions(procs));
 }
 
+// PassToken puts a token in `a`, then `share` times selects over receives
+// from `a` and `b` and passes the token it got to the other channel.
+void PassToken(gmp::Chan<int>& a, gmp::Chan<int>& b, int64_t share) {
+  a.Send(0);
+  std::optional<int> va, vb;
+  for (int64_t i = 0; i < share; ++i) {
+    if (gmp::Select({gmp::RecvCase(a, va), gmp::RecvCase(b, vb)}) == 0) {
+      b.Send(0);
+    } else {
+      a.Send(0);
+    }
+  }
+}
+
 void Uncontended(int procs, int64_t n) {
   RunWorkers(procs, n, [](int64_t share) {
     gmp::Chan<int> a(1), b(1);
-    a.Send(0);
-    std::optional<int> va, vb;
-    for (int64_t i = 0; i < share; ++i) {
-      if (gmp::Select({gmp::RecvCase(a, va), gmp::RecvCase(b, vb)}) == 0) {
-        b.Send(0);
-      } else {
-        a.Send(0);
-      }
-    }
+    PassToken(a, b, share);
   });
 }
 
@@ -117,18 +123,9 @@ void SyncContended(int procs, int64_t n) {
 
 void AsyncContended(int procs, int64_t n) {
   gmp::Chan<int> a(procs), b(procs);
-  RunWorkers(procs, n, [&](int64_t share) {
-    a.Send(0);
-    std::optional<int> va, vb;
-    for (int64_t i = 0; i < share; ++i) {
-      if (gmp::Select({gmp::RecvCase(a, va), gmp::RecvCase(b, vb)}) == 0) {
-        b.Send(0);
-      } else {
-        a.Send(0);
-      }
-    }
-    // Leave the token: the channels are drained once all workers are done.
-  });
+  // Each worker leaves its token behind: the channels are drained once all
+  // workers are done.
+  RunWorkers(procs, n, [&](int64_t share) { PassToken(a, b, share); });
   while (a.TryRecv() || b.TryRecv()) {
   }
 }
