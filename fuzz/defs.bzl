@@ -31,13 +31,15 @@ FUZZ_TARGETS = {
 # public API and are compiled once, in fuzz/BUILD.bazel.
 PER_VARIANT_TARGETS = ["runq"]
 
-def gmp_variant_fuzzers(name, lib, tags = []):
+def gmp_variant_fuzzers(name, lib, tags = [], copts = []):
     """Declares the fuzz targets and corpus replay tests of one variant.
 
     Args:
       name: the variant's name, e.g. "go_default".
       lib: the variant's runtime library label, e.g. ":go_default".
       tags: tags of the variant ("manual" and "canary" for canaries).
+      copts: extra compiler options of the per-variant targets' sources
+        (gmp_variant's forced_include).
     """
     for target, src in FUZZ_TARGETS.items():
         base = "%s_fuzz_%s" % (name, target)
@@ -47,6 +49,7 @@ def gmp_variant_fuzzers(name, lib, tags = []):
             native.cc_library(
                 name = base + "_lib",
                 srcs = ["//fuzz:" + src],
+                copts = copts,
                 deps = [
                     "//fuzz:support",
                     lib,

@@ -64,6 +64,7 @@ def gmp_variant(
         bench_only = False,
         layout_pad = 0,
         runtime_srcs = "//runtime:cc_srcs",
+        forced_include = None,
         benchmarks = True,
         tags = []):
     """Declares one runtime variant with its tests, benchmark and fuzzers.
@@ -112,6 +113,11 @@ def gmp_variant(
       runtime_srcs: the runtime's C++ sources the unity source is made of;
         the memory-order mutants (fuzz/mutate/defs.bzl) pass one generated
         source with one site's order weakened.
+      forced_include: a generated header (label) that every translation
+        unit compiled for this variant includes first: the mutant schema
+        (fuzz/mutate/defs.bzl) passes the rewritten headers, so that the
+        per-variant tests and fuzzers instantiate the same inline functions
+        as the runtime (otherwise the linker may keep either copy).
       benchmarks: whether to declare the benchmark binaries (the mutants
         do not, which keeps loading their package quick).
       tags: extra tags for every generated target.
@@ -172,8 +178,11 @@ def gmp_variant(
     linkopts = ["-lpthread", "-ldl", "-Wl,-z,now"]
 
     # What the variant's library and its file-by-file twin (below) share.
+    forced = []
+    if forced_include:
+        forced = ["-include", _package_path(forced_include)]
     runtime_lib = dict(
-        hdrs = ["//runtime:hdrs"],
+        hdrs = ["//runtime:hdrs"] + ([forced_include] if forced_include else []),
         defines = defines,
         copts = copts,
         deps = ["//third_party/system:absl"],
@@ -227,6 +236,7 @@ def gmp_variant(
         native.cc_test(
             name = "%s_%s" % (name, test["name"]),
             srcs = ["//runtime:%s.cc" % test["name"]] if per_variant else [],
+            copts = forced if per_variant else [],
             deps = [
                 ":" + name,
                 "//third_party/system:absl",
@@ -245,4 +255,12 @@ def gmp_variant(
             tags = test_tags,
             layout_pad = layout_pad,
         )
-    gmp_variant_fuzzers(name = name, lib = ":" + name, tags = test_tags)
+    gmp_variant_fuzzers(name = name, lib = ":" + name, tags = test_tags, copts = forced)
+
+def _package_path(label):
+    """The path of a generated file in this package, as the compiler finds
+    it through Bazel's include roots: "pkg/file" for ":file"."""
+    if not label.startswith(":"):
+        fail("gmp_variant: forced_include must be a label in the variant's package, got " + label)
+    pkg = native.package_name()
+    return (pkg + "/" if pkg else "") + label[1:]

@@ -1,6 +1,13 @@
 #!/usr/bin/python3
 """One memory-order mutant's check: //fuzz/mutate:<mutant>_check.
 
+The binaries are the mutant schema's (//fuzz/mutate:m_schema_*, every
+mutant in one build); this check starts each of them with
+GMP_MUTATE_SITE=<mutant>, which weakens that one site, and
+GMP_MUTATE_REACHED set, which records whether the weakened operation ran
+at all ("reached": a survivor nothing executed needs a test, not a model
+checker).
+
     check_mutant.py --mutant=NAME --site=ID --order=O [--budget=S]
                     [--targets=spawn_lock,block,runq] [--no-tests]
                     [--test-cap=S] [--timeout=S]
@@ -41,6 +48,7 @@ sys.path.insert(0, os.path.join(ROOT, "fuzz", "tools"))
 import campaign  # noqa: E402  (fuzz/tools/campaign.py)
 
 PACKAGE = "fuzz/mutate"
+SCHEMA = "m_schema"
 TARGETS = ["spawn_lock", "block", "runq"]
 
 # How a detector's message is classified, first match wins.
@@ -61,10 +69,10 @@ def classify(reason):
     return "other"
 
 
-def test_binaries(mutant):
-    """{test: path} for every runtime test binary of `mutant` present."""
+def test_binaries(schema=SCHEMA):
+    """{test: path} for every runtime test binary of the schema present."""
     out = {}
-    pat = re.compile(r"^%s_(\w+_test)$" % re.escape(mutant))
+    pat = re.compile(r"^%s_(\w+_test)$" % re.escape(schema))
     d = os.path.join(ROOT, PACKAGE)
     for name in sorted(os.listdir(d)):
         m = pat.match(name)
@@ -236,7 +244,7 @@ def parse_args(argv):
 def main(argv):
     args = parse_args(argv)
     d = os.path.join(ROOT, PACKAGE)
-    binaries = {t: os.path.join(d, "%s_fuzz_%s" % (args.mutant, t)) for t in args.targets}
+    binaries = {t: os.path.join(d, "%s_fuzz_%s" % (SCHEMA, t)) for t in args.targets}
     controls = {t: os.path.join(ROOT, "variants", "go_default_fuzz_" + t) for t in args.targets}
     for b in list(binaries.values()) + list(controls.values()):
         if not os.access(b, os.X_OK):
@@ -246,6 +254,12 @@ def main(argv):
     work = tempfile.mkdtemp(prefix="mutant-", dir=os.environ.get("TEST_TMPDIR"))
     verdict = {"mutant": args.mutant, "site": args.site, "order": args.order,
                "budget_s": args.budget, "targets": args.targets}
+    os.environ["GMP_MUTATE_SITE"] = args.mutant
+    reached = {}
+    for phase in ("fuzz", "tests"):
+        reached[phase] = os.path.join(work, "reached-" + phase)
+        os.makedirs(reached[phase], exist_ok=True)
+    os.environ["GMP_MUTATE_REACHED"] = reached["fuzz"]
     start = time.time()
     print("check: %s (%s -> %s): fuzzing %s for %d s" % (
         args.mutant, args.site, args.order, ",".join(args.targets), args.budget), flush=True)
@@ -254,6 +268,8 @@ def main(argv):
     fuzz = campaign.run_canary(ns, args.mutant, args.targets, binaries, controls,
                                "fuzz", work, package="//" + PACKAGE)
     verdict["fuzz_s"] = round(time.time() - start, 1)
+    verdict["reached_fuzz"] = args.mutant in os.listdir(reached["fuzz"])
+    os.environ["GMP_MUTATE_REACHED"] = reached["tests"]
     verdict["rejected_findings"] = fuzz.get("rejected_findings", [])
     if fuzz["caught"]:
         artifact = os.path.join(campaign.ROOT, fuzz["artifact"])
@@ -273,7 +289,7 @@ def main(argv):
             print("check: the finding's report (full log in the test's outputs):\n" + excerpt,
                   flush=True)
     elif not args.no_tests:
-        tests = test_binaries(args.mutant)
+        tests = test_binaries()
         names = [n for n in args.runtime_tests.split(",") if n]
         missing = [n for n in names if n not in tests]
         if missing:
@@ -286,6 +302,7 @@ def main(argv):
         results, first = run_tests({n: tests[n] for n in names}, args.test_cap,
                                    t0 + args.tests_total, controls)
         verdict["tests"] = results
+        verdict["reached_tests"] = args.mutant in os.listdir(reached["tests"])
         if first:
             if first.get("where"):
                 verdict["where"] = first["where"]

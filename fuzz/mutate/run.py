@@ -2,15 +2,22 @@
 """gmplab memory-order mutation testing: `./harness mutate ...` runs this.
 
     ./harness mutate [--sites=ID,...] [--files=proc.cc,...] [--budget=S]
-                     [--jobs=N] [--no-tests] [--rerun] [--list]
-                     [--out=DIR]
+                     [--jobs=N] [--no-tests | --group-tests=K] [--rerun]
+                     [--list] [--out=DIR]
 
 For each selected site of fuzz/mutate/sites.json (default: all of them),
 `bazel test --config=fuzz //fuzz/mutate:<mutant>_check`: go_default built
-with that one memory order weakened, its TSan fuzzers run from the
-committed corpus for --budget seconds (default 30; all three targets at
+once as a mutant schema (every site's order chosen when a process starts),
+its TSan fuzzers started with that one memory order weakened and run from
+the committed corpus for --budget seconds (default 30; all three targets at
 once, a finding counts only if go_default passes the same input), then, if
-they found nothing, its runtime tests. Verdicts:
+they found nothing, its runtime tests.
+
+--group-tests=K runs the runtime tests of the fuzzers' survivors K mutants
+at a time instead of one by one: each test binary runs with all K selected
+at once; a group that passes clears each of its mutants (each was weakened
+for the whole run), and a group's failure is attributed by rerunning the
+failed test cases with each mutant of the group alone. Verdicts:
 
   caught     a fuzzer or a runtime test failed: which one, how (TSan data
              race, invariant or test failure, runtime fatal error, timeout,
@@ -41,11 +48,14 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import sites as sites_mod  # noqa: E402
+import check_mutant  # noqa: E402
 
 PACKAGE = "fuzz/mutate"
 VERDICT_RE = re.compile(r"^MUTANT_VERDICT (\{.*\})\s*$", re.MULTILINE)
@@ -109,7 +119,7 @@ def bazel_cmd():
 def check_args(args):
     """The check's own flags, passed with --test_arg."""
     a = ["--budget=%d" % args.budget]
-    if args.no_tests:
+    if args.no_tests or args.group_tests:
         a.append("--no-tests")
     return a
 
@@ -117,7 +127,7 @@ def check_args(args):
 def test_timeout(args):
     # Fuzzing, up to 10 control replays of a finding, the runtime tests
     # (check_mutant.py caps them at 900 s together) and some slack.
-    return args.budget + 300 + (0 if args.no_tests else 900)
+    return args.budget + 300 + (0 if args.no_tests or args.group_tests else 900)
 
 
 def run_checks(args, rows):
@@ -179,6 +189,116 @@ def merge_results(path, commit_id, entries):
         data["results"]["%s|%s" % (e["site"], e["order"])] = e
     data["generated"] = datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     return data
+
+
+def bazel_bin():
+    p = subprocess.run(bazel_cmd() + ["info", "--config=fuzz", "bazel-bin"],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise UsageError("bazel info failed: %s" % p.stderr.strip()[-500:])
+    return p.stdout.strip()
+
+
+def run_schema_tests(binaries, controls, mutants, reached_dir, cap, total):
+    """check_mutant.run_tests with `mutants` selected in every binary."""
+    os.environ["GMP_MUTATE_SITE"] = ",".join(mutants)
+    os.environ["GMP_MUTATE_REACHED"] = reached_dir
+    try:
+        return check_mutant.run_tests(binaries, cap, time.time() + total, controls)
+    finally:
+        os.environ.pop("GMP_MUTATE_SITE", None)
+        os.environ.pop("GMP_MUTATE_REACHED", None)
+
+
+def group_tests(args, entries):
+    """Runs the schema's runtime tests over the fuzzers' survivors, K at a
+    time, and turns each entry's verdict to caught when a test catches it
+    alone. Returns the groups' records."""
+    bindir = os.path.join(bazel_bin(), PACKAGE)
+    names = [t["name"] for t in check_mutant_tests()]
+    tests = {n: os.path.join(bindir, "%s_%s" % (check_mutant.SCHEMA, n)) for n in names}
+    controls = {n: os.path.join(bazel_bin(), "variants", "go_default_" + n) for n in names}
+    missing = [p for p in list(tests.values()) + list(controls.values())
+               if not os.access(p, os.X_OK)]
+    if missing:
+        raise UsageError("test binaries missing (build them with --config=fuzz): %s"
+                         % ", ".join(missing[:3]))
+    pending = [e for e in entries if e["verdict"].startswith("survived")]
+    groups = []
+    for i in range(0, len(pending), args.group_tests):
+        group = pending[i:i + args.group_tests]
+        mutants = [e["mutant"] for e in group]
+        reached = tempfile.mkdtemp(prefix="mutate-reached-")
+        log("tests of group %d/%d: %s" % (i // args.group_tests + 1,
+                                         -(-len(pending) // args.group_tests),
+                                         ", ".join(mutants)))
+        t0 = time.time()
+        results, _ = run_schema_tests(tests, controls, mutants, reached, args.test_cap,
+                                      args.tests_total)
+        rec = {"mutants": mutants, "seconds": round(time.time() - t0, 1),
+               "failed": [r["test"] for r in results if r.get("passed") is False],
+               "skipped": [r["test"] for r in results if "skipped" in r]}
+        hit = set(os.listdir(reached))
+        for e in group:
+            e["reached_tests"] = e["mutant"] in hit
+            e["tests"] = "grouped: %d mutants at once, %s s" % (len(group), rec["seconds"])
+            if rec["skipped"]:
+                e["note"] = "some runtime tests skipped: out of time"
+        for r in results:
+            if r.get("passed") is not False:
+                continue
+            cases = check_mutant.failed_cases(r.get("log_tail", ""))
+            for e in group:
+                if not e["verdict"].startswith("survived"):
+                    continue
+                alone = tempfile.mkdtemp(prefix="mutate-reached-")
+                t1 = time.time()
+                one, first = run_schema_tests(
+                    {r["test"]: tests[r["test"]]}, {}, [e["mutant"]], alone,
+                    args.test_cap, args.test_cap + 5) if not cases else \
+                    run_filtered(tests[r["test"]], cases, e["mutant"], alone, args.test_cap)
+                if first:
+                    e.update({"verdict": "caught", "detector": "test:" + r["test"],
+                              "reason": first["reason"],
+                              "how": check_mutant.classify(first["reason"]),
+                              "after_s": round(time.time() - t1, 1),
+                              "tests": "grouped, then alone: %s" % (
+                                  ",".join(cases) if cases else "the whole test")})
+                    if first.get("where"):
+                        e["where"] = first["where"]
+                    log("%s caught by %s alone: %s" % (e["mutant"], r["test"],
+                                                       first["reason"]))
+            rec.setdefault("attributed", {})[r["test"]] = [
+                e["mutant"] for e in group if e.get("detector") == "test:" + r["test"]]
+        groups.append(rec)
+    return groups
+
+
+def run_filtered(binary, cases, mutant, reached, cap):
+    """One run of `cases` of a schema test binary with `mutant` selected:
+    (results, first failure) as check_mutant.run_tests gives them."""
+    os.environ["GMP_MUTATE_SITE"] = mutant
+    os.environ["GMP_MUTATE_REACHED"] = reached
+    try:
+        rc, output, timed_out = check_mutant.run_binary(
+            binary, ["--gtest_filter=" + ":".join(cases)], cap)
+    finally:
+        os.environ.pop("GMP_MUTATE_SITE", None)
+        os.environ.pop("GMP_MUTATE_REACHED", None)
+    if rc == 0:
+        return [], None
+    r = {"test": os.path.basename(binary),
+         "reason": check_mutant.test_reason(output, rc, timed_out, cap)}
+    _, frame = check_mutant.report_excerpt_of(output, r["reason"])
+    if frame:
+        r["where"] = frame
+    return [r], r
+
+
+def check_mutant_tests():
+    """RUNTIME_TESTS of runtime/tests.bzl, read from its text."""
+    text = open(os.path.join(ROOT, "runtime", "tests.bzl")).read()
+    return [{"name": n} for n in re.findall(r'\{"name": "(\w+)"', text)]
 
 
 def markdown(data):
@@ -253,6 +373,15 @@ def parse_args(argv):
                    help="checks (and build actions) run in parallel (default 1)")
     p.add_argument("--no-tests", action="store_true",
                    help="fuzz only; skip the runtime tests of survivors")
+    p.add_argument("--group-tests", type=positive_int("--group-tests"), default=0,
+                   metavar="K", help="run the survivors' runtime tests K mutants at a "
+                   "time (default: each mutant's check runs them alone)")
+    p.add_argument("--test-cap", type=positive_int("--test-cap"), default=240,
+                   metavar="SECONDS", help="with --group-tests: seconds one test binary "
+                   "may run (default 240)")
+    p.add_argument("--tests-total", type=positive_int("--tests-total"), default=900,
+                   metavar="SECONDS", help="with --group-tests: seconds one group's "
+                   "tests may run together (default 900)")
     p.add_argument("--rerun", action="store_true",
                    help="ignore Bazel's cached verdicts (--nocache_test_results)")
     p.add_argument("--list", action="store_true", help="print the sites and exit")
@@ -263,6 +392,8 @@ def parse_args(argv):
         p.error("--sites needs at least one site id")
     if args.files is not None and not args.files:
         p.error("--files needs at least one file name")
+    if args.no_tests and args.group_tests:
+        p.error("--no-tests and --group-tests exclude each other")
     return args
 
 
@@ -306,14 +437,24 @@ def main(argv):
             e["reason"] = "no verdict (the check did not build or run; see Bazel's output)"
         else:
             for k in ("detector", "how", "reason", "where", "after_s", "total_s", "budget_s",
-                      "fuzz_s", "tests", "rejected_findings", "log"):
+                      "fuzz_s", "tests", "rejected_findings", "log", "reached_fuzz",
+                      "reached_tests", "note"):
                 if k in v:
                     e[k] = v[k]
         entries.append(e)
+    groups = []
+    if args.group_tests and not missing:
+        try:
+            groups = group_tests(args, entries)
+        except UsageError as e:
+            print("harness mutate: error: %s" % e, file=sys.stderr)
+            return 1
     cid = commit()
     os.makedirs(args.out, exist_ok=True)
     jpath = os.path.join(args.out, "mutation-%s.json" % cid)
     data = merge_results(jpath, cid, entries)
+    if groups:
+        data.setdefault("test_groups", []).extend(groups)
     with open(jpath, "w") as f:
         json.dump(data, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -6,6 +6,8 @@
     fuzz/mutate/sites.py check [--root DIR]          exit 1 if either is stale
     fuzz/mutate/sites.py apply --site ID --order O --out FILE SRC...
                                                       one mutant's unity source
+    fuzz/mutate/sites.py schema --out FILE --header-out FILE SRC...
+                                                      every mutant in one build
 
 A *site* is one atomic operation of runtime/*.cc or runtime/*.h (tests
 excluded) whose memory order is not relaxed: a call of load, store,
@@ -710,6 +712,192 @@ def apply(site_id, order, srcs, root="."):
     return "".join(out)
 
 
+# ----------------------------------------------------------------------------
+# The mutant schema: every mutant in one build, chosen when a process starts
+
+SCHEMA_NS = "gmp_mutate"
+
+SCHEMA_PROLOGUE = """\
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+// The mutant schema's switchboard (fuzz/mutate/sites.py schema). Every
+// memory order of a mutation site reads Order(n, original, weakened):
+// the original unless the process was started with mutant n selected in
+// GMP_MUTATE_SITE (mutant names, comma-separated). GMP_MUTATE_REACHED, a
+// directory, receives one empty file per selected mutant the process
+// executed. Both are read once, before main, and only read after.
+namespace %(ns)s {
+
+inline constexpr int kMutants = %(count)d;
+inline constexpr const char* kNames[kMutants + 1] = {
+%(names)s
+    nullptr};
+inline bool selected[kMutants + 1];
+inline bool any_selected;
+inline const char* reached_dir;
+inline std::atomic<bool> reached[kMutants + 1];
+
+[[gnu::constructor]] inline void Select() {
+  const char* list = std::getenv("GMP_MUTATE_SITE");
+  reached_dir = std::getenv("GMP_MUTATE_REACHED");
+  if (list == nullptr) return;
+  for (const char* p = list; *p != 0;) {
+    const char* end = std::strchr(p, ',');
+    size_t len = end ? static_cast<size_t>(end - p) : std::strlen(p);
+    int n = 0;
+    while (n < kMutants &&
+           !(std::strlen(kNames[n]) == len && std::strncmp(kNames[n], p, len) == 0)) {
+      ++n;
+    }
+    if (len > 0 && n == kMutants) {
+      std::fprintf(stderr,
+                   "fatal error: GMP_MUTATE_SITE names %%.*s, which is not one of "
+                   "this schema's %%d mutants (fuzz/mutate/mutants.bzl)\\n",
+                   static_cast<int>(len), p, kMutants);
+      std::abort();
+    }
+    if (len > 0) selected[n] = any_selected = true;
+    p += len + (end ? 1 : 0);
+  }
+}
+
+inline void Reach(int n) {
+  if (reached[n].exchange(true, std::memory_order_relaxed) || reached_dir == nullptr) return;
+  int saved = errno;  // a runtime atomic must not change the goroutine's errno
+  char path[4096];
+  std::snprintf(path, sizeof path, "%%s/%%s", reached_dir, kNames[n]);
+  int fd = ::open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0) ::close(fd);
+  errno = saved;
+}
+
+inline std::memory_order Order(int n, std::memory_order original,
+                               std::memory_order weakened) {
+  if (__builtin_expect(any_selected, 0) && selected[n]) {
+    Reach(n);
+    return weakened;
+  }
+  return original;
+}
+
+}  // namespace %(ns)s
+"""
+
+
+def site_edits(site, order_expr):
+    """[(start, end, replacement)] that give `site` the order expressions
+    order_expr(original, weakened) (and its compare_exchange failure order
+    likewise), for the site's first weakened order."""
+    o = site["_op"]
+    k = ORDER_ARG[o["op"]]
+    args = o["args"]
+    weak = site["weakened"][0]
+    cas = site["op"].startswith("compare_exchange")
+    if len(args) > k:
+        a, b = args[k]
+        edits = [(a, b, order_expr(site["order"], weak))]
+        if cas and len(args) > k + 1:
+            fa, fb = args[k + 1]
+            f = site["failure_order"] or "seq_cst"
+            edits.append((fa, fb, order_expr(f, failure_for(weak, f))))
+        return edits
+    close = o["close"]
+    if cas:
+        ins = ", %s, %s" % (order_expr("seq_cst", weak),
+                            order_expr("seq_cst", failure_for(weak, "seq_cst")))
+    else:
+        ins = (", " if args else "") + order_expr(site["order"], weak)
+    return [(close, close, ins)]
+
+
+def schema(srcs, root="."):
+    """(unity source, header, mutant names) of the mutant schema. The
+    header: a prologue that defines gmp_mutate::Order, then every runtime
+    header with sites, rewritten (each after the others it includes), so
+    their include guards keep the originals out of a file that includes it
+    first. The unity source: the header, then every runtime .cc of `srcs`
+    concatenated with #line markers. In both, every site's order is a call
+    of Order."""
+    scanned = [s for s in srcs if SCANNED.search(s)]
+    atomics = atomic_names_in(scanned)
+    by_file = {}
+    for path in scanned:
+        sites, _, _ = scan_file(root, path, atomics)
+        if sites:
+            by_file[path] = sites
+    names, texts = [], {}
+    # Mutant numbers follow sites.json's order: files sorted by path.
+    for path in sorted(by_file):
+        text = read_text(path)
+        edits = []
+        for site in by_file[path]:
+            n = len(names)
+            names.append(mutant_name(site, site["weakened"][0]))
+            expr = (lambda n: lambda a, b: "::%s::Order(%d, std::memory_order_%s, "
+                    "std::memory_order_%s)" % (SCHEMA_NS, n, a, b))(n)
+            edits += site_edits(site, expr)
+        for a, b, rep in sorted(edits, reverse=True):
+            text = text[:a] + rep + text[b:]
+        texts[path] = text
+    out = ["#ifndef GMPLAB_MUTATE_SCHEMA_H_\n#define GMPLAB_MUTATE_SCHEMA_H_\n",
+           SCHEMA_PROLOGUE % {"ns": SCHEMA_NS, "count": len(names),
+                              "names": "\n".join('    "%s",' % n for n in names)}]
+    headers = [p for p in sorted(texts) if p.endswith(".h")]
+    for path in header_order(headers, srcs):
+        out.append('#line 1 "%s"\n' % path)
+        out.append(texts[path])
+    out.append("#endif  // GMPLAB_MUTATE_SCHEMA_H_\n")
+    header = "".join(out)
+    for f in srcs:
+        if f.endswith(".cc") and not f.endswith("_test.cc"):
+            out.append('#line 1 "%s"\n' % f)
+            out.append(texts.get(f) or read_text(f))
+    return "".join(out), header, names
+
+
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"(runtime/[^"]+)"', re.MULTILINE)
+
+
+def header_order(headers, srcs):
+    """`headers` ordered so that each comes after every header of the list
+    it includes, directly or through other runtime headers."""
+    by_rel = {}
+    for s in srcs:
+        m = re.search(r"(runtime/[^/]+)$", s)
+        if m:
+            by_rel[m.group(1)] = s
+    closure = {}
+
+    def includes(path, seen):
+        for rel in INCLUDE_RE.findall(read_text(path)):
+            dep = by_rel.get(rel)
+            if dep and dep not in seen:
+                seen.add(dep)
+                includes(dep, seen)
+        return seen
+
+    for h in headers:
+        closure[h] = includes(h, set())
+    done, out = set(), []
+    while len(out) < len(headers):
+        ready = [h for h in headers if h not in done and
+                 not any(d in closure[h] for d in headers if d not in done and d != h)]
+        if not ready:
+            raise ValueError("headers include each other: %s" % ", ".join(
+                h for h in headers if h not in done))
+        for h in ready:
+            done.add(h)
+            out.append(h)
+    return out
+
+
 def atomic_names_in(srcs):
     """Atomic names declared in `srcs` and nowhere declared as anything
     else (P::m is a plain M*, thread_pool.cc's Slot::m an atomic: `m` is
@@ -765,12 +953,27 @@ def main(argv):
     for name in ("scan", "write", "check"):
         s = sub.add_parser(name)
         s.add_argument("--root", default=ROOT)
+    sc = sub.add_parser("schema", help="the mutant schema's unity source")
+    sc.add_argument("--out", required=True)
+    sc.add_argument("--header-out", required=True)
+    sc.add_argument("srcs", nargs="+")
     a = sub.add_parser("apply")
     a.add_argument("--site", required=True)
     a.add_argument("--order", required=True, choices=ORDERS)
     a.add_argument("--out", required=True)
     a.add_argument("srcs", nargs="+")
     args = p.parse_args(argv)
+    if args.cmd == "schema":
+        try:
+            text, header, _ = schema(args.srcs)
+        except ValueError as e:
+            print("sites.py schema: error: %s" % e, file=sys.stderr)
+            return 1
+        with open(args.out, "w") as f:
+            f.write(text)
+        with open(args.header_out, "w") as f:
+            f.write(header)
+        return 0
     if args.cmd == "apply":
         try:
             text = apply(args.site, args.order, args.srcs)

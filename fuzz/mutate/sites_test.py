@@ -224,6 +224,76 @@ class MutateTest(unittest.TestCase):
             sites.apply("s.cc:nope#0", "relaxed", self.srcs)
 
 
+class SchemaTest(unittest.TestCase):
+    """The schema: every site's order a call of gmp_mutate::Order."""
+
+    def setUp(self):
+        self.root = make_tree({"q.h": SAMPLE_H, "s.cc": SAMPLE_CC,
+                               "r.h": '#include "runtime/q.h"\nstd::atomic<int> k;\n'
+                                      "inline int K() { return k.load("
+                                      "std::memory_order_acquire); }\n"})
+        self.addCleanup(shutil.rmtree, self.root)
+        self.cwd = os.getcwd()
+        os.chdir(self.root)
+        self.addCleanup(os.chdir, self.cwd)
+        self.srcs = ["runtime/r.h", "runtime/q.h", "runtime/s.cc"]
+        self.unity, self.header, self.names = sites.schema(self.srcs)
+
+    def test_one_slot_per_mutant_in_sites_json_order(self):
+        want = [name for name, _, _ in sites.mutants(sites.scan("."))]
+        self.assertEqual(self.names, want)
+        for n, name in enumerate(self.names):
+            self.assertIn('    "%s",' % name, self.header)
+        self.assertIn("kMutants = %d;" % len(want), self.header)
+
+    def test_every_order_is_a_switch(self):
+        self.assertIn("tail_.store(h + 1, ::gmp_mutate::Order(%d, std::memory_order_release, "
+                      "std::memory_order_relaxed));" % self.names.index(
+                          "m_q_h_Queue_Put_1_relaxed"), self.unity)
+        n = self.names.index("m_s_cc_wakep_0_acq_rel")
+        self.assertIn("compare_exchange_strong(zero, 1, ::gmp_mutate::Order(%d, "
+                      "std::memory_order_seq_cst, std::memory_order_acq_rel), "
+                      "::gmp_mutate::Order(%d, std::memory_order_seq_cst, "
+                      "std::memory_order_acquire))" % (n, n), self.unity)
+        n = self.names.index("m_q_h_Queue_Take_0_relaxed")
+        self.assertIn("::gmp_mutate::Order(%d, std::memory_order_acquire, "
+                      "std::memory_order_relaxed))" % n, self.unity)
+        calls = self.unity.count("::gmp_mutate::Order(")
+        self.assertEqual(calls, len(self.names) + 2)  # two CASes name two orders
+        # A canary's site is not one: it keeps its literal order.
+        self.assertIn("sched->flag.store(true, std::memory_order_release);", self.unity)
+
+    def test_headers_after_what_they_include_and_unity_starts_with_them(self):
+        self.assertLess(self.header.index('#line 1 "runtime/q.h"'),
+                        self.header.index('#line 1 "runtime/r.h"'))
+        self.assertTrue(self.unity.startswith(self.header))
+        self.assertEqual(self.unity.count('#line 1 "runtime/s.cc"'), 1)
+
+    def test_compiles_and_selects_at_run_time(self):
+        cxx = shutil.which("clang++") or shutil.which("g++")
+        if cxx is None:
+            self.skipTest("no C++ compiler")
+        src = os.path.join(self.root, "t.cc")
+        with open(src, "w") as f:
+            f.write(self.header + textwrap.dedent("""
+                #include <cstdio>
+                int main() {
+                  std::printf("%d %d\\n", static_cast<int>(K()), gmp_mutate::any_selected);
+                }
+                """))
+        exe = os.path.join(self.root, "t")
+        subprocess.run([cxx, "-std=c++20", "-DABSL_LOCKABLE=", "-o", exe, src], check=True)
+        env = dict(os.environ, GMP_MUTATE_SITE="m_r_h_K_0_relaxed",
+                   GMP_MUTATE_REACHED=self.root)
+        out = subprocess.run([exe], env=env, stdout=subprocess.PIPE, text=True, check=True)
+        self.assertEqual(out.stdout, "0 1\n")
+        self.assertTrue(os.path.exists(os.path.join(self.root, "m_r_h_K_0_relaxed")))
+        env["GMP_MUTATE_SITE"] = "m_nope"
+        bad = subprocess.run([exe], env=env, stderr=subprocess.PIPE, text=True)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("fatal error: GMP_MUTATE_SITE names m_nope", bad.stderr)
+
+
 class CommittedListTest(unittest.TestCase):
     """sites.json and mutants.bzl match the runtime as it is."""
 
