@@ -65,7 +65,7 @@ class UsageTest(unittest.TestCase):
                                          "--reps=3", "--min-time=0.5", "--describe", "--",
                                          "--benchmark_format=json", "--help"])
         self.assertEqual((a.variant, a.procs, a.filter, a.reps, a.min_time, a.describe),
-                         ("runq16", "1,2,4", "Fib", "3", "0.5", True))
+                         ("runq16", [1, 2, 4], "Fib", "3", "0.5", True))
         self.assertEqual(extra, ["--benchmark_format=json", "--help"])
         a, extra = run_bench.parse_args(["--peer=tokio"])
         self.assertEqual((a.peer, a.variant, a.reps, extra), ("tokio", None, "1", []))

@@ -12,7 +12,7 @@ cd "$DIR"
 
 expect_usage_error() {
   local out rc=0
-  out="$(BAZEL=/bin/false "$PY" campaign.py "$@" 2>&1)" || rc=$?
+  out="$(GMPLAB_BAZEL=/bin/false "$PY" campaign.py "$@" 2>&1)" || rc=$?
   if [[ $rc -ne 2 ]]; then
     echo "FAIL: 'campaign.py $*' exited $rc, want 2; output:"; echo "$out"; exit 1
   fi
