@@ -1,7 +1,7 @@
 #!/bin/bash
-# bench/tools/tools_test.sh — runs the report tooling's unit tests and checks
-# that the command lines (run_report.py, run_bench.py, report.py, compare.py)
-# reject bad flags with their usage and exit 2 (//bench:tools_test).
+# bench/tools/cli_usage_test.sh — the command lines (run_report.py,
+# run_bench.py, report.py, compare.py) reject bad flags with their usage and
+# exit 2 (//bench:cli_usage_test; the unit tests are the py_tests beside it).
 set -euo pipefail
 PY=/usr/bin/python3
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -10,7 +10,6 @@ if [[ -n "${TEST_SRCDIR:-}" && -d "${TEST_SRCDIR}/gmplab/bench/tools" ]]; then
 fi
 cd "$DIR"
 export MPLCONFIGDIR="${TEST_TMPDIR:-$(mktemp -d)}"
-"$PY" -m unittest -v stats_test parse_test report_test run_report_test cli_test plots_test markdown_test
 
 expect_usage_error() {
   local out rc=0
