@@ -1,6 +1,6 @@
 """Tests for the command lines of report.py, compare.py and run_bench.py
 (argparse: generated --help, exit 2 on a bad flag) and for report.py's
-rewrite from samples.json (//bench:tools_test)."""
+rewrite from samples.json (//bench:cli_test)."""
 
 import contextlib
 import io
