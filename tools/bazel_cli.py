@@ -6,8 +6,9 @@ them take the same environment:
   GMPLAB_BAZEL              the bazel binary (default `bazel`)
   GMPLAB_BAZEL_OUTPUT_BASE  passed as --output_base when set
 
-BAZEL and BAZEL_OUTPUT_BASE, the names the fuzz tools read first, still work
-when the GMPLAB_ name is unset.
+BAZEL and BAZEL_OUTPUT_BASE, the names the fuzz campaign runner read before
+(fuzz/mutate/run.py still reads only those), are read when the GMPLAB_ name
+is unset.
 """
 
 import os
