@@ -23,6 +23,7 @@ that name the policy classes must match the headers. This tool checks:
 Usage: policy_defaults.py [ROOT]   prints each problem; exit 1 if any.
 """
 
+import argparse
 import glob
 import os
 import re
@@ -168,9 +169,19 @@ def check(files):
     return problems
 
 
+def parser():
+    """The command line: policy_defaults.py [ROOT]."""
+    ap = argparse.ArgumentParser(
+        prog="policy_defaults.py", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("root", metavar="ROOT", nargs="?",
+                    default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."),
+                    help="the gmplab checkout (default: the one holding this file)")
+    return ap
+
+
 def main(argv):
-    root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(
-        os.path.abspath(__file__)), "..")
+    root = parser().parse_args(argv[1:]).root
     problems = check(read_tree(root))
     for p in problems:
         print("policy_defaults: " + p)

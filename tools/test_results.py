@@ -29,6 +29,7 @@ named explicitly (or through a test_suite) is still configured and built,
 and would count here as a test that never ran.
 """
 
+import argparse
 import json
 import sys
 
@@ -111,16 +112,26 @@ def parse_file(path):
         return parse(f)
 
 
+def parser():
+    """The command line: test_results.py count|summary BEP_FILE."""
+    ap = argparse.ArgumentParser(
+        prog="test_results.py", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=("count", "summary"),
+                    help="count: the test targets in the file; summary: passed "
+                         "and failed counts, then each failed label and status")
+    ap.add_argument("bep_file", metavar="BEP_FILE", help="the build event JSON file")
+    return ap
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("count", "summary"):
-        sys.stderr.write(__doc__.split("Usage:")[1].split("`./harness")[0])
-        return 2
+    a = parser().parse_args(argv[1:])
     try:
-        results = parse_file(argv[2])
+        results = parse_file(a.bep_file)
     except OSError as e:
         sys.stderr.write("test_results: %s\n" % e)
         return 1
-    if argv[1] == "count":
+    if a.command == "count":
         print(len(results.tests))
     else:
         failed = results.failed()

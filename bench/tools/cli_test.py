@@ -1,6 +1,6 @@
 """Tests for the command lines of report.py, compare.py and run_bench.py
 (argparse: generated --help, exit 2 on a bad flag) and for report.py's
-rewrite from samples.json (//bench:tools_test)."""
+rewrite from samples.json (//bench:cli_test)."""
 
 import contextlib
 import io
@@ -65,7 +65,7 @@ class UsageTest(unittest.TestCase):
                                          "--reps=3", "--min-time=0.5", "--describe", "--",
                                          "--benchmark_format=json", "--help"])
         self.assertEqual((a.variant, a.procs, a.filter, a.reps, a.min_time, a.describe),
-                         ("runq16", "1,2,4", "Fib", "3", "0.5", True))
+                         ("runq16", [1, 2, 4], "Fib", "3", "0.5", True))
         self.assertEqual(extra, ["--benchmark_format=json", "--help"])
         a, extra = run_bench.parse_args(["--peer=tokio"])
         self.assertEqual((a.peer, a.variant, a.reps, extra), ("tokio", None, "1", []))

@@ -1,5 +1,5 @@
 """Tests for markdown.py: the Writer's tables and their CSVs, and the cell
-formats (//bench:tools_test)."""
+formats (//bench:markdown_test)."""
 
 import csv
 import os

@@ -1,4 +1,4 @@
-"""Tests for bench/tools/parse.py (run by //bench:tools_test)."""
+"""Tests for bench/tools/parse.py (//bench:parse_test)."""
 
 import json
 import os

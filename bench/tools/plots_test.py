@@ -1,4 +1,4 @@
-"""Tests for plots.py's "Plots" section and palette (//bench:tools_test); the
+"""Tests for plots.py's "Plots" section and palette (//bench:plots_test); the
 figures themselves are drawn by report_test's test_paired_tables_aa_and_files
 and test_latency_table_and_cdf."""
 

@@ -1,5 +1,5 @@
 """Tests for report.py, design.py and compare.py on synthetic samples
-(//bench:tools_test)."""
+(//bench:report_test)."""
 
 import csv
 import io

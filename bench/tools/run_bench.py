@@ -12,19 +12,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 
+import arg_types  # noqa: E402  (tools/arg_types.py)
+import bazel_cli  # noqa: E402  (tools/bazel_cli.py)
 import runner  # noqa: E402
 
 PEERS = ("boost_fiber", "tbb", "thread", "go", "tokio")
-
-
-def procs_list(text):
-    """--procs: comma-separated processor counts, each 1..1024 (kept as text:
-    the binaries take the same list)."""
-    items = text.split(",")
-    if not all(x.isdigit() and 1 <= int(x) <= 1024 for x in items):
-        raise argparse.ArgumentTypeError("bad --procs list %r (want e.g. 1,2,4)" % text)
-    return text
 
 
 def reps(text):
@@ -59,7 +53,7 @@ def parser():
     which.add_argument("--peer", metavar="NAME", choices=PEERS,
                        help="run a peer instead: %(choices)s (go runs `go test -bench` in "
                             "bench/go; tokio builds bench/tokio with /usr/bin/cargo --offline)")
-    ap.add_argument("--procs", metavar="LIST", type=procs_list,
+    ap.add_argument("--procs", metavar="LIST", type=arg_types.procs_list,
                     help="processor counts (default 1,2,4,... up to 2x the CPUs)")
     ap.add_argument("--filter", metavar="REGEX",
                     help="--benchmark_filter (Go: -test.bench)")
@@ -70,8 +64,8 @@ def parser():
     ap.add_argument("--describe", action="store_true",
                     help="print the variant's policies and exit")
     ap.add_argument("--bazel-output-base", metavar="DIR",
-                    default=os.environ.get("GMPLAB_BAZEL_OUTPUT_BASE"),
-                    help="Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)")
+                    default=bazel_cli.env_setting(bazel_cli.OUTPUT_BASE_ENV),
+                    help="Bazel --output_base (default $%s)" % bazel_cli.OUTPUT_BASE_ENV)
     return ap
 
 
@@ -87,7 +81,8 @@ def parse_args(argv):
 
 def main(argv):
     a, extra = parse_args(argv)
-    opts = {"variant": a.variant, "peer": a.peer, "procs": a.procs, "filter": a.filter,
+    procs = ",".join(map(str, a.procs)) if a.procs else None
+    opts = {"variant": a.variant, "peer": a.peer, "procs": procs, "filter": a.filter,
             "reps": a.reps, "min-time": a.min_time}
     describe = a.describe
     bazel = runner.Bazel(a.bazel_output_base)

@@ -25,8 +25,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 
 import analysis  # noqa: E402
+import arg_types  # noqa: E402  (tools/arg_types.py)
+import bazel_cli  # noqa: E402  (tools/bazel_cli.py)
 import catalog  # noqa: E402
 import compare  # noqa: E402
 import design  # noqa: E402
@@ -65,20 +68,6 @@ def parse_list(text, what):
     return items
 
 
-def parse_procs(text):
-    items = text.split(",") if text else []
-    procs = []
-    for x in items:
-        if not re.fullmatch(r"[0-9]+", x.strip() or "-") or not 1 <= int(x) <= 1024:
-            raise UsageError("bad --procs list %r (want positive integers such as 1,2,4)" % text)
-        p = int(x)
-        if p not in procs:
-            procs.append(p)
-    if not procs:
-        raise UsageError("bad --procs list %r (want positive integers such as 1,2,4)" % text)
-    return procs
-
-
 def default_procs(n):
     procs, p = [], 1
     while p <= 2 * n:
@@ -106,7 +95,7 @@ def parser():
                     help="peers among go,tokio,boost_fiber,tbb,thread, or none (default: "
                          "all; tokio is built from bench/tokio with Debian's /usr/bin/cargo, "
                          "offline)")
-    ap.add_argument("--procs", metavar="LIST",
+    ap.add_argument("--procs", metavar="LIST", type=arg_types.procs_list,
                     help="processor counts, e.g. 1,2,4 (default: 1,2,4,... up to 2x the "
                          "CPUs; 1 and the CPUs with --quick)")
     ap.add_argument("--workloads", metavar="LIST",
@@ -146,7 +135,7 @@ def parser():
     ap.add_argument("--timeout", type=int, metavar="S",
                     help="per-process limit in seconds, at least 1 (default 120)")
     ap.add_argument("--bazel-output-base", metavar="DIR",
-                    help="Bazel --output_base (default $GMPLAB_BAZEL_OUTPUT_BASE)")
+                    help="Bazel --output_base (default $%s)" % bazel_cli.OUTPUT_BASE_ENV)
     ap.add_argument("--no-build", action="store_true",
                     help="use the binaries already built with --config=opt (the report says "
                          "so)")
@@ -164,11 +153,9 @@ def parse_args(argv):
     a = ap.parse_args(argv)
     if a.help or a.compare:
         return a
-    if a.procs is not None:
-        a.procs = parse_procs(a.procs)
-    elif a.quick:  # 1 and the CPUs: the sweep past the CPUs is the full run's
+    if a.procs is None and a.quick:  # 1 and the CPUs: the sweep past the CPUs is the full run's
         a.procs = sorted({1, os.cpu_count() or 1})
-    else:
+    elif a.procs is None:
         a.procs = default_procs(os.cpu_count() or 1)
     if a.peers is None:
         a.peers = list(catalog.PEERS)
@@ -357,7 +344,7 @@ def _main(argv):
             return 3
         notes.append("measured with --allow-load on a busy machine (others used %.2f CPUs "
                      "before the build)" % busy)
-    bazel = runner.Bazel(a.bazel_output_base or os.environ.get("GMPLAB_BAZEL_OUTPUT_BASE"))
+    bazel = runner.Bazel(a.bazel_output_base)
     try:
         known, canaries = runner.variant_names(bazel)
     except RuntimeError as e:

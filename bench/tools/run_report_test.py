@@ -1,4 +1,4 @@
-"""Tests for run_report.py's checks before it measures (//bench:tools_test)."""
+"""Tests for run_report.py's checks before it measures (//bench:run_report_test)."""
 
 import io
 import os

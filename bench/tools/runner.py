@@ -18,8 +18,11 @@ import sys
 import tempfile
 import time
 
-import catalog
-import parse
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+
+import bazel_cli  # noqa: E402  (tools/bazel_cli.py)
+import catalog  # noqa: E402
+import parse  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -36,34 +39,8 @@ def log(msg):
     print(msg, flush=True)
 
 
-class Bazel:
-    """Runs Bazel in the workspace, optionally with its own output base."""
-
-    def __init__(self, output_base=None):
-        self.output_base = output_base
-
-    def cmd(self, *args):
-        c = ["bazel"]
-        if self.output_base:
-            c.append("--output_base=" + self.output_base)
-        return c + list(args)
-
-    def run(self, *args, capture=True):
-        return subprocess.run(self.cmd(*args), cwd=ROOT, text=True,
-                              stdout=subprocess.PIPE if capture else None,
-                              stderr=subprocess.PIPE if capture else None)
-
-    def query(self, expr, output="label"):
-        r = self.run("query", "--output=" + output, expr)
-        if r.returncode != 0:
-            raise RuntimeError("bazel query %r failed:\n%s" % (expr, r.stderr[-2000:]))
-        return r.stdout
-
-    def bin_dir(self):
-        r = self.run("info", "--config=opt", "bazel-bin")
-        if r.returncode != 0:
-            raise RuntimeError("bazel info failed:\n" + r.stderr[-2000:])
-        return r.stdout.strip()
+class Bazel(bazel_cli.Bazel):
+    """tools/bazel_cli.py's Bazel, which builds with --config=opt."""
 
     def build(self, targets):
         """Builds targets with --config=opt. Returns {target: ok}."""

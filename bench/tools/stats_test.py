@@ -1,4 +1,4 @@
-"""Tests for bench/tools/stats.py (run by //bench:tools_test)."""
+"""Tests for bench/tools/stats.py (//bench:stats_test)."""
 
 import math
 import os

@@ -33,8 +33,9 @@ exits non-zero, loudly, if any canary was not caught. A finding counts only
 if go_default's fuzzer passes the same input (10 runs); otherwise it is
 recorded as rejected and that target starts again.
 
-Environment: BAZEL (the bazel binary, default `bazel`), BAZEL_OUTPUT_BASE
-(passed as --output_base when set).
+Environment: GMPLAB_BAZEL (the bazel binary, default `bazel`),
+GMPLAB_BAZEL_OUTPUT_BASE (passed as --output_base when set); BAZEL and
+BAZEL_OUTPUT_BASE are read when those are unset (tools/bazel_cli.py).
 
 Exit status: 0 = no finding (campaign) / every canary caught (--canaries);
 1 = findings / a canary missed; 2 = bad arguments or a failed build.
@@ -55,7 +56,10 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TARGETS = ["spawn_lock", "block", "runq"]
+# tools/bazel_cli.py and tools/fuzz_targets.py are imported where they are
+# used: fuzz/mutate/check_mutant.py imports this file in tests whose runfiles
+# hold this file alone.
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 SANITIZER_CONFIG = {"tsan": "fuzz", "asan": "fuzz-asan"}
 # clang 19's sanitizers symbolize through a matching llvm-symbolizer (package
 # llvm-19, installed by ./harness setup); without it crash reports and
@@ -96,11 +100,15 @@ def log(msg):
 # Bazel
 
 
+def target_names():
+    """The fuzz targets' names: FUZZ_TARGETS in fuzz/defs.bzl."""
+    import fuzz_targets as targets_mod  # pylint: disable=import-outside-toplevel
+    return targets_mod.names(ROOT)
+
+
 def bazel_cmd():
-    cmd = [os.environ.get("BAZEL", "bazel")]
-    if os.environ.get("BAZEL_OUTPUT_BASE"):
-        cmd.append("--output_base=" + os.environ["BAZEL_OUTPUT_BASE"])
-    return cmd
+    import bazel_cli  # pylint: disable=import-outside-toplevel
+    return bazel_cli.Bazel(root=ROOT).cmd()
 
 
 def bazel_prefix_for_humans():
@@ -129,7 +137,7 @@ def declared_fuzzers():
                      'attr(tags, "\\bfuzz\\b", kind(cc_binary, //variants:all))'],
                     capture=True)
     found = {}
-    pat = re.compile(r"^//variants:(.+)_fuzz_(%s)$" % "|".join(TARGETS))
+    pat = re.compile(r"^//variants:(.+)_fuzz_(%s)$" % "|".join(target_names()))
     for line in out.split():
         m = pat.match(line.strip())
         if m:
@@ -589,9 +597,10 @@ def parse_args(argv):
     p.add_argument("--variant", default=None,
                    help="variant to fuzz (default go_default); with "
                         "--canaries, the one canary variant to run")
+    targets = target_names()
     p.add_argument("--target", action="append", default=None,
                    help="fuzz target: %s (default: all; repeatable)" %
-                   ", ".join(TARGETS))
+                   ", ".join(targets))
     p.add_argument("--time", type=int, default=None,
                    help="seconds per target (campaign, default 60) or the cap "
                         "per canary (--canaries, default 300)")
@@ -630,8 +639,8 @@ def parse_args(argv):
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive, got %d" % args.timeout)
     for t in args.target or []:
-        if t not in TARGETS:
-            raise UsageError("unknown target %r; targets: %s" % (t, ", ".join(TARGETS)))
+        if t not in targets:
+            raise UsageError("unknown target %r; targets: %s" % (t, ", ".join(targets)))
     if args.replays < 0:
         raise UsageError("--replays must be 0 or more, got %d" % args.replays)
     if args.all_variants and (args.variant or args.canaries):
@@ -648,7 +657,7 @@ def parse_args(argv):
 def main(argv):
     try:
         args = parse_args(argv)
-        targets = args.target or TARGETS
+        targets = args.target or target_names()
         for t in targets:
             corpus_dir(t)
         config = SANITIZER_CONFIG[args.sanitizer]

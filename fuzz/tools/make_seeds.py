@@ -14,6 +14,7 @@ Seeds are named seed-<name>; inputs merged in by campaigns are named by
 libFuzzer (their SHA-1) and are left alone.
 """
 
+import argparse
 import os
 import shutil
 import sys
@@ -562,7 +563,15 @@ def write_pending(target, seeds, table):
     print("%s: %d pending seeds in %s" % (target, len(seeds), d))
 
 
-def main():
+def parser():
+    """The command line: no flags; --help prints this module's docstring."""
+    return argparse.ArgumentParser(
+        prog="make_seeds.py", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def main(argv=None):
+    parser().parse_args(argv)
     block = dict(BLOCK)
     block.update({k: v for k, v in BLOCK_EXT.items() if k not in PENDING})
     pending = {k: v for k, v in BLOCK_EXT.items() if k in PENDING}
