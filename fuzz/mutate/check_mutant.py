@@ -45,11 +45,13 @@ import types
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "fuzz", "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 import campaign  # noqa: E402  (fuzz/tools/campaign.py)
+import fuzz_targets  # noqa: E402  (tools/fuzz_targets.py)
 
 PACKAGE = "fuzz/mutate"
 SCHEMA = "m_schema"
-TARGETS = ["spawn_lock", "block", "runq"]
+TARGETS = fuzz_targets.names(ROOT)  # FUZZ_TARGETS of fuzz/defs.bzl
 
 # How a detector's message is classified, first match wins.
 HOW = [

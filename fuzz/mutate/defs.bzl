@@ -79,6 +79,8 @@ def gmp_mutant_check(name, site, order):
         data = [
             ":check_mutant.py",
             "//fuzz:tools/campaign.py",
+            "//fuzz:defs.bzl",
+            "//tools:shared_py",
             "//fuzz:corpora",
             "//fuzz:dicts",
         ] + [":%s_fuzz_%s" % (SCHEMA, t) for t in FUZZ_TARGETS] +

@@ -2,7 +2,7 @@
 """gmplab memory-order mutation testing: `./harness mutate ...` runs this.
 
     ./harness mutate [--sites=ID,...] [--files=proc.cc,...] [--budget=S]
-                     [--jobs=N] [--no-tests | --group-tests=K] [--rerun]
+                     [--jobs=N] [--no-tests] [--rerun] [--group=K]
                      [--list] [--out=DIR]
 
 For each selected site of fuzz/mutate/sites.json (default: all of them),
@@ -13,11 +13,13 @@ the committed corpus for --budget seconds (default 30; all three targets at
 once, a finding counts only if go_default passes the same input), then, if
 they found nothing, its runtime tests.
 
---group-tests=K runs the runtime tests of the fuzzers' survivors K mutants
-at a time instead of one by one: each test binary runs with all K selected
-at once; a group that passes clears each of its mutants (each was weakened
-for the whole run), and a group's failure is attributed by rerunning the
-failed test cases with each mutant of the group alone. Verdicts:
+--group=K runs the pass here, without a Bazel test per mutant, K mutants
+at a time (fuzz/mutate/groups.py): the runtime tests with K mutants
+selected at once, then the fuzzers over the tests' survivors; a run that
+finds nothing clears its K mutants (each was weakened for the whole run),
+and a run that finds something is attributed to one mutant by rerunning
+the failed test cases or replaying the finding's input with each mutant
+alone. --budget is then the fuzzers' time per group run. Verdicts:
 
   caught     a fuzzer or a runtime test failed: which one, how (TSan data
              race, invariant or test failure, runtime fatal error, timeout,
@@ -54,8 +56,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 import sites as sites_mod  # noqa: E402
 import check_mutant  # noqa: E402
+import groups  # noqa: E402
+from bazel_cli import Bazel  # noqa: E402  (tools/bazel_cli.py)
 
 PACKAGE = "fuzz/mutate"
 VERDICT_RE = re.compile(r"^MUTANT_VERDICT (\{.*\})\s*$", re.MULTILINE)
@@ -110,16 +115,13 @@ def commit():
 
 
 def bazel_cmd():
-    cmd = [os.environ.get("BAZEL", "bazel")]
-    if os.environ.get("BAZEL_OUTPUT_BASE"):
-        cmd.append("--output_base=" + os.environ["BAZEL_OUTPUT_BASE"])
-    return cmd
+    return Bazel().cmd()
 
 
 def check_args(args):
     """The check's own flags, passed with --test_arg."""
     a = ["--budget=%d" % args.budget]
-    if args.no_tests or args.group_tests:
+    if args.no_tests:
         a.append("--no-tests")
     return a
 
@@ -127,7 +129,7 @@ def check_args(args):
 def test_timeout(args):
     # Fuzzing, up to 10 control replays of a finding, the runtime tests
     # (check_mutant.py caps them at 900 s together) and some slack.
-    return args.budget + 300 + (0 if args.no_tests or args.group_tests else 900)
+    return args.budget + 300 + (0 if args.no_tests else 900)
 
 
 def run_checks(args, rows):
@@ -144,6 +146,73 @@ def run_checks(args, rows):
         " %s (%d checks)" % (" ".join(labels[:3]) + (" ..." if len(labels) > 3 else ""),
                              len(labels)))
     return subprocess.run(cmd, cwd=ROOT).returncode
+
+
+def entry(name, site, order):
+    e = {"site": site["id"], "file": site["file"], "line": site["line"],
+         "op": site["op"], "order_before": site["order"], "order": order,
+         "mutant": name, "verdict": "survived"}
+    if site.get("needs_model_checker"):
+        e["needs_model_checker"] = site["needs_model_checker"]
+    return e
+
+
+def run_groups(args, rows):
+    """--group: builds the schema and runs the pass here, K mutants per run
+    (groups.py). Returns (entries, group records, exit status); entries is
+    None when the pass could not run."""
+    tests = [t["name"] for t in check_mutant_tests()]
+    targets = check_mutant.TARGETS
+    labels = (["//%s:%s_fuzz_%s" % (PACKAGE, check_mutant.SCHEMA, t) for t in targets] +
+              ["//variants:go_default_fuzz_" + t for t in targets] +
+              ["//%s:%s_%s" % (PACKAGE, check_mutant.SCHEMA, t) for t in tests] +
+              ["//variants:go_default_" + t for t in tests])
+    bazel = Bazel(root=ROOT)
+    log("building the schema: " + bazel.for_humans("build", "--config=fuzz", "<%d targets>"
+                                                    % len(labels)))
+    if subprocess.run(bazel.cmd("build", "--config=fuzz", "--") + labels, cwd=ROOT).returncode:
+        print("harness mutate: error: the build failed", file=sys.stderr)
+        return None, [], 1
+    try:
+        bindir = bazel.bin_dir("fuzz")
+    except RuntimeError as e:
+        print("harness mutate: error: %s" % e, file=sys.stderr)
+        return None, [], 1
+    mine = lambda n: os.path.join(bindir, PACKAGE, "%s_%s" % (check_mutant.SCHEMA, n))
+    control = lambda n: os.path.join(bindir, "variants", "go_default_" + n)
+    entries = [entry(name, site, order) for name, site, order in rows]
+    work = tempfile.mkdtemp(prefix="mutate-")
+    t0, cpu0 = time.time(), children_cpu()
+    log("%d mutants, %d per run; runtime tests first" % (len(entries), args.group))
+    records = groups.test_groups(entries, args.group, {t: mine(t) for t in tests},
+                                 {t: control(t) for t in tests}, args.test_cap,
+                                 args.tests_total)
+    log("fuzzers over the tests' %d survivors, budget %d s per run" % (
+        len(groups.survivors(entries)), args.budget))
+    records += groups.fuzz_groups(entries, args.group,
+                                  {t: mine("fuzz_" + t) for t in targets},
+                                  {t: control("fuzz_" + t) for t in targets},
+                                  args.budget, 10, work)
+    wall, cpu = round(time.time() - t0, 1), round(children_cpu() - cpu0, 1)
+    for e in entries:
+        if e["verdict"] == "survived" and e.get("needs_model_checker"):
+            e["verdict"] = "survived (needs a model checker)"
+        e["pass"] = {"group": args.group, "wall_s": wall, "cpu_s": cpu}
+    log("pass done: %.0f s wall, %.0f s CPU (tests and fuzzers); findings' inputs in %s"
+        % (wall, cpu, work))
+    return entries, records, 0
+
+
+def children_cpu():
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def check_mutant_tests():
+    """RUNTIME_TESTS of runtime/tests.bzl, read from its text."""
+    text = open(os.path.join(ROOT, "runtime", "tests.bzl")).read()
+    return [{"name": n} for n in re.findall(r'\{"name": "(\w+)"', text)]
 
 
 def testlogs_dir():
@@ -191,133 +260,47 @@ def merge_results(path, commit_id, entries):
     return data
 
 
-def bazel_bin():
-    p = subprocess.run(bazel_cmd() + ["info", "--config=fuzz", "bazel-bin"],
-                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if p.returncode != 0:
-        raise UsageError("bazel info failed: %s" % p.stderr.strip()[-500:])
-    return p.stdout.strip()
-
-
-def run_schema_tests(binaries, controls, mutants, reached_dir, cap, total):
-    """check_mutant.run_tests with `mutants` selected in every binary."""
-    os.environ["GMP_MUTATE_SITE"] = ",".join(mutants)
-    os.environ["GMP_MUTATE_REACHED"] = reached_dir
-    try:
-        return check_mutant.run_tests(binaries, cap, time.time() + total, controls)
-    finally:
-        os.environ.pop("GMP_MUTATE_SITE", None)
-        os.environ.pop("GMP_MUTATE_REACHED", None)
-
-
-def group_tests(args, entries):
-    """Runs the schema's runtime tests over the fuzzers' survivors, K at a
-    time, and turns each entry's verdict to caught when a test catches it
-    alone. Returns the groups' records."""
-    bindir = os.path.join(bazel_bin(), PACKAGE)
-    names = [t["name"] for t in check_mutant_tests()]
-    tests = {n: os.path.join(bindir, "%s_%s" % (check_mutant.SCHEMA, n)) for n in names}
-    controls = {n: os.path.join(bazel_bin(), "variants", "go_default_" + n) for n in names}
-    missing = [p for p in list(tests.values()) + list(controls.values())
-               if not os.access(p, os.X_OK)]
-    if missing:
-        raise UsageError("test binaries missing (build them with --config=fuzz): %s"
-                         % ", ".join(missing[:3]))
-    pending = [e for e in entries if e["verdict"].startswith("survived")]
-    groups = []
-    for i in range(0, len(pending), args.group_tests):
-        group = pending[i:i + args.group_tests]
-        mutants = [e["mutant"] for e in group]
-        reached = tempfile.mkdtemp(prefix="mutate-reached-")
-        log("tests of group %d/%d: %s" % (i // args.group_tests + 1,
-                                         -(-len(pending) // args.group_tests),
-                                         ", ".join(mutants)))
-        t0 = time.time()
-        results, _ = run_schema_tests(tests, controls, mutants, reached, args.test_cap,
-                                      args.tests_total)
-        rec = {"mutants": mutants, "seconds": round(time.time() - t0, 1),
-               "failed": [r["test"] for r in results if r.get("passed") is False],
-               "skipped": [r["test"] for r in results if "skipped" in r]}
-        hit = set(os.listdir(reached))
-        for e in group:
-            e["reached_tests"] = e["mutant"] in hit
-            e["tests"] = "grouped: %d mutants at once, %s s" % (len(group), rec["seconds"])
-            if rec["skipped"]:
-                e["note"] = "some runtime tests skipped: out of time"
-        for r in results:
-            if r.get("passed") is not False:
-                continue
-            cases = check_mutant.failed_cases(r.get("log_tail", ""))
-            for e in group:
-                if not e["verdict"].startswith("survived"):
-                    continue
-                alone = tempfile.mkdtemp(prefix="mutate-reached-")
-                t1 = time.time()
-                one, first = run_schema_tests(
-                    {r["test"]: tests[r["test"]]}, {}, [e["mutant"]], alone,
-                    args.test_cap, args.test_cap + 5) if not cases else \
-                    run_filtered(tests[r["test"]], cases, e["mutant"], alone, args.test_cap)
-                if first:
-                    e.update({"verdict": "caught", "detector": "test:" + r["test"],
-                              "reason": first["reason"],
-                              "how": check_mutant.classify(first["reason"]),
-                              "after_s": round(time.time() - t1, 1),
-                              "tests": "grouped, then alone: %s" % (
-                                  ",".join(cases) if cases else "the whole test")})
-                    if first.get("where"):
-                        e["where"] = first["where"]
-                    log("%s caught by %s alone: %s" % (e["mutant"], r["test"],
-                                                       first["reason"]))
-            rec.setdefault("attributed", {})[r["test"]] = [
-                e["mutant"] for e in group if e.get("detector") == "test:" + r["test"]]
-        groups.append(rec)
-    return groups
-
-
-def run_filtered(binary, cases, mutant, reached, cap):
-    """One run of `cases` of a schema test binary with `mutant` selected:
-    (results, first failure) as check_mutant.run_tests gives them."""
-    os.environ["GMP_MUTATE_SITE"] = mutant
-    os.environ["GMP_MUTATE_REACHED"] = reached
-    try:
-        rc, output, timed_out = check_mutant.run_binary(
-            binary, ["--gtest_filter=" + ":".join(cases)], cap)
-    finally:
-        os.environ.pop("GMP_MUTATE_SITE", None)
-        os.environ.pop("GMP_MUTATE_REACHED", None)
-    if rc == 0:
-        return [], None
-    r = {"test": os.path.basename(binary),
-         "reason": check_mutant.test_reason(output, rc, timed_out, cap)}
-    _, frame = check_mutant.report_excerpt_of(output, r["reason"])
-    if frame:
-        r["where"] = frame
-    return [r], r
-
-
-def check_mutant_tests():
-    """RUNTIME_TESTS of runtime/tests.bzl, read from its text."""
-    text = open(os.path.join(ROOT, "runtime", "tests.bzl")).read()
-    return [{"name": n} for n in re.findall(r'\{"name": "(\w+)"', text)]
+def reach(e):
+    """'fuzz', 'tests', 'both', 'no' or '–': which runs executed the weakened
+    operation."""
+    f, t = e.get("reached_fuzz"), e.get("reached_tests")
+    if f is None and t is None:
+        return "–"
+    return {(True, True): "both", (True, False): "fuzz", (False, True): "tests"}.get(
+        (bool(f), bool(t)), "no")
 
 
 def markdown(data):
     rows = sorted(data["results"].values(), key=lambda e: (e["file"], e["line"], e["site"]))
     out = ["# Memory-order mutation results (commit %s)" % data["commit"], "",
            "Generated %s by `./harness mutate`; fuzz/README.md, \"Mutation testing\", "
-           "says what a verdict means. Time: seconds from the start of the check to "
-           "the failure (caught) or the whole check (survived)." % data["generated"], "",
-           "| site | file:line | op | order → weakened | verdict | detector | how | time (s) | budget (s) |",
+           "says what a verdict means. Time: seconds from the start of the run to the "
+           "failure (caught; for a mutant found in a group run, that run's time to the "
+           "finding) or of the whole check (survived). Reached: which runs executed the "
+           "weakened operation (fuzz, tests, both, no)." % data["generated"], "",
+           "| site | file:line | op | order → weakened | verdict | detector | how | "
+           "time (s) | reached |",
            "|---|---|---|---|---|---|---|---|---|"]
     for e in rows:
         out.append("| `%s` | %s:%d | %s | %s → %s | %s | %s | %s | %s | %s |" % (
             e["site"], e["file"], e["line"], e["op"], e["order_before"], e["order"],
             e["verdict"], e.get("detector", "–"), e.get("how", "–"),
-            e.get("after_s", e.get("total_s", "–")), e.get("budget_s", "–")))
+            e.get("after_s", e.get("total_s", "–")), reach(e)))
     counts = {}
     for e in rows:
         counts[e["verdict"]] = counts.get(e["verdict"], 0) + 1
     out += ["", "Totals: " + ", ".join("%s %d" % kv for kv in sorted(counts.items())), ""]
+    unreached = [e for e in rows if e["verdict"].startswith("survived") and reach(e) == "no"]
+    if unreached:
+        out += ["Survivors no run executed (%d): a test that runs them is missing; "
+                "their verdict says nothing about the order." % len(unreached), ""]
+    passes = {json.dumps(e["pass"], sort_keys=True) for e in rows if e.get("pass")}
+    for p in sorted(passes):
+        p = json.loads(p)
+        out.append("Pass: %d mutants per run, %.0f s wall, %.0f s CPU of the tests and "
+                   "fuzzers it ran." % (p["group"], p["wall_s"], p["cpu_s"]))
+    if passes:
+        out.append("")
     notes = [e for e in rows if e.get("reason")]
     if notes:
         out += ["Reasons:", ""]
@@ -373,14 +356,14 @@ def parse_args(argv):
                    help="checks (and build actions) run in parallel (default 1)")
     p.add_argument("--no-tests", action="store_true",
                    help="fuzz only; skip the runtime tests of survivors")
-    p.add_argument("--group-tests", type=positive_int("--group-tests"), default=0,
-                   metavar="K", help="run the survivors' runtime tests K mutants at a "
-                   "time (default: each mutant's check runs them alone)")
+    p.add_argument("--group", type=positive_int("--group"), default=0, metavar="K",
+                   help="run here, K mutants per run (group testing; default: one "
+                   "Bazel test per mutant)")
     p.add_argument("--test-cap", type=positive_int("--test-cap"), default=240,
-                   metavar="SECONDS", help="with --group-tests: seconds one test binary "
+                   metavar="SECONDS", help="with --group: seconds one test binary "
                    "may run (default 240)")
     p.add_argument("--tests-total", type=positive_int("--tests-total"), default=900,
-                   metavar="SECONDS", help="with --group-tests: seconds one group's "
+                   metavar="SECONDS", help="with --group: seconds one group's "
                    "tests may run together (default 900)")
     p.add_argument("--rerun", action="store_true",
                    help="ignore Bazel's cached verdicts (--nocache_test_results)")
@@ -392,8 +375,8 @@ def parse_args(argv):
         p.error("--sites needs at least one site id")
     if args.files is not None and not args.files:
         p.error("--files needs at least one file name")
-    if args.no_tests and args.group_tests:
-        p.error("--no-tests and --group-tests exclude each other")
+    if args.group and (args.jobs != 1 or args.rerun):
+        p.error("--group runs here, one run at a time: no --jobs or --rerun")
     return args
 
 
@@ -417,44 +400,40 @@ def main(argv):
     except UsageError as e:
         print("harness mutate: error: %s" % e, file=sys.stderr)
         return 2
-    log("%d mutants, budget %d s each, %d at a time" % (len(rows), args.budget, args.jobs))
-    rc = run_checks(args, rows)
-    try:
-        logs = testlogs_dir()
-    except UsageError as e:
-        print("harness mutate: error: %s" % e, file=sys.stderr)
-        return 1
-    entries, missing = [], []
-    for name, site, order in rows:
-        v = read_verdict(logs, name)
-        e = {"site": site["id"], "file": site["file"], "line": site["line"],
-             "op": site["op"], "order_before": site["order"], "order": order,
-             "mutant": name, "verdict": verdict_label(site, v)}
-        if site.get("needs_model_checker"):
-            e["needs_model_checker"] = site["needs_model_checker"]
-        if v is None:
-            missing.append(name)
-            e["reason"] = "no verdict (the check did not build or run; see Bazel's output)"
-        else:
-            for k in ("detector", "how", "reason", "where", "after_s", "total_s", "budget_s",
-                      "fuzz_s", "tests", "rejected_findings", "log", "reached_fuzz",
-                      "reached_tests", "note"):
-                if k in v:
-                    e[k] = v[k]
-        entries.append(e)
-    groups = []
-    if args.group_tests and not missing:
+    if args.group:
+        entries, groups_run, rc = run_groups(args, rows)
+        if entries is None:
+            return rc
+        missing = []
+    else:
+        log("%d mutants, budget %d s each, %d at a time" % (len(rows), args.budget, args.jobs))
+        rc = run_checks(args, rows)
         try:
-            groups = group_tests(args, entries)
+            logs = testlogs_dir()
         except UsageError as e:
             print("harness mutate: error: %s" % e, file=sys.stderr)
             return 1
+        entries, missing, groups_run = [], [], []
+        for name, site, order in rows:
+            v = read_verdict(logs, name)
+            e = entry(name, site, order)
+            e["verdict"] = verdict_label(site, v)
+            if v is None:
+                missing.append(name)
+                e["reason"] = "no verdict (the check did not build or run; see Bazel's output)"
+            else:
+                for k in ("detector", "how", "reason", "where", "after_s", "total_s", "budget_s",
+                          "fuzz_s", "tests", "rejected_findings", "log", "reached_fuzz",
+                          "reached_tests", "note"):
+                    if k in v:
+                        e[k] = v[k]
+            entries.append(e)
     cid = commit()
     os.makedirs(args.out, exist_ok=True)
     jpath = os.path.join(args.out, "mutation-%s.json" % cid)
     data = merge_results(jpath, cid, entries)
-    if groups:
-        data.setdefault("test_groups", []).extend(groups)
+    if groups_run:
+        data.setdefault("group_runs", []).extend(groups_run)
     with open(jpath, "w") as f:
         json.dump(data, f, indent=2, sort_keys=True)
         f.write("\n")

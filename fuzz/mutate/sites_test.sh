@@ -9,4 +9,4 @@ if [[ -n "${TEST_SRCDIR:-}" && -d "$TEST_SRCDIR/${TEST_WORKSPACE:-gmplab}/fuzz/m
 fi
 cd "$dir"
 export PYTHONDONTWRITEBYTECODE=1
-exec /usr/bin/python3 -m unittest -v sites_test run_test
+exec /usr/bin/python3 -m unittest -v sites_test run_test groups_test
