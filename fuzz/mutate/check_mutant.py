@@ -133,10 +133,12 @@ def control_fails(control, output, cap, runs):
     return failed
 
 
-def run_tests(binaries, cap, deadline, controls=None, control_runs=5):
+def run_tests(binaries, cap, deadline, controls=None, control_runs=5, fail_fast=False,
+              quiet=False):
     """Runs each test binary; returns (results, first failure or None). A
     failure counts only if go_default's copy (`controls`) passes the same
-    cases `control_runs` times; otherwise it is recorded as rejected."""
+    cases `control_runs` times; otherwise it is recorded as rejected. With
+    fail_fast, stops at the first failure; quiet leaves out the reports."""
     results, first = [], None
     controls = controls or {}
     for test, path in binaries.items():
@@ -164,13 +166,15 @@ def run_tests(binaries, cap, deadline, controls=None, control_runs=5):
             excerpt, frame = report_excerpt_of(output, r["reason"])
             if frame:
                 r["where"] = frame
-            if excerpt:
+            if excerpt and not quiet:
                 print("check: %s's report:\n%s" % (test, excerpt), flush=True)
             if first is None:
                 first = r
         results.append(r)
         print("check: %s %s in %.1f s%s" % (test, "passed" if rc == 0 else "FAILED", secs,
                                           "" if rc == 0 else ": " + r["reason"]), flush=True)
+        if fail_fast and first is not None:
+            break
     return results, first
 
 

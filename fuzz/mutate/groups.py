@@ -67,61 +67,76 @@ def chunks(items, k):
 # Runtime tests
 
 
-def test_groups(entries, k, tests, controls, cap, total):
+def test_groups(entries, k, tests, controls, cap, total, control_runs=3):
     """Runs the schema's runtime tests over the entries still surviving, k
-    mutants at a time; an entry a failed test catches alone becomes caught,
-    and the rest of its group runs again without it. Returns one record per
-    group run."""
-    queue = chunks([e for e in survivors(entries)], k)
+    mutants at a time, each group run stopping at its first failed test;
+    the first mutant that fails the failed cases alone becomes caught (when
+    go_default passes them), and the rest of its group runs again without
+    it. A test that go_default fails too is left out of that group's next
+    run. Returns one record per group run."""
+    queue = [(g, frozenset()) for g in chunks(survivors(entries), k)]
     records = []
     while queue:
-        group = queue.pop(0)
+        group, skip = queue.pop(0)
+        group = survivors(group)
+        if not group:
+            continue
         mutants = [e["mutant"] for e in group]
         reached = tempfile.mkdtemp(prefix="mutate-reached-")
-        log("tests, run %d: %d mutants (%d more groups queued)" % (
-            len(records) + 1, len(group), len(queue)))
+        log("tests, run %d: %d mutants (%d more groups queued)%s" % (
+            len(records) + 1, len(group), len(queue),
+            " without %s" % ",".join(sorted(skip)) if skip else ""))
         t0 = time.time()
+        run = {t: p for t, p in tests.items() if t not in skip}
         with Selected(mutants, reached):
-            results, _ = check_mutant.run_tests(tests, cap, time.time() + total, controls)
+            results, failed = check_mutant.run_tests(run, cap, time.time() + total,
+                                                     fail_fast=True, quiet=True)
         rec = {"phase": "tests", "mutants": mutants, "seconds": round(time.time() - t0, 1),
-               "failed": [r["test"] for r in results if r.get("passed") is False],
-               "skipped": [r["test"] for r in results if "skipped" in r], "caught": []}
+               "failed": failed["test"] if failed else None,
+               "skipped": [r["test"] for r in results if "skipped" in r] + sorted(skip),
+               "caught": []}
         records.append(rec)
         hit = set(os.listdir(reached))
         shutil.rmtree(reached, ignore_errors=True)
         for e in group:
             e["reached_tests"] = e.get("reached_tests", False) or e["mutant"] in hit
-            e["tests"] = "in a group of %d, %.0f s" % (len(group), rec["seconds"])
+            e["tests"] = "in a group of %d" % len(group)
             e["total_s"] = round(e.get("total_s", 0) + rec["seconds"], 1)
             if rec["skipped"]:
-                e["note"] = "some runtime tests skipped: out of time"
-        for r in results:
-            if r.get("passed") is not False:
+                e["note"] = "runtime tests not run: %s" % ",".join(rec["skipped"])
+        if failed is None:
+            continue
+        test, log_tail = failed["test"], failed.get("log_tail", "")
+        cases = check_mutant.failed_cases(log_tail)
+        if test in controls and check_mutant.control_fails(controls[test], log_tail, cap,
+                                                           control_runs):
+            rec["note"] = "%s fails on go_default too: left out" % test
+            log("tests: %s fails on go_default too; the group runs again without it" % test)
+            queue.insert(0, (group, skip | {test}))
+            continue
+        for e in sorted(group, key=lambda e: mentioned(e, log_tail)):
+            first, secs = run_alone(tests[test], cases, e["mutant"], cap)
+            if first is None:
                 continue
-            cases = check_mutant.failed_cases(r.get("log_tail", ""))
-            for e in sorted(survivors(group), key=lambda e: mentioned(e, r.get("log_tail", ""))):
-                first, secs = run_alone(tests[r["test"]], cases, e["mutant"], cap)
-                if first is None:
-                    continue
-                e.update({"verdict": "caught", "detector": "test:" + r["test"],
-                          "reason": first["reason"], "how": check_mutant.classify(first["reason"]),
-                          "after_s": secs,
-                          "tests": "in a group of %d, then alone: %s" % (
-                              len(group), ",".join(cases) if cases else "the whole test")})
-                if first.get("where"):
-                    e["where"] = first["where"]
-                rec["caught"].append(e["mutant"])
-                log("%s: caught by %s alone: %s" % (e["mutant"], r["test"], first["reason"]))
-                break
-            if rec["caught"]:
-                break
-        if rec["caught"] and survivors(group):
-            queue.insert(0, survivors(group))  # the others run again without it
-        elif rec["failed"] and not rec["caught"]:
-            rec["note"] = "failed, but no mutant of the group fails the failed cases alone"
+            e.update({"verdict": "caught", "detector": "test:" + test,
+                      "reason": first["reason"], "how": check_mutant.classify(first["reason"]),
+                      "after_s": secs,
+                      "tests": "in a group of %d, then alone: %s" % (
+                          len(group), ",".join(cases) if cases else "the whole test")})
+            if first.get("where"):
+                e["where"] = first["where"]
+            rec["caught"].append(e["mutant"])
+            log("%s: caught by %s alone: %s" % (e["mutant"], test, first["reason"]))
+            break
+        if rec["caught"]:
+            queue.insert(0, (survivors(group), skip))  # the others again, without it
+        else:
+            rec["note"] = "%s failed, but with no mutant of the group alone" % test
+            log("tests: %s failed, but with no mutant alone; the group runs again without "
+                "it" % test)
             for e in group:
-                e["note"] = "its group's tests failed (%s), but not with it alone" % (
-                    ",".join(rec["failed"]))
+                e["note"] = "its group failed %s, but not with it alone" % test
+            queue.insert(0, (group, skip | {test}))
     return records
 
 
