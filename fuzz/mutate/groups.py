@@ -130,12 +130,24 @@ def test_groups(entries, k, tests, controls, cap, total, control_runs=3):
             break
         if rec["caught"]:
             queue.insert(0, (survivors(group), skip))  # the others again, without it
-        else:
-            rec["note"] = "%s failed, but with no mutant of the group alone" % test
-            log("tests: %s failed, but with no mutant alone; the group runs again without "
-                "it" % test)
+        elif len(group) > 1:
+            # Mutants that fail only together: two orders that each give the
+            # same happens-before edge (either alone is redundant). Halve the
+            # group until they are apart; each then survives on its own.
+            half = (len(group) + 1) // 2
+            rec["note"] = ("%s failed, but with no mutant of the group alone: halved"
+                           % test)
+            log("tests: %s failed, but with no mutant alone; halving the group" % test)
+            together = [e["mutant"] for e in group]
             for e in group:
-                e["note"] = "its group failed %s, but not with it alone" % test
+                e.setdefault("fails_together", []).append(
+                    {"test": test, "with": [m for m in together if m != e["mutant"]]})
+            queue[:0] = [(group[:half], skip), (group[half:], skip)]
+        else:
+            rec["note"] = "%s failed once, but not again: left out" % test
+            log("tests: %s failed with %s, but not again; left out" % (
+                test, group[0]["mutant"]))
+            group[0]["note"] = "%s failed once with it, but not on a second run" % test
             queue.insert(0, (group, skip | {test}))
     return records
 
