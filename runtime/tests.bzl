@@ -64,6 +64,9 @@ def gmp_shared_runtime_tests():
             name = test["name"] + "_lib",
             testonly = True,
             srcs = [test["name"] + ".cc"],
+            # Linked into each variant's copy of the test (//variants, and
+            # the mutant schema's in //fuzz/mutate).
+            visibility = ["//fuzz/mutate:__pkg__", "//variants:__pkg__"],
             deps = [
                 ":headers",
                 "//third_party/system:absl",

@@ -32,6 +32,10 @@ import check_mutant
 
 campaign = check_mutant.campaign
 SCHEMA = check_mutant.SCHEMA
+# Detectors whose report is evidence by itself: a TSan report or a runtime
+# fatal error names the fault. Others (an assertion, a timeout) may be
+# timing and must fail again.
+SURE = ("tsan-race", "tsan-other", "runtime-fatal")
 
 
 def log(msg):
@@ -118,6 +122,16 @@ def test_groups(entries, k, tests, controls, cap, total, control_runs=3):
             first, secs = run_alone(tests[test], cases, e["mutant"], cap)
             if first is None:
                 continue
+            if check_mutant.classify(first["reason"]) not in SURE:
+                # A failed assertion or a timeout can be the machine's
+                # timing: it counts when it fails again in two more runs.
+                again = sum(run_alone(tests[test], cases, e["mutant"], cap)[0] is not None
+                            for _ in range(2))
+                if again == 0:
+                    e["note"] = "%s failed once with it alone (%s), not in 2 more runs" % (
+                        test, first["reason"])
+                    continue
+                first["reason"] += " (alone: failed %d of 3 runs)" % (again + 1)
             e.update({"verdict": "caught", "detector": "test:" + test,
                       "reason": first["reason"], "how": check_mutant.classify(first["reason"]),
                       "after_s": secs,
@@ -130,12 +144,24 @@ def test_groups(entries, k, tests, controls, cap, total, control_runs=3):
             break
         if rec["caught"]:
             queue.insert(0, (survivors(group), skip))  # the others again, without it
-        else:
-            rec["note"] = "%s failed, but with no mutant of the group alone" % test
-            log("tests: %s failed, but with no mutant alone; the group runs again without "
-                "it" % test)
+        elif len(group) > 1:
+            # Mutants that fail only together: two orders that each give the
+            # same happens-before edge (either alone is redundant). Halve the
+            # group until they are apart; each then survives on its own.
+            half = (len(group) + 1) // 2
+            rec["note"] = ("%s failed, but with no mutant of the group alone: halved"
+                           % test)
+            log("tests: %s failed, but with no mutant alone; halving the group" % test)
+            together = [e["mutant"] for e in group]
             for e in group:
-                e["note"] = "its group failed %s, but not with it alone" % test
+                e.setdefault("fails_together", []).append(
+                    {"test": test, "with": [m for m in together if m != e["mutant"]]})
+            queue[:0] = [(group[:half], skip), (group[half:], skip)]
+        else:
+            rec["note"] = "%s failed once, but not again: left out" % test
+            log("tests: %s failed with %s, but not again; left out" % (
+                test, group[0]["mutant"]))
+            group[0]["note"] = "%s failed once with it, but not on a second run" % test
             queue.insert(0, (group, skip | {test}))
     return records
 

@@ -70,6 +70,19 @@ class TestGroupsTest(unittest.TestCase):
         # run 1: all four; run 2: without m_b; run 3: without m_d too.
         self.assertEqual([len(r["mutants"]) for r in recs], [4, 3, 2])
 
+    def test_mutants_that_fail_only_together_are_halved_apart(self):
+        # BAD_PAIR: fails only when both are selected.
+        pair = ('if [[ ",$GMP_MUTATE_SITE," == *,m_a,* && ",$GMP_MUTATE_SITE," == *,m_d,* ]]; '
+                'then\n  echo "WARNING: ThreadSanitizer: data race"\n'
+                '  echo "[  FAILED  ] Suite.Case"\n  exit 66\nfi\n')
+        script = FAKE_TEST.replace('echo "[  PASSED  ] 1 test."', pair + 'echo "[  PASSED  ] 1 test."')
+        with open(self.test, "w") as f:
+            f.write(script)
+        es, recs = self.run_groups(["m_a", "m_b", "m_c", "m_d"], [], 4)
+        self.assertTrue(all(e["verdict"] == "survived" for e in es.values()))
+        self.assertEqual([len(r["mutants"]) for r in recs], [4, 2, 2])
+        self.assertIn("m_d", es["m_a"]["fails_together"][0]["with"])
+
     def test_a_failure_the_control_shares_is_not_counted(self):
         with open(self.control, "w") as f:
             f.write("#!/bin/sh\nexit 1\n")

@@ -45,11 +45,13 @@ acquire for acquire and acq_rel). A compare_exchange with no order becomes
 (acq_rel, acquire).
 
 Dekker / StoreLoad: ThreadSanitizer models happens-before, not store
-buffering, so weakening seq_cst where only a StoreLoad ordering depends on
-it (the spinning protocol: submit, StoreLoad, read nmspinning) cannot be
-caught by the TSan fuzzers however long they run, and TSan ignores
-atomic_thread_fence altogether. Such sites carry "needs_model_checker"
-with the reason; a survivor there means "not testable here", not "safe".
+buffering: its atomics take seq_cst as acq_rel, and it ignores
+atomic_thread_fence altogether. So no seq_cst weakening can be caught by
+the TSan fuzzers however long they run; where only a StoreLoad ordering
+depends on the seq_cst (the spinning protocol: submit, StoreLoad, read
+nmspinning) the reason names the pattern, elsewhere it says that TSan
+cannot tell the orders apart. Such sites carry "needs_model_checker" with
+the reason; a survivor there means "not testable here", not "safe".
 """
 
 import argparse
@@ -570,7 +572,15 @@ def dekker_reason(site, text, lines):
         c = ln.find("//")
         if c >= 0 and DEKKER_WORDS.search(ln[c:]):
             return "a comment near it says: %s" % ln[c + 2:].strip()
-    return None
+    return TSAN_SEQ_CST
+
+
+# ThreadSanitizer's atomics (tsan_interface_atomic.cpp) take seq_cst as
+# acq_rel: IsAcquireOrder and IsReleaseOrder are true for both, and nothing
+# models the single total order. Every seq_cst weakening is therefore the
+# same order to TSan, wherever it is, not only in a StoreLoad pattern.
+TSAN_SEQ_CST = ("seq_cst: ThreadSanitizer takes seq_cst as acq_rel (an acquire load, a "
+                "release store), so it cannot tell this weakening from the original")
 
 
 def operator_forms(rel, sc, atomics, globals_):
