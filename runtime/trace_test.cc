@@ -15,7 +15,10 @@ namespace {
 TEST(Trace, SchedtraceLines) {
   setenv("GMP_SCHEDTRACE", "5", 1);
   testing::internal::CaptureStderr();
-  gmp::Run([] { Sleep(absl::Milliseconds(40)); }, Options{3, 0});
+  // 60 periods: one line is enough, but the tracer is a thread of its own
+  // and a loaded machine (two test binaries per core) can keep it off the
+  // CPU for tens of milliseconds; 40 ms once saw no line at all.
+  gmp::Run([] { Sleep(absl::Milliseconds(300)); }, Options{3, 0});
   std::string err = testing::internal::GetCapturedStderr();
   unsetenv("GMP_SCHEDTRACE");
   EXPECT_NE(err.find("SCHED "), std::string::npos) << err;
