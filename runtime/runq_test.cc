@@ -238,5 +238,57 @@ TYPED_TEST(RunQueueTest, NeverFalselyEmpty) {
   EXPECT_EQ(false_empty.load(), 0);
 }
 
+// A second-hand steal: thief B steals from thief A's queue what A stole from
+// the owner, and reads what the owner wrote into it. Only the release of A's
+// tail (StealFrom) passes the owner's writes on to B: the three threads hand
+// over with relaxed flags, so no other happens-before edge orders them, and
+// ThreadSanitizer reports a race on `id` if that release is missing.
+TEST(RunQueueStealTest, SecondHandStealSeesTheOwnersWrites) {
+  constexpr int kRounds = 200;
+  constexpr int kPerRound = 4;  // half of 4 = 2 stolen: one run, one queued
+  using Q = RunQueue<Item, 256>;
+  std::vector<Item> items(kRounds * kPerRound);
+  Q victim;
+  Q a;
+  std::atomic<int> stage{0};  // 3r+1: owner put; 3r+2: A stole; 3r+3: B stole
+  auto wait_for = [&](int v) {
+    while (stage.load(std::memory_order_relaxed) != v) std::this_thread::yield();
+  };
+  std::atomic<int> bad{0};
+  std::thread thief_a([&] {
+    for (int r = 0; r < kRounds; ++r) {
+      wait_for(3 * r + 1);
+      uint32_t stolen = 0;
+      Item* t = a.StealFrom<policy::StealHalf>(victim, false, kNoBackoff, &stolen);
+      if (t == nullptr || stolen != 2) ++bad;
+      stage.store(3 * r + 2, std::memory_order_relaxed);
+    }
+  });
+  std::thread thief_b([&] {
+    Q mine;
+    for (int r = 0; r < kRounds; ++r) {
+      wait_for(3 * r + 2);
+      uint32_t stolen = 0;
+      Item* t = mine.StealFrom<policy::StealHalf>(a, false, kNoBackoff, &stolen);
+      if (t == nullptr || t->id != r * kPerRound + 1000) ++bad;  // the race
+      stage.store(3 * r + 3, std::memory_order_relaxed);
+    }
+  });
+  for (int r = 0; r < kRounds; ++r) {
+    for (int k = 0; k < kPerRound; ++k) {
+      Item* t = &items[r * kPerRound + k];
+      t->id = r * kPerRound + k + 1000;
+      ASSERT_TRUE(victim.Put(t));
+    }
+    stage.store(3 * r + 1, std::memory_order_relaxed);
+    wait_for(3 * r + 3);
+    while (victim.Get() != nullptr) {
+    }
+  }
+  thief_a.join();
+  thief_b.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
 }  // namespace
 }  // namespace gmp::internal
