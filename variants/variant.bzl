@@ -111,8 +111,8 @@ def gmp_variant(
       layout_pad: bytes of padding linked first into the benchmark binaries
         (see bench/defs.bzl); only the A/A control uses it.
       runtime_srcs: the runtime's C++ sources the unity source is made of;
-        the memory-order mutants (fuzz/mutate/defs.bzl) pass one generated
-        source with one site's order weakened.
+        the memory-order mutant schema (fuzz/mutate/defs.bzl) passes one
+        generated source in which every site's order is chosen at run time.
       forced_include: a generated header (label) that every translation
         unit compiled for this variant includes first: the mutant schema
         (fuzz/mutate/defs.bzl) passes the rewritten headers, so that the

@@ -47,6 +47,7 @@ import datetime
 import json
 import os
 import re
+import resource
 import shlex
 import subprocess
 import sys
@@ -161,7 +162,7 @@ def run_groups(args, rows):
     """--group: builds the schema and runs the pass here, K mutants per run
     (groups.py). Returns (entries, group records, exit status); entries is
     None when the pass could not run."""
-    tests = [t["name"] for t in check_mutant_tests()]
+    tests = runtime_tests()
     targets = check_mutant.TARGETS
     labels = (["//%s:%s_fuzz_%s" % (PACKAGE, check_mutant.SCHEMA, t) for t in targets] +
               ["//variants:go_default_fuzz_" + t for t in targets] +
@@ -204,15 +205,14 @@ def run_groups(args, rows):
 
 
 def children_cpu():
-    import resource
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
 
-def check_mutant_tests():
-    """RUNTIME_TESTS of runtime/tests.bzl, read from its text."""
-    text = open(os.path.join(ROOT, "runtime", "tests.bzl")).read()
-    return [{"name": n} for n in re.findall(r'\{"name": "(\w+)"', text)]
+def runtime_tests():
+    """The names in RUNTIME_TESTS of runtime/tests.bzl, read from its text."""
+    with open(os.path.join(ROOT, "runtime", "tests.bzl")) as f:
+        return re.findall(r'\{"name": "(\w+)"', f.read())
 
 
 def testlogs_dir():
