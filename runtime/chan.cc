@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "runtime/fatal.h"
 #include "runtime/proc.h"
 
@@ -67,27 +68,31 @@ void ChanBase::Close() {
   // A Select's Sudog that another waker already won is not ours to wake
   // (Claim): it is dropped here, under the lock, since its goroutine may
   // leave the frame that holds it as soon as the lock is released.
-  Sudog* ready = nullptr;  // the ones to wake, in queue order
-  Sudog** tail = &ready;
+  // Each Sudog sits on its own goroutine's stack, a page the closer has not
+  // touched: one cache (and often TLB) miss per waiter. The loop reads each
+  // Sudog once and keeps only its G, so the readying loop after the unlock
+  // walks an array and can prefetch the Gs ahead of goready.
+  absl::InlinedVector<G*, 16> ready;  // the ones to wake, in queue order
   for (Sudog* list : {recvq_.TakeAll(), sendq_.TakeAll()}) {
     while (list != nullptr) {
       Sudog* next = list->next;
       list->next = nullptr;
       if (Claim(list)) {
         list->success = false;
-        *tail = list;
-        tail = &list->next;
+        ready.push_back(list->g);
       }
       list = next;
     }
   }
   lock_.unlock();
-  while (ready != nullptr) {
-    // Read the link before goready: the woken goroutine may run at once and
-    // leave the frame that holds its Sudog.
-    Sudog* next = ready->next;
-    goready(ready->g);
-    ready = next;
+  // After the unlock a woken goroutine may leave the frame that holds its
+  // Sudog at once; its G outlives that.
+  constexpr size_t kPrefetchAhead = 8;
+  for (size_t i = 0; i < ready.size(); ++i) {
+    if (i + kPrefetchAhead < ready.size()) {
+      __builtin_prefetch(ready[i + kPrefetchAhead], /*rw=*/1);
+    }
+    goready(ready[i]);
   }
 }
 
