@@ -19,6 +19,7 @@
 #include "runtime/sched.h"
 #include "runtime/signal_stack.h"
 #include "runtime/stack.h"
+#include "runtime/stack_scavenger.h"
 #include "runtime/stw.h"
 #include "runtime/thread_pool.h"
 
@@ -110,6 +111,7 @@ void Run(absl::AnyInvocable<void() &&> main,
   // The monitors (and the SIGQUIT handler) are in place before main can run.
   internal::SysmonStart();
   internal::TraceStart();
+  internal::StackScavengerStart();
   internal::startm(nullptr, false);
 
   s->main_done.Sleep();
@@ -154,9 +156,10 @@ void Run(absl::AnyInvocable<void() &&> main,
     s->allgs.clear();
   }
   s->counters.Add(internal::kReclaimed, reclaimed);
-  // The pool outlives this Run: keep its floor of resident stacks for the
-  // next one and return the rest to the OS.
-  s->stacks->TrimToFloor();
+  // The pool outlives this Run: its free stacks stay resident for a window,
+  // for a Run that follows soon, and the scavenger then returns all but the
+  // floor to the OS (stack_scavenger.h).
+  internal::StackScavengerRunEnded(s->stacks);
   internal::SaveLastStats(s);
   internal::SetGoroutineDumper(nullptr);
   internal::TimersReset();

@@ -15,12 +15,12 @@
 
 #include "gtest/gtest.h"
 #include "runtime/gmp.h"
-#include "runtime/test_util.h"
 #include "runtime/policy/config.h"
 #include "runtime/sanitizer.h"
 #include "runtime/sched.h"
 #include "runtime/stack.h"
 #include "runtime/stw.h"
+#include "runtime/test_util.h"
 #include "runtime/thread_pool.h"
 
 namespace gmp {
@@ -546,6 +546,48 @@ TEST(ProcStacks, MemoryGoesBackAfterParkedGoroutinesFinish) {
                         grown / 10;
   EXPECT_LT(rss_after - rss0, bound)
       << "rss0 " << rss0 << " parked " << rss_parked << " after " << rss_after;
+}
+
+// A Run that follows another soon reuses the stacks the first one's parked
+// goroutines left resident, and once a Run has ended and a window passes with
+// no Run, the stack scavenger returns the free stacks beyond the floor.
+TEST(ProcStacks, StacksOutliveRunForAWindowThenGoBack) {
+  constexpr int kN = GMP_HAVE_TSAN ? 4000 : 30000;
+  constexpr size_t kKeepMin = 1000;  // the pool's floor, for this test
+  internal::StackPool* pool = internal::StackPool::Shared(
+      internal::kDefaultStackKind, internal::DefaultStackSize());
+  gmp::Run([] {}, Options{2, 0});  // any earlier Run's window is settled
+  pool->set_keep_min(kKeepMin);
+  auto park_in_run = [&] {
+    gmp::Run([&] { ParkAndRelease(kN); }, Options{2, 0});
+  };
+  park_in_run();
+  const size_t kept = pool->resident_cached();
+  const internal::StackPool::Counts c0 = pool->counts();
+  park_in_run();  // well within the 1 s window
+  const internal::StackPool::Counts c1 = pool->counts();
+  const size_t kept_again = pool->resident_cached();
+  // No Run now: within a window or two the scavenger trims the pool.
+  // (The trim takes the stacks off the resident list before its madvise
+  // calls and counts them as returned after.)
+  size_t resident = pool->resident_cached();
+  internal::StackPool::Counts c2 = pool->counts();
+  for (int i = 0;
+       i < 1000 && (resident > kKeepMin || c2.returned == c1.returned); ++i) {
+    usleep(10 * 1000);
+    resident = pool->resident_cached();
+    c2 = pool->counts();
+  }
+  pool->set_keep_min(internal::StackPool::kKeepMin);
+  EXPECT_GE(kept, static_cast<size_t>(kN) * 9 / 10)
+      << "free stacks returned when the Run ended";
+  EXPECT_GE(c1.reused - c0.reused, kN * 9 / 10)
+      << "the second Run did not reuse the first one's stacks";
+  EXPECT_LE((c1.fresh - c0.fresh) + (c1.refilled - c0.refilled), kN / 10);
+  EXPECT_GE(kept_again, static_cast<size_t>(kN) * 9 / 10);
+  EXPECT_LE(resident, kKeepMin) << "the scavenger did not trim the pool";
+  EXPECT_GE(c2.returned - c1.returned,
+            static_cast<int64_t>(kept_again - kKeepMin));
 }
 
 // Mappings is the number of this process's memory mappings (lines of

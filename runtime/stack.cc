@@ -421,6 +421,7 @@ Stack StackPool::Acquire() {
       lo = CarveLocked();
       ++counts_.fresh;
     }
+    ++acquires_;
     const size_t live = live_.fetch_add(1, std::memory_order_relaxed) + 1;
     if (live > peak_) peak_ = live;
     NoteUseLocked(lock, /*release=*/false);
@@ -570,6 +571,31 @@ void StackPool::TrimToFloor() {
     keep = keep_min_;
   }
   TrimToFloor(keep);
+}
+
+void StackPool::MarkIdle() {
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_pending_ = true;
+  idle_acquires_ = acquires_;
+  idle_deadline_ns_ = MonotonicNs() + window_ns_;
+}
+
+int64_t StackPool::TrimIfIdle() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_pending_) return -1;
+    if (acquires_ != idle_acquires_) {
+      idle_pending_ = false;  // in use again: the Run's own bound applies
+      return -1;
+    }
+    const int64_t left = idle_deadline_ns_ - MonotonicNs();
+    if (left > 0) return left;
+    idle_pending_ = false;
+  }
+  // A Run that starts now may acquire meanwhile: TrimToFloor keeps every
+  // live stack's peak, so it only returns free stacks beyond the floor.
+  TrimToFloor();
+  return -1;
 }
 
 void StackPool::set_keep_min(size_t n) {

@@ -71,9 +71,12 @@
 // that stops doing so gets its memory back within two windows. The bound is
 // applied when a release takes the resident free stacks kGuardBatch past it
 // (then they are trimmed to it), every kCheckEvery acquires and releases
-// (a window may have ended), and at the end of each
-// gmp::Run, which forgets the peak (TrimToFloor): RSS after Run is the
-// floor, kKeepMin stacks, whatever the Run used.
+// (a window may have ended). When a gmp::Run ends, its pool's free stacks
+// stay resident for one more window, so that a Run that follows soon reuses
+// them; then the stack scavenger (stack_scavenger.h), a service thread,
+// trims the pool to its floor and forgets the peak (TrimToFloor): about a
+// window after the last Run, RSS is the floor, kKeepMin stacks, whatever the
+// Run used.
 // Why MADV_DONTNEED and not MADV_FREE: MADV_FREE pages stay resident (and
 // counted in RSS) until the kernel is short of memory, so neither a user nor
 // a benchmark reading /proc/self/statm would see the memory go back; and a
@@ -222,13 +225,23 @@ class StackPool {
   void Release(Stack s);
 
   // TrimToFloor returns the pages of every free stack beyond the floor
-  // (kKeepMin unless set_keep_min changed it, or `keep`) to the OS and forgets the recent peak. gmp::Run calls it when it
-  // ends.
+  // (kKeepMin unless set_keep_min changed it, or `keep`) to the OS and forgets
+  // the recent peak. gmp::Run calls it when it ends.
   void TrimToFloor();
   void TrimToFloor(size_t keep);
   // set_window sets the window of the recent peak (nanoseconds, > 0), and
   // set_keep_min the floor (kKeepMin by default); tests shrink them.
   void set_window(int64_t ns);
+
+  // MarkIdle says that the Run using this pool has ended: its free stacks
+  // stay resident for one window from now. TrimIfIdle, after that, trims
+  // the pool to its floor (as TrimToFloor) once the window has passed with
+  // no Acquire since MarkIdle, and returns -1; it returns -1 without
+  // trimming when a Run has acquired from the pool since (its own bound
+  // applies again), and otherwise the nanoseconds left in the window. The
+  // stack scavenger (stack_scavenger.h) calls them.
+  void MarkIdle();
+  int64_t TrimIfIdle();
   void set_keep_min(size_t n);
 
   // live is the number of stacks acquired and not yet released.
@@ -304,8 +317,13 @@ class StackPool {
   int64_t window_ns_ = kDefaultWindow;
   size_t keep_min_ = kKeepMin;  // the floor (mu_)
   size_t keep_ = kKeepMin;      // the bound as last computed (mu_)
-  uint32_t uses_ = 0;       // acquires + releases since the last check (mu_)
-  Counts counts_;           // (mu_)
+  uint32_t uses_ = 0;      // acquires + releases since the last check (mu_)
+  uint64_t acquires_ = 0;  // every Acquire (mu_)
+  // MarkIdle's record (mu_): pending until TrimIfIdle settles it.
+  bool idle_pending_ = false;
+  uint64_t idle_acquires_ = 0;  // acquires_ at MarkIdle
+  int64_t idle_deadline_ns_ = 0;
+  Counts counts_;  // (mu_)
 };
 
 // MadvGuardInstallSupported reports whether this kernel has

@@ -24,7 +24,8 @@
 //     sysmon runs its body once per Run between Start and Stop and sleeps
 //     in between; the trace thread is resident (it sleeps until a dump, a
 //     SIGQUIT or a GMP_SCHEDTRACE tick asks for it, and a Run neither wakes
-//     nor waits for it).
+//     nor waits for it); so is the stack scavenger (stack_scavenger.h),
+//     which a Run's end wakes and never waits for.
 //
 // The thread cap ($GMP_MAXTHREADS) counts the Ms of the current Run, so an
 // idle pooled thread does not count. At process exit (atexit) the idle

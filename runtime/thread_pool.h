@@ -1,6 +1,6 @@
 // runtime/thread_pool.h — OS threads kept across Runs: the threads of Ms
-// and the runtime's service threads (sysmon, the trace thread). See the
-// design note at the top of thread_pool.cc.
+// and the runtime's service threads (sysmon, the trace thread, the stack
+// scavenger). See the design note at the top of thread_pool.cc.
 //
 // Internal to the runtime. Policy-independent.
 #ifndef GMPLAB_RUNTIME_THREAD_POOL_H_
