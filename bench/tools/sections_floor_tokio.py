@@ -150,9 +150,9 @@ TOKIO_DIFFERENCES = {
     "stackless": "stackless tasks (no stacks to allocate or switch)",
     "lifo": "LIFO slot rules (1.24: every spawn and wake-up from a worker takes it, thieves "
             "cannot steal it, chains end only with the 128-poll coop budget; tokio_like: "
-            "runnext, stealable, capped at 3 in a row)",
-    "searching": "searching-worker limit (same 2*searching < workers rule, but a Tokio "
-                 "searcher makes one steal pass then parks; tokio_like spins 4 rounds)",
+            "runnext, stealable, capped at 128 in a row like the budget)",
+    "searching": "searching workers (the same 2*searching < workers limit and one steal "
+                 "pass in both; the parking protocol after it is Go's in tokio_like)",
     "global": "global-queue interval (31 vs 61; Tokio 1.24's multi-thread runtime uses 61, "
               "as tokio_like: 31 is its current-thread default)",
     "mpsc": "mpsc capacity 1 vs unbuffered channel (no direct hand-off to a parked receiver)",
