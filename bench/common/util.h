@@ -3,11 +3,12 @@
 #ifndef GMPLAB_BENCH_COMMON_UTIL_H_
 #define GMPLAB_BENCH_COMMON_UTIL_H_
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-
-#include <unistd.h>
 
 namespace gmplab_bench {
 
@@ -44,22 +45,34 @@ inline int64_t ResidentBytes() {
   return static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE);
 }
 
+// MinorFaults returns the process's minor page faults so far (getrusage),
+// which count pages the kernel made resident, prefaulted ones included.
+inline int64_t MinorFaults() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
 // SerialFib is the sequential leaf of the fork/join fib workloads.
-inline int64_t SerialFib(int n) { return n < 2 ? n : SerialFib(n - 1) + SerialFib(n - 2); }
+inline int64_t SerialFib(int n) {
+  return n < 2 ? n : SerialFib(n - 1) + SerialFib(n - 2);
+}
 
 // Workload sizes shared by gmplab and every peer, so their cells compare.
-inline constexpr int kFibN = 20;          // fib(20): ~11k forks per op
-inline constexpr int kFibCutoff = 2;      // below this, fib runs serially
-inline constexpr int kSkewTasks = 256;    // tasks per SkewedLoad op
-inline constexpr int64_t kSkewUnit = 2000;  // BusyWork units of a short task
-inline constexpr int kSkewEvery = 16;     // every 16th task is 16x longer
+inline constexpr int kFibN = 20;               // fib(20): ~11k forks per op
+inline constexpr int kFibCutoff = 2;           // below this, fib runs serially
+inline constexpr int kSkewTasks = 256;         // tasks per SkewedLoad op
+inline constexpr int64_t kSkewUnit = 2000;     // BusyWork units of a short task
+inline constexpr int kSkewEvery = 16;          // every 16th task is 16x longer
 inline constexpr int64_t kWakeDelayNs = 5000;  // Go's wakeDelay (5us)
 inline constexpr int kWakeupDelaysUs[] = {0, 5, 50};
 // SpawnPark parks at most this many goroutines at once.
 inline constexpr int64_t kSpawnParkBatch = 100000;
 
 // SkewUnits is the BusyWork size of task `i` of a SkewedLoad op.
-inline int64_t SkewUnits(int i) { return i % kSkewEvery == 0 ? 16 * kSkewUnit : kSkewUnit; }
+inline int64_t SkewUnits(int i) {
+  return i % kSkewEvery == 0 ? 16 * kSkewUnit : kSkewUnit;
+}
 
 }  // namespace gmplab_bench
 

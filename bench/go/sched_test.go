@@ -28,6 +28,14 @@ func cpuNow() int64 {
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
+// minorFaults returns the process's minor page faults so far (pages the
+// kernel made resident).
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Minflt
+}
+
 // timed resets the benchmark timer, runs body and reports cpu-ns/op.
 func timed(b *testing.B, body func()) {
 	b.ResetTimer()
@@ -540,9 +548,12 @@ const spawnParkBatch = 100000
 // parks on an unbuffered channel until it is closed, then calls Done again;
 // up to spawnParkBatch goroutines are parked at once.
 func BenchmarkSpawnPark(b *testing.B) {
-	var rssParked int64
+	var rssParked, faults0 int64
+	var spawnNs, releaseNs time.Duration
+	faults0 = minorFaults()
 	timed(b, func() {
 		for done := 0; done < b.N; {
+			t0 := time.Now()
 			batch := b.N - done
 			if batch > spawnParkBatch {
 				batch = spawnParkBatch
@@ -559,14 +570,25 @@ func BenchmarkSpawnPark(b *testing.B) {
 				}()
 			}
 			parked.Wait()
+			t1 := time.Now()
 			if done+batch == b.N {
 				rssParked = residentBytes()
 			}
+			t2 := time.Now()
 			close(release)
 			finished.Wait()
+			t3 := time.Now()
+			spawnNs += t1.Sub(t0)
+			releaseNs += t3.Sub(t2)
 			done += batch
 		}
 	})
+	if b.N > 0 {
+		n := float64(b.N)
+		b.ReportMetric(float64(spawnNs.Nanoseconds())/n, "spawn_ns")
+		b.ReportMetric(float64(releaseNs.Nanoseconds())/n, "release_ns")
+		b.ReportMetric(float64(minorFaults()-faults0)/n, "faults")
+	}
 	b.ReportMetric(float64(rssParked)/(1<<20), "rss_parked_mb")
 	b.ReportMetric(float64(residentBytes())/(1<<20), "rss_after_mb")
 }

@@ -70,7 +70,7 @@ def steal_at_one(w, an):
 
 def headline(w, an):
     """## Headline: go_default vs Go, wall and CPU (family headline, Holm), then
-    MillionParked's and SpawnPark's memory tables."""
+    MillionParked's memory table and SpawnPark's profile."""
     w.p("## Headline: gmplab go_default vs Go")
     w.p()
     if BASE not in an.systems or GO not in an.systems:
@@ -129,23 +129,44 @@ def headline(w, an):
                                    "release s", "RSS MB", "RSS bytes/G"], rows, csv_rows)
     sp = [k for k in an.keys if k[0] == "SpawnPark"]
     if sp:
-        rows, csv_rows = [], [["system", "procs", "n", "rss_parked_mb", "rss_after_mb"]]
-        for key in sp:
-            for s in an.systems:
-                c = an.cell(s, key)
-                if c is None or "rss_after_mb" not in c.counters:
-                    continue
-                cnt = c.counters
-                rows.append([s, key[1], len(c.real), num(cnt.get("rss_parked_mb"), "%.0f"),
-                             num(cnt.get("rss_after_mb"), "%.0f")])
-                csv_rows.append([s, key[1], len(c.real), cnt.get("rss_parked_mb"),
-                                 cnt.get("rss_after_mb")])
-        w.p("SpawnPark memory (medians over its samples; whole-process RSS from "
-            "/proc/self/statm with the last batch of up to 100,000 goroutines parked, and "
-            "after it finished, still inside the runtime):")
-        w.p()
-        w.table("spawn_park_rss", ["system", "procs", "samples", "RSS parked MB",
-                                   "RSS after MB"], rows, csv_rows)
+        spawn_park_profile(w, an, sp)
+
+
+# The SpawnPark counters every system reports (bench/workloads/spawn_park.cc,
+# bench/go, bench/tokio), in the profile table's order.
+SPAWN_PARK_COUNTERS = ["spawn_ns", "release_ns", "faults", "rss_parked_mb", "rss_after_mb"]
+
+
+def spawn_park_profile(w, an, keys):
+    """SpawnPark's profile: where a spawned-and-parked goroutine's time and
+    memory go, per system (medians over its samples)."""
+    rows = []
+    csv_rows = [["system", "procs", "n", "ns_per_g"] + SPAWN_PARK_COUNTERS]
+    for key in keys:
+        for s in an.systems:
+            c = an.cell(s, key)
+            if c is None or not c.real:
+                continue
+            cnt = c.counters
+            per_g = stats.median(c.real)
+            rows.append([s, key[1], len(c.real), num(per_g, "%.0f"),
+                         num(cnt.get("spawn_ns"), "%.0f"), num(cnt.get("release_ns"), "%.0f"),
+                         num(cnt.get("faults"), "%.2f"), num(cnt.get("rss_parked_mb"), "%.0f"),
+                         num(cnt.get("rss_after_mb"), "%.0f")])
+            csv_rows.append([s, key[1], len(c.real), per_g]
+                            + [cnt.get(k) for k in SPAWN_PARK_COUNTERS])
+    w.p("SpawnPark profile (medians over its samples, one process each). A goroutine is "
+        "spawned, parks on a channel and is released by its close, in batches of up to "
+        "100,000 parked at once. *spawn* is the wall time per goroutine from the batch's "
+        "first spawn until every goroutine has parked, *release* from the close until every "
+        "one has finished (the rest of an op is the RSS reading); *faults* the process's "
+        "minor page faults per goroutine over the timed run (pages made resident, prefaulted "
+        "ones included: a fresh stack's first page is one); RSS is the whole process's, with "
+        "the last batch parked and after it finished, still inside the runtime. Where the "
+        "CPU time goes inside go_default: bench/README.md, \"SpawnPark\" (perf).")
+    w.p()
+    w.table("spawn_park", ["system", "procs", "samples", "ns/G", "spawn ns/G", "release ns/G",
+                           "faults/G", "RSS parked MB", "RSS after MB"], rows, csv_rows)
 
 
 def peer_table(w, an, metric, title):

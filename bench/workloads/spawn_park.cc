@@ -6,11 +6,16 @@
 // batches of up to kSpawnParkBatch goroutines all parked at once, so every
 // goroutine of a batch holds its own stack: this is the cost of a goroutine
 // that outlives its spawner's time slice, where CreateGoroutines* measure
-// ones that finish at once and reuse one stack. Counters: rss_parked_mb
-// (whole process, /proc/self/statm, with the last batch parked) and
-// rss_after_mb (after the last batch finished, still inside gmp::Run: what
-// the runtime keeps once the goroutines are gone).
+// ones that finish at once and reuse one stack. Counters, the same in the Go
+// and Tokio versions: rss_parked_mb (whole process, /proc/self/statm, with
+// the last batch parked) and rss_after_mb (after the last batch finished,
+// still inside gmp::Run: what the runtime keeps once the goroutines are
+// gone); spawn_ns and release_ns, the wall time per goroutine of the two
+// halves of each batch (spawning until every goroutine has parked, and
+// closing the channel until every goroutine has finished); faults, the
+// process's minor page faults per goroutine (pages made resident).
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 
 #include "bench/common/bench_main.h"
@@ -26,9 +31,12 @@ void BM_SpawnPark(benchmark::State& state, int procs) {
       [&] {
         StatsDelta delta;
         int64_t rss_parked = 0;
+        int64_t spawn_ns = 0, release_ns = 0;
         const int64_t n = state.max_iterations;
+        const int64_t faults0 = MinorFaults();
         while (state.KeepRunningBatch(n)) {
           for (int64_t done = 0; done < n;) {
+            const auto t0 = std::chrono::steady_clock::now();
             const int64_t batch = std::min(n - done, kSpawnParkBatch);
             gmp::Chan<bool> release;
             gmp::WaitGroup parked, finished;
@@ -42,12 +50,22 @@ void BM_SpawnPark(benchmark::State& state, int procs) {
               });
             }
             parked.Wait();
+            const auto t1 = std::chrono::steady_clock::now();
             if (done + batch == n) rss_parked = ResidentBytes();
+            const auto t2 = std::chrono::steady_clock::now();
             release.Close();
             finished.Wait();
+            const auto t3 = std::chrono::steady_clock::now();
+            spawn_ns += std::chrono::nanoseconds(t1 - t0).count();
+            release_ns += std::chrono::nanoseconds(t3 - t2).count();
             done += batch;
           }
         }
+        const double per_g = 1.0 / static_cast<double>(n);
+        state.counters["spawn_ns"] = static_cast<double>(spawn_ns) * per_g;
+        state.counters["release_ns"] = static_cast<double>(release_ns) * per_g;
+        state.counters["faults"] =
+            static_cast<double>(MinorFaults() - faults0) * per_g;
         state.counters["rss_parked_mb"] =
             static_cast<double>(rss_parked) / (1 << 20);
         state.counters["rss_after_mb"] =

@@ -112,6 +112,14 @@ fn process_cpu_ns() -> i64 {
 }
 
 /// The resident set from /proc/self/statm, in bytes (0 when unreadable).
+/// The process's minor page faults so far (pages the kernel made resident).
+fn minor_faults() -> i64 {
+    // SAFETY: getrusage writes only the struct it is given.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    ru.ru_minflt as i64
+}
+
 fn resident_bytes() -> i64 {
     let text = match std::fs::read_to_string("/proc/self/statm") {
         Ok(t) => t,
@@ -410,9 +418,12 @@ fn bm_wakeup_latency(n: u64, _procs: usize, _c: &Config) -> BoxFut<RunResult> {
 fn bm_spawn_park(n: u64, _procs: usize, _c: &Config) -> BoxFut<RunResult> {
     Box::pin(async move {
         let mut rss_parked = 0;
+        let (mut spawn_ns, mut release_ns) = (0i64, 0i64);
+        let faults0 = minor_faults();
         let t = Timer::start();
         let mut done = 0;
         while done < n {
+            let t0 = monotonic_ns();
             let batch = (n - done).min(SPAWN_PARK_BATCH);
             let release = Arc::new(Semaphore::new(0));
             let parked = WaitGroup::new(batch as i64);
@@ -427,15 +438,23 @@ fn bm_spawn_park(n: u64, _procs: usize, _c: &Config) -> BoxFut<RunResult> {
                 });
             }
             parked.wait().await;
+            let t1 = monotonic_ns();
             if done + batch == n {
                 rss_parked = resident_bytes();
             }
+            let t2 = monotonic_ns();
             release.close();
             finished.wait().await;
+            spawn_ns += t1 - t0;
+            release_ns += monotonic_ns() - t2;
             done += batch;
         }
         let mut r = t.stop();
+        let per_g = 1.0 / n.max(1) as f64;
         r.counters = vec![
+            ("spawn_ns", spawn_ns as f64 * per_g),
+            ("release_ns", release_ns as f64 * per_g),
+            ("faults", (minor_faults() - faults0) as f64 * per_g),
             ("rss_parked_mb", rss_parked as f64 / (1 << 20) as f64),
             ("rss_after_mb", resident_bytes() as f64 / (1 << 20) as f64),
         ];
