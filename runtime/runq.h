@@ -53,7 +53,7 @@ class RunQueue {
   // Put appends `t` at the tail. Owner only. Returns false, doing nothing,
   // when the ring is full; the caller then calls Overflow.
   bool Put(T* t) {
-    uint32_t h = head_.load(std::memory_order_acquire);  // sync with consumers
+    uint32_t h = head_.load(std::memory_order_acquire);   // sync with consumers
     uint32_t tl = tail_.load(std::memory_order_relaxed);  // only we write it
     if (tl - h >= N) return false;
     buf_[tl % N].store(t, std::memory_order_relaxed);
@@ -105,11 +105,12 @@ class RunQueue {
   T* Get(bool skip_runnext = false, bool* from_runnext = nullptr) {
     if (!skip_runnext) {
       T* next = runnext_.load(std::memory_order_relaxed);
-      if (next != nullptr &&
-          runnext_.compare_exchange_strong(next, nullptr,
-                                           std::memory_order_acquire,
-                                           std::memory_order_relaxed)) {
+      if (next != nullptr && runnext_.compare_exchange_strong(
+                                 next, nullptr, std::memory_order_acquire,
+                                 std::memory_order_relaxed)) {
         if (from_runnext != nullptr) *from_runnext = true;
+        runnext_taken_.store(runnext_taken_.load(std::memory_order_relaxed) + 1,
+                             std::memory_order_relaxed);
         return next;
       }
     }
@@ -144,14 +145,14 @@ class RunQueue {
   // one stolen element to run at once (nullptr when nothing was stolen).
   // `*stolen` gets the number of elements moved, including the returned one.
   // When the ring is empty and `steal_runnext` is set, `backoff()` runs
-  // first (the victim may be about to run it) and then runnext is taken.
+  // first (the victim may be about to run it) and then runnext is taken,
+  // unless the victim's owner took from runnext during the backoff.
   // Any thread; never the victim's owner.
   template <class Amount, class Backoff>
   T* StealFrom(RunQueue& victim, bool steal_runnext, Backoff&& backoff,
                uint32_t* stolen) {
     uint32_t tl = tail_.load(std::memory_order_relaxed);
-    uint32_t n = victim.template Grab<Amount>(buf_, tl, steal_runnext,
-                                              backoff);
+    uint32_t n = victim.template Grab<Amount>(buf_, tl, steal_runnext, backoff);
     *stolen = n;
     if (n == 0) return nullptr;
     --n;
@@ -239,7 +240,13 @@ class RunQueue {
         if (!steal_runnext) return 0;
         T* next = runnext_.load(std::memory_order_acquire);
         if (next == nullptr) return 0;
+        const uint32_t taken = runnext_taken_.load(std::memory_order_relaxed);
         backoff();
+        // The owner took from runnext meanwhile: it is running a chain of
+        // goroutines that ready each other (a ping-pong), and the one in
+        // runnext now is likely the next link, not a goroutine left behind.
+        // Stealing it would split the chain across Ps; leave it.
+        if (runnext_taken_.load(std::memory_order_relaxed) != taken) return 0;
 #if defined(GMP_CANARY_RUNNEXT_NOT_CLEARED)
         if (runnext_.load(std::memory_order_acquire) != next) continue;  // BUG
 #else
@@ -259,7 +266,8 @@ class RunQueue {
       uint32_t advance = n;
 #if defined(GMP_CANARY_DOUBLE_RUN)
       // BUG: now and then the last stolen element stays in the victim too.
-      if (n > 1 && (canary_count_.fetch_add(1, std::memory_order_relaxed) & 31) == 31) {
+      if (n > 1 &&
+          (canary_count_.fetch_add(1, std::memory_order_relaxed) & 31) == 31) {
         advance = n - 1;
       }
 #endif
@@ -274,6 +282,9 @@ class RunQueue {
   alignas(64) std::atomic<uint32_t> head_{0};  // next to consume (consumers)
   std::atomic<uint32_t> tail_{0};              // next free slot (owner)
   std::atomic<T*> runnext_{nullptr};           // owner puts, anyone takes
+  // How many times the owner has taken from runnext (Get); thieves read it
+  // around their backoff. Only a hint, so relaxed.
+  std::atomic<uint32_t> runnext_taken_{0};
 #if defined(GMP_CANARY_DOUBLE_RUN)
   std::atomic<uint32_t> canary_count_{0};  // only in the canary build
 #endif

@@ -19,9 +19,9 @@ struct Item {
 template <class Q>
 class RunQueueTest : public ::testing::Test {};
 
-using Queues = ::testing::Types<RunQueue<Item, 4>, RunQueue<Item, 16>,
-                                RunQueue<Item, 256>,
-                                RunQueue<Item, policy::kRunqSize>>;
+using Queues =
+    ::testing::Types<RunQueue<Item, 4>, RunQueue<Item, 16>, RunQueue<Item, 256>,
+                     RunQueue<Item, policy::kRunqSize>>;
 TYPED_TEST_SUITE(RunQueueTest, Queues);
 
 constexpr auto kNoBackoff = [] {};
@@ -148,6 +148,33 @@ TYPED_TEST(RunQueueTest, StealRunnextOnlyWhenAsked) {
   EXPECT_TRUE(victim.Empty()) << "a stolen runnext must leave the victim";
 }
 
+// A thief leaves runnext alone when the owner took from it during the
+// thief's backoff: the owner is running a chain of goroutines that ready
+// each other, and the one in runnext now is its next link (here even the
+// same element again, which a compare-and-swap alone would not notice).
+TYPED_TEST(RunQueueTest, StealLeavesRunnextTheOwnerCycles) {
+  TypeParam victim, thief;
+  Item a, b;
+  victim.PutRunnext(&a);
+  uint32_t stolen = 0;
+  auto owner_cycles = [&] {
+    ASSERT_EQ(victim.Get(), &a);  // the owner runs a, which readies b
+    victim.PutRunnext(&b);
+    ASSERT_EQ(victim.Get(), &b);  // b runs and readies a again
+    victim.PutRunnext(&a);
+  };
+  EXPECT_EQ(thief.template StealFrom<policy::StealHalf>(victim, true,
+                                                        owner_cycles, &stolen),
+            nullptr);
+  EXPECT_EQ(stolen, 0u);
+  EXPECT_EQ(victim.Runnext(), &a);
+  // With the owner idle during the backoff, the same runnext is stolen.
+  EXPECT_EQ(thief.template StealFrom<policy::StealHalf>(victim, true,
+                                                        kNoBackoff, &stolen),
+            &a);
+  EXPECT_EQ(stolen, 1u);
+}
+
 TYPED_TEST(RunQueueTest, StealOneTakesOne) {
   TypeParam victim, thief;
   Item a, b, c;
@@ -252,14 +279,16 @@ TEST(RunQueueStealTest, SecondHandStealSeesTheOwnersWrites) {
   Q a;
   std::atomic<int> stage{0};  // 3r+1: owner put; 3r+2: A stole; 3r+3: B stole
   auto wait_for = [&](int v) {
-    while (stage.load(std::memory_order_relaxed) != v) std::this_thread::yield();
+    while (stage.load(std::memory_order_relaxed) != v)
+      std::this_thread::yield();
   };
   std::atomic<int> bad{0};
   std::thread thief_a([&] {
     for (int r = 0; r < kRounds; ++r) {
       wait_for(3 * r + 1);
       uint32_t stolen = 0;
-      Item* t = a.StealFrom<policy::StealHalf>(victim, false, kNoBackoff, &stolen);
+      Item* t =
+          a.StealFrom<policy::StealHalf>(victim, false, kNoBackoff, &stolen);
       if (t == nullptr || stolen != 2) ++bad;
       stage.store(3 * r + 2, std::memory_order_relaxed);
     }
@@ -269,7 +298,8 @@ TEST(RunQueueStealTest, SecondHandStealSeesTheOwnersWrites) {
     for (int r = 0; r < kRounds; ++r) {
       wait_for(3 * r + 2);
       uint32_t stolen = 0;
-      Item* t = mine.StealFrom<policy::StealHalf>(a, false, kNoBackoff, &stolen);
+      Item* t =
+          mine.StealFrom<policy::StealHalf>(a, false, kNoBackoff, &stolen);
       if (t == nullptr || t->id != r * kPerRound + 1000) ++bad;  // the race
       stage.store(3 * r + 3, std::memory_order_relaxed);
     }
