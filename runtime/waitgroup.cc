@@ -64,8 +64,8 @@ void WaitGroup::Wait() {
   for (;;) {
     if (Counter(state) == 0) return;  // acquire: saw the last Done
     // order: acquire needed, on failure too: a failed CAS that reloads 0
-    // returns with no other edge to the last Done. Untested: no test hits the
-    // window.
+    // returns with no other edge to the last Done. waitgroup_test's
+    // LastDoneBetweenWaitsLoadAndCas catches relaxed.
     if (state_.compare_exchange_weak(state, state + 1,
                                      std::memory_order_acquire,
                                      std::memory_order_acquire)) {
