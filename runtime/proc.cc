@@ -597,7 +597,7 @@ void mainexit() {
   for (M* mp = sched->allm; mp != nullptr; mp = mp->alllink) {
     // order: acquire needed: pairs with execute's curg release; it alone orders
     // malg's plain init of a G spawned by another goroutine before the preempt
-    // store. Untested.
+    // store. exit_test's PreemptsAGoroutineSpawnedByAnother catches relaxed.
     if (G* gp = mp->curg.load(std::memory_order_acquire)) {
       gp->preempt.store(true, std::memory_order_relaxed);
     }
