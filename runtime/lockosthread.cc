@@ -14,6 +14,7 @@
 // dead; mstart hands the P off and the thread returns).
 #include "absl/strings/str_cat.h"
 #include "runtime/fatal.h"
+#include "runtime/fuzz_hooks.h"
 #include "runtime/gmp.h"
 #include "runtime/sched.h"
 
@@ -26,8 +27,12 @@ namespace internal {
 static void WakeLockedM(M* lm, P* pp) {
   // order: release needed: if the exit nudge wakes lm before the Wakeup below,
   // only this edge orders the caller's releasep (plain pp->m) before lm's
-  // acquirep. Untested.
+  // acquirep. lockosthread_test's NudgedLockedMSeesTheGiversRelease catches
+  // relaxed (fuzz configs: it holds a hand-off here with the hook).
   lm->nextp.store(pp, std::memory_order_release);
+#if GMP_FUZZ_ENABLED
+  GMP_FUZZ_HOOK(on_locked_handoff);
+#endif
   lm->park.Wakeup();  // publishes nextp
 }
 
@@ -40,7 +45,8 @@ void stoplockedm(M* mp) {
   if (mp->p != nullptr) handoffp(releasep(mp));
   mp->park.Sleep();
   // order: acquire needed: pairs with WakeLockedM; after an exit nudge it alone
-  // orders the giver's releasep before acquirep. Untested.
+  // orders the giver's releasep before acquirep. lockosthread_test's
+  // NudgedLockedMSeesTheGiversRelease catches relaxed (fuzz configs).
   P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire);
   if (pp != nullptr) {
     acquirep(mp, pp);
