@@ -106,6 +106,8 @@ void Run(absl::AnyInvocable<void() &&> main,
   {
     internal::LockGuard l(s->lock);
     internal::globrunqput(mg);
+    // order: release is redundant: sched.lock orders main_g for checkdead,
+    // which runs under it. Kept defensively (once per Run).
     s->main_started.store(true, std::memory_order_release);
   }
   // The monitors (and the SIGQUIT handler) are in place before main can run.

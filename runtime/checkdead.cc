@@ -14,6 +14,8 @@
 namespace gmp::internal {
 
 void checkdead() {
+  // order: acquire is redundant: Run stores main_started under sched.lock, and
+  // checkdead runs under it. Kept defensively.
   if (!sched->main_started.load(std::memory_order_acquire)) return;
   if (sched->exiting.load(std::memory_order_relaxed)) return;
   if (sched->gcwaiting.load(std::memory_order_relaxed)) return;

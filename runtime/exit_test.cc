@@ -1,5 +1,6 @@
 // runtime/exit_test.cc — Run returns promptly once main returns, whatever
-// the other goroutines do at runtime calls.
+// the other goroutines do at runtime calls; main's exit asks a goroutine to
+// stop only after that goroutine's construction.
 #include <unistd.h>
 
 #include <atomic>
@@ -156,6 +157,45 @@ TEST_P(ExitTest, RuntimeCallInsideSyscallAfterExit) {
         main_returning.store(true);
       },
       GetParam());
+}
+
+// mainexit asks every running goroutine to stop at its next runtime call (a
+// store to its preempt flag). For a goroutine another goroutine spawned, the
+// acquire of its M's curg is main's only edge to the G's construction: here
+// main learns that it runs through a relaxed flag only, its spawner exits
+// without taking sched.lock (no idle P to wake, at two Ps with main busy),
+// and it makes no runtime call until well after main returned (one before
+// mainexit's preempt loop would order the two through sched.lock), so
+// ThreadSanitizer checks that edge. Some Runs get another edge by chance (a
+// single Run caught a relaxed curg load in 2 of 5 tries), hence several.
+TEST(ExitOrderTest, PreemptsAGoroutineSpawnedByAnother) {
+  static constexpr int kRuns = 10;
+  for (int run = 0; run < kRuns; ++run) {
+    std::atomic<bool> running{false};
+    std::atomic<bool> main_returned{false};
+    RunReturns(
+        [&] {
+          Go([&] {
+            Go([&] {
+              running.store(true, std::memory_order_relaxed);
+              while (!main_returned.load(std::memory_order_relaxed)) {
+              }
+              const auto until = std::chrono::steady_clock::now() +
+                                 std::chrono::milliseconds(50);
+              while (std::chrono::steady_clock::now() < until) {
+              }
+              for (;;) Gosched();  // abandoned at its first runtime call
+            });
+          });
+          const auto deadline =
+              std::chrono::steady_clock::now() + std::chrono::seconds(5);
+          while (!running.load(std::memory_order_relaxed) &&
+                 std::chrono::steady_clock::now() < deadline) {
+          }
+          main_returned.store(true, std::memory_order_relaxed);
+        },
+        2);
+  }
 }
 
 }  // namespace

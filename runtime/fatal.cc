@@ -20,6 +20,8 @@ std::atomic<bool> g_throwing{false};
 }  // namespace
 
 void SetGoroutineDumper(void (*dump)()) {
+  // order: release is redundant: every thread that can Throw is created or
+  // woken (Note) after this store. Kept defensively.
   g_dumper.store(dump, std::memory_order_release);
 }
 
@@ -51,6 +53,8 @@ void Throw(std::string_view msg) {
     backtrace_symbols_fd(pcs, n, 2);
   }
   std::fflush(stderr);
+  // order: acquire is redundant: every thread that can Throw is created or
+  // woken (Note) after SetGoroutineDumper. Kept defensively.
   if (auto* dump = g_dumper.load(std::memory_order_acquire)) dump();
   std::fflush(stderr);
   std::abort();

@@ -96,6 +96,8 @@ static G* stealWork(M* mp, int rounds) {
 // and on return.
 G* findrunnable(M* mp, bool* inherit) {
 top:
+  // order: acquire is redundant: exiting carries no plain data, and mainexit
+  // stores it under sched.lock. May be relaxed; measure first.
   if (sched->exiting.load(std::memory_order_acquire)) return nullptr;
   if (mp->p == nullptr) {
     // Woken without a P (a timed sleep ended): try to get one.
@@ -108,6 +110,8 @@ top:
     }
     acquirep(mp, pp);
   }
+  // order: acquire is redundant: stopwait and stopnote are atomic, and gcstopm
+  // takes sched.lock. May be relaxed; measure first.
   if (sched->gcwaiting.load(std::memory_order_acquire)) {
     gcstopm(mp);
     goto top;
@@ -136,6 +140,8 @@ top:
     // Nobody ever spins: make one pass ourselves before parking.
     if (G* gp = stealWork(mp, 1)) return gp;
   }
+  // order: acquire is redundant: control flow only; top reloads gcwaiting. May
+  // be relaxed; measure first.
   if (sched->gcwaiting.load(std::memory_order_acquire)) goto top;
 
   // Nothing: give up the P and park.

@@ -31,6 +31,10 @@ struct FuzzHooks {
   // OnStop is called on the same thread right after goroutine `goid` stops
   // running on M `mid` (it parked, yielded, blocked or exited).
   void (*on_stop)(int64_t goid, int64_t mid, bool exited) = nullptr;
+  // OnLockedHandoff is called on the giving M's thread after it stored the P
+  // in the locked M's nextp and before it wakes that M (WakeLockedM): a test
+  // holds it there to let the exit nudge wake the locked M first.
+  void (*on_locked_handoff)() = nullptr;
 };
 
 #ifdef GMP_FUZZ_HOOKS

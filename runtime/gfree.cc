@@ -185,6 +185,9 @@ G* newproc1(P* pp, absl::AnyInvocable<void() &&> fn) {
   gp->lockcount = 0;
   gp->preempt.store(false, std::memory_order_relaxed);
   gp->fresh = true;
+  // order: release needed on weakly ordered CPUs: pairs with PrintGoroutines'
+  // acquire, so a dump reads this life's goid. The dump reads goid through
+  // Racy, so TSan cannot see it.
   gp->status.store(GStatus::kRunnable, std::memory_order_release);
   return gp;
 }

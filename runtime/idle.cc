@@ -65,6 +65,8 @@ static void newm(P* pp, bool spinning) {
   // Sized for GOMAXPROCS now; stealWork regrows it after a GOMAXPROCS(n).
   mp->steal_order_cap = static_cast<uint32_t>(sched->allp.size());
   mp->steal_order = new uint32_t[mp->steal_order_cap];
+  // order: release is redundant: the new M reads nextp after thread creation or
+  // its pool thread's wake Note. Kept defensively (off the hot path).
   mp->nextp.store(pp, std::memory_order_release);
   mp->wake_spinning.store(spinning, std::memory_order_relaxed);
   LockGuard l(sched->lock);
@@ -122,6 +124,8 @@ void startm(P* pp, bool spinning) {
   }
   sched->counters.Add(kWakeups);
   nmp->wake_spinning.store(spinning, std::memory_order_relaxed);
+  // order: release is redundant: park.Wakeup below publishes nextp; on the exit
+  // nudge, this sched.lock section orders the P. Kept defensively.
   nmp->nextp.store(pp, std::memory_order_release);
   nmp->park.Wakeup();  // publishes nextp / wake_spinning
 }
@@ -163,6 +167,8 @@ void stopm(M* mp) {
   if (mp->spinning) Throw("stopm spinning");
   if (!midle_enter(mp)) return;
   mp->park.Sleep();
+  // order: acquire is redundant: park.Sleep above pairs with startm's Wakeup
+  // (sched.lock on the exit nudge). Kept defensively.
   P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire);
   if (pp != nullptr) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
@@ -196,6 +202,8 @@ void stopm_timed(M* mp, int64_t ns) {
     if (found) return;
     mp->park.Sleep();
   }
+  // order: acquire is redundant: park.Sleep pairs with startm's Wakeup
+  // (sched.lock on the exit nudge). Kept defensively.
   P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire);
   if (pp != nullptr) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);

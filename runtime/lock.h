@@ -51,6 +51,9 @@ class ABSL_LOCKABLE Lock {
   // try_lock acquires the lock if it is free and returns whether it did.
   bool try_lock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
     uint32_t expected = kUnlocked;
+    // order: acquire needed: pairs with unlock's release. The dumps'
+    // TryLockFor(allglock) read allgs plainly after it. proc_test's
+    // TryLockSeesTheLastUnlocksWrites catches relaxed.
     return word_.compare_exchange_strong(expected, kLocked,
                                          std::memory_order_acquire,
                                          std::memory_order_relaxed);

@@ -14,6 +14,7 @@
 // dead; mstart hands the P off and the thread returns).
 #include "absl/strings/str_cat.h"
 #include "runtime/fatal.h"
+#include "runtime/fuzz_hooks.h"
 #include "runtime/gmp.h"
 #include "runtime/sched.h"
 
@@ -24,7 +25,14 @@ namespace internal {
 // queue, and wakes it: it runs that goroutine on pp (stoplockedm returns).
 // The callers count the hand-off.
 static void WakeLockedM(M* lm, P* pp) {
+  // order: release needed: if the exit nudge wakes lm before the Wakeup below,
+  // only this edge orders the caller's releasep (plain pp->m) before lm's
+  // acquirep. lockosthread_test's NudgedLockedMSeesTheGiversRelease catches
+  // relaxed (fuzz configs: it holds a hand-off here with the hook).
   lm->nextp.store(pp, std::memory_order_release);
+#if GMP_FUZZ_ENABLED
+  GMP_FUZZ_HOOK(on_locked_handoff);
+#endif
   lm->park.Wakeup();  // publishes nextp
 }
 
@@ -36,9 +44,14 @@ void stoplockedm(M* mp) {
   if (mp->spinning) Throw("stoplockedm: spinning");
   if (mp->p != nullptr) handoffp(releasep(mp));
   mp->park.Sleep();
+  // order: acquire needed: pairs with WakeLockedM; after an exit nudge it alone
+  // orders the giver's releasep before acquirep. lockosthread_test's
+  // NudgedLockedMSeesTheGiversRelease catches relaxed (fuzz configs).
   P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire);
   if (pp != nullptr) {
     acquirep(mp, pp);
+    // order: acquire is redundant: the exit nudge's Wakeup, after the exiting
+    // store under sched.lock, pairs with park.Sleep. Kept defensively.
   } else if (!sched->exiting.load(std::memory_order_acquire)) {
     Throw("stoplockedm: woken without a P");
   }
@@ -64,6 +77,9 @@ void startlockedm(M* mp, G* gp) {
 // that readies another locked G and then blocks). Returns whether it did;
 // handoffp counted the hand-off.
 bool handofflockedp(P* pp) {
+  // order: both acquires are redundant: hints only; handoffp re-checks them
+  // under sched.lock, and the hand-off is published by the Note. Kept
+  // defensively.
   if (sched->gcwaiting.load(std::memory_order_acquire) ||
       sched->exiting.load(std::memory_order_acquire)) {
     return false;

@@ -1,4 +1,5 @@
-// runtime/lockosthread_test.cc — LockOSThread / UnlockOSThread.
+// runtime/lockosthread_test.cc — LockOSThread / UnlockOSThread, and the
+// locked hand-off when main returns.
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "runtime/fuzz_hooks.h"
 #include "runtime/gmp.h"
 #include "runtime/test_util.h"
 #include "runtime/stw.h"
@@ -404,6 +406,74 @@ TEST(LockedExit, RepeatedRunsLeakNoThreads) {
     ASSERT_EQ(TaskCountSettled(want), want) << "after run " << r;
     ASSERT_LE(PooledNow(), pooled_before + 8) << "after run " << r;
   }
+}
+
+#if GMP_FUZZ_ENABLED
+// The hook of the test below: holds the first locked hand-off after arming
+// between its nextp store and its Wakeup.
+std::atomic<bool> handoff_armed{false};
+std::atomic<bool> handoff_held{false};
+
+void HoldLockedHandoff() {
+  bool armed = true;
+  if (!handoff_armed.compare_exchange_strong(armed, false,
+                                             std::memory_order_relaxed)) {
+    return;
+  }
+  handoff_held.store(true, std::memory_order_relaxed);
+  usleep(20 * 1000);  // main returns; its exit nudge wakes the locked M
+}
+#endif
+
+// When main returns during a locked hand-off, the exit nudge can wake the
+// locked M after the giver stored the P in its nextp but before the giver's
+// own Wakeup: the nextp release/acquire is then the locked M's only edge to
+// the giver's releasep (plain pp->m). A fuzz hook holds one hand-off in that
+// window (fuzz configs only) while two locked goroutines ping-pong on one P
+// and main spins on the other, learning of the hold through a relaxed flag.
+TEST(LockedExit, NudgedLockedMSeesTheGiversRelease) {
+#if !GMP_FUZZ_ENABLED
+  GTEST_SKIP() << "needs the fuzz hooks (--config=fuzz)";
+#else
+  static constexpr int kRuns = 5;
+  static const internal::FuzzHooks hooks = [] {
+    internal::FuzzHooks h;
+    h.on_locked_handoff = &HoldLockedHandoff;
+    return h;
+  }();
+  internal::SetFuzzHooks(&hooks);
+  for (int run = 0; run < kRuns; ++run) {
+    Chan<int> ping, pong;  // outlive the runtime: the players are abandoned
+    handoff_held.store(false);
+    handoff_armed.store(false);
+    gmp::Run(
+        [&] {
+          Go([&] {
+            LockOSThread();
+            for (;;) {
+              ping.Recv();
+              pong.Send(0);
+            }
+          });
+          Go([&] {
+            LockOSThread();
+            for (;;) {
+              ping.Send(0);
+              pong.Recv();
+            }
+          });
+          handoff_armed.store(true, std::memory_order_relaxed);
+          const auto deadline =
+              std::chrono::steady_clock::now() + std::chrono::seconds(5);
+          while (!handoff_held.load(std::memory_order_relaxed) &&
+                 std::chrono::steady_clock::now() < deadline) {
+          }
+        },
+        Options{2, 0});
+    EXPECT_TRUE(handoff_held.load()) << "run " << run;
+  }
+  internal::SetFuzzHooks(nullptr);
+#endif
 }
 
 TEST(LockOSThreadDeathTest, OutsideRuntime) {

@@ -141,6 +141,8 @@ void Mutex::LockSlow() {
     sema_.Acquire(requeue, internal::WaitReason::kSyncMutexLock);
     starving =
         starving || internal::NanoTime() - wait_start > kStarvationThresholdNs;
+    // order: acquire is redundant: reached only after sema_.Acquire, ordered by
+    // Sema's lock and goready. Kept defensively.
     old = state_.load(std::memory_order_acquire);
     if ((old & kStarving) != 0) {
       // Unlock handed the mutex to us: it is ours although kLocked is
@@ -151,6 +153,8 @@ void Mutex::LockSlow() {
       }
       int32_t delta = kLocked - (1 << kWaiterShift);
       if (!starving || (old >> kWaiterShift) == 1) delta -= kStarving;
+      // order: acquire is redundant: the hand-off comes through sema_ (Sema's
+      // lock, goready). Kept defensively.
       state_.fetch_add(delta, std::memory_order_acquire);
       return;
     }
@@ -193,6 +197,8 @@ void Mutex::UnlockSlow(int32_t now) {
       return;
     }
     int32_t want = (old - (1 << kWaiterShift)) | kWoken;
+    // order: release is redundant: Unlock's fetch_sub released the critical
+    // section, and this CAS continues its release sequence. Kept defensively.
     if (state_.compare_exchange_weak(old, want, std::memory_order_release,
                                      std::memory_order_relaxed)) {
       sema_.Release(/*handoff=*/false);

@@ -46,6 +46,9 @@ class Note {
   // SleepFor is Sleep with a timeout of `ns` nanoseconds; returns whether
   // the note was woken. Sleeper.
   bool SleepFor(int64_t ns) {
+    // order: acquire is redundant: every caller gets its data through another
+    // edge (nextp, sched.lock, trace_lock). Kept: it is Note's hand-over
+    // contract.
     if (key_.load(std::memory_order_acquire) != 0) return true;
     if (ns <= 0) return false;
     timespec ts;
@@ -53,10 +56,14 @@ class Note {
     ts.tv_nsec = ns % 1000000000;
     syscall(SYS_futex, reinterpret_cast<uint32_t*>(&key_), FUTEX_WAIT_PRIVATE,
             0, &ts, nullptr, 0);
+    // order: acquire is redundant, as above (the re-check after the futex
+    // wait). Kept: it is Note's hand-over contract.
     return key_.load(std::memory_order_acquire) != 0;
   }
 
   // Woken reports whether Wakeup was called since the last Clear.
+  // order: acquire is redundant: it publishes nothing, and only the goroutine
+  // dump reads it. Kept (diagnostic only).
   bool Woken() const { return key_.load(std::memory_order_acquire) != 0; }
 
  private:

@@ -82,6 +82,8 @@ void gopark(bool (*unlockf)(G* gp, void* arg), void* arg, WaitReason reason) {
 
 void goready(G* gp) {
   GStatus expected = GStatus::kWaiting;
+  // order: acq_rel is redundant: the waker found gp under the lock unlockf
+  // released after AfterSwitch's store. May be relaxed; measure first.
   if (!gp->status.compare_exchange_strong(expected, GStatus::kRunnable,
                                           std::memory_order_acq_rel)) {
     Throw(absl::StrCat("goready: goroutine ", gp->goid, " is ",

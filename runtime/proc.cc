@@ -214,6 +214,9 @@ __attribute__((noinline)) G* getg() {
 // mp's g0.
 static G* schedule(M* mp, bool* inherit) {
 top:
+  // order: acquire is redundant: exiting carries no plain data; on true,
+  // mstart's tail takes sched.lock, under which mainexit stored it. May be
+  // relaxed; measure first.
   if (sched->exiting.load(std::memory_order_acquire)) return nullptr;
   if (mp->lockedg != nullptr) {
 #if defined(GMP_CANARY_LOCKED_FOREIGN)
@@ -229,10 +232,15 @@ top:
     }
 #endif
     stoplockedm(mp);
+    // order: acquire is redundant: the exit nudge's Note orders exiting;
+    // otherwise a flag poll before mstart's sched.lock. Kept defensively.
     if (sched->exiting.load(std::memory_order_acquire)) return nullptr;
     *inherit = false;
     return mp->lockedg;
   }
+  // order: acquire is redundant: gcstopm touches only its own M and P before
+  // taking sched.lock, under which gcwaiting is stored. May be relaxed; measure
+  // first.
   if (sched->gcwaiting.load(std::memory_order_acquire)) {
     gcstopm(mp);
     goto top;
@@ -361,6 +369,9 @@ static void goexit0(M* mp, G* gp) {
 static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
   After after = mp->after;
   mp->after = After::kNone;
+  // order: acquire is redundant: the flag only decides whether to queue the G;
+  // shared data goes through sched.lock or the run queue. May be relaxed;
+  // measure first.
   const bool exiting = sched->exiting.load(std::memory_order_acquire);
   switch (after) {
     case After::kYield:
@@ -405,6 +416,9 @@ static G* AfterSwitch(M* mp, G* gp, bool* inherit) {
       return nullptr;
     case After::kPark: {
       mp->p->counters.Bump(kGopark);
+      // order: release is redundant: every waker takes the lock unlockf
+      // releases before goready. May be relaxed; measure first (a dump could
+      // show a stale waitreason).
       gp->status.store(GStatus::kWaiting, std::memory_order_release);
       auto unlockf = mp->unlockf;
       void* arg = mp->unlock_arg;
@@ -452,6 +466,8 @@ static void schedloop(M* mp) {
       return;
     }
 #else
+    // order: acquire is redundant: a flag poll; on true, mstart's tail
+    // synchronizes through sched.lock. May be relaxed; measure first.
     if (sched->exiting.load(std::memory_order_acquire)) return;
 #endif
     gp = execute(mp, gp, inherit);
@@ -471,6 +487,8 @@ void mstart(M* mp) {
   InitThreadContext(&mp->g0);
   mp->eh_globals = reinterpret_cast<CxaEhGlobals*>(abi::__cxa_get_globals());
   mp->errno_location = &errno;
+  // order: acquire is redundant: newm's store is ordered by the pool thread's
+  // wake Note or by thread creation. Kept defensively.
   if (P* pp = mp->nextp.exchange(nullptr, std::memory_order_acquire)) {
     mp->spinning = mp->wake_spinning.load(std::memory_order_relaxed);
     acquirep(mp, pp);
@@ -483,6 +501,8 @@ void mstart(M* mp) {
   }
   if (mp->p != nullptr) {
     P* pp = releasep(mp);
+    // order: acquire is redundant: if stale, startm re-checks exiting under
+    // sched.lock; if true, the tail takes sched.lock. Kept defensively.
     if (mp->dead && !sched->exiting.load(std::memory_order_acquire)) {
       handoffp(pp);
     } else {
@@ -544,6 +564,8 @@ void mcall(G* gp, After after) {
 // stack is reclaimed by Run without unwinding. Cheap otherwise: one load of
 // a line written only at start and exit.
 void ExitPoint(G* gp) {
+  // order: acquire is redundant: on true it reads only main_g, set before any M
+  // started; Abandon goes through sched.lock. May be relaxed; measure first.
   if (__builtin_expect(exit_begun.load(std::memory_order_acquire), 0) &&
       gp != sched->main_g) {
 #if defined(GMP_CANARY_EXIT_PREEMPT_ONCE)
@@ -562,13 +584,20 @@ namespace {
 // mainexit runs when the main goroutine returns: the runtime exits.
 void mainexit() {
   sched->lock.lock();
+  // order: release is redundant: stored under sched.lock, and no reader uses
+  // main's plain data outside a lock. Kept defensively (once per Run).
   sched->exiting.store(true, std::memory_order_release);
+  // order: release is redundant, as for exiting: readers act only through
+  // Abandon and sched.lock. Kept defensively.
   exit_begun.store(true, std::memory_order_release);
   sched->lock.unlock();
   // Wake every parked M and ask running goroutines to stop at their next
   // runtime call.
   LockGuard l(sched->lock);
   for (M* mp = sched->allm; mp != nullptr; mp = mp->alllink) {
+    // order: acquire needed: pairs with execute's curg release; it alone orders
+    // malg's plain init of a G spawned by another goroutine before the preempt
+    // store. exit_test's PreemptsAGoroutineSpawnedByAnother catches relaxed.
     if (G* gp = mp->curg.load(std::memory_order_acquire)) {
       gp->preempt.store(true, std::memory_order_relaxed);
     }

@@ -1,5 +1,6 @@
 // runtime/proc_test.cc — tests of the scheduler core: Run, Go, Gosched,
-// spawning, parallelism, stats, reentrancy and fatal misuse.
+// spawning, parallelism, stats, reentrancy, the runtime lock's try_lock and
+// fatal misuse.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "runtime/gmp.h"
+#include "runtime/lock.h"
 #include "runtime/policy/config.h"
 #include "runtime/sanitizer.h"
 #include "runtime/sched.h"
@@ -647,6 +649,29 @@ TEST(ProcStacks, SecondRunReusesStacks) {
 }
 
 using ProcDeathTest = ::testing::Test;
+
+// A successful try_lock acquires what the last unlock released: the trace
+// thread's dump takes allglock with try_lock (TryLockFor) and then reads
+// allgs, with no other edge to the goroutine that last appended to it. Here
+// the two threads meet only through a relaxed flag, so the lock is the one
+// edge ThreadSanitizer can check. A header's inline function: compiled into
+// this per-variant test, so the mutant schema's copy is the one tested.
+TEST(RuntimeLock, TryLockSeesTheLastUnlocksWrites) {
+  internal::Lock l;
+  int data = 0;
+  std::atomic<bool> unlocked{false};
+  std::thread writer([&] {
+    l.lock();
+    data = 42;
+    l.unlock();
+    unlocked.store(true, std::memory_order_relaxed);
+  });
+  while (!unlocked.load(std::memory_order_relaxed)) std::this_thread::yield();
+  ASSERT_TRUE(l.try_lock());
+  EXPECT_EQ(data, 42);
+  l.unlock();
+  writer.join();
+}
 
 TEST(ProcDeathTest, GoOutsideRuntime) {
   EXPECT_DEATH(Go([] {}), "fatal error: gmp::Go called outside a runtime");

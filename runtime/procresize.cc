@@ -111,6 +111,8 @@ static void pdestroy(P* pp) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sched->lock) {
   pp->goid_next = pp->goid_end = 0;
   pp->lifo_runs = 0;
   pp->link = nullptr;
+  // order: release is redundant: under sched.lock with the world stopped, and
+  // plain readers of a dead P hold sched.lock. Kept defensively.
   pp->status.store(PStatus::kDead, std::memory_order_release);
 }
 

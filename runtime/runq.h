@@ -53,7 +53,10 @@ class RunQueue {
   // Put appends `t` at the tail. Owner only. Returns false, doing nothing,
   // when the ring is full; the caller then calls Overflow.
   bool Put(T* t) {
-    uint32_t h = head_.load(std::memory_order_acquire);   // sync with consumers
+    // order: acquire needed: pairs with the consumers' head CAS release, so a
+    // thief's slot read ends before the owner reuses the slot. The slots are
+    // atomics, so TSan cannot see a missing edge.
+    uint32_t h = head_.load(std::memory_order_acquire);  // sync with consumers
     uint32_t tl = tail_.load(std::memory_order_relaxed);  // only we write it
     if (tl - h >= N) return false;
     buf_[tl % N].store(t, std::memory_order_relaxed);
@@ -83,10 +86,15 @@ class RunQueue {
   // the owner may write those slots, so reading them afterwards is safe.
   template <class Fn>
   uint32_t OverflowTo(T* t, Fn&& fn) {
+    // order: acquire is redundant: the CAS below validates h, and the slots
+    // read are the owner's own writes. Kept defensively (overflow only).
     uint32_t h = head_.load(std::memory_order_acquire);
     uint32_t tl = tail_.load(std::memory_order_relaxed);
     uint32_t n = (tl - h) / 2;
     if (n != N / 2) return 0;  // not full any more
+    // order: acq_rel is redundant: owner only; thieves read slots at or after
+    // the new head, published by Put's tail release. Kept defensively (overflow
+    // only).
     if (!head_.compare_exchange_strong(h, h + n, std::memory_order_acq_rel,
                                        std::memory_order_relaxed)) {
       return 0;
@@ -105,9 +113,13 @@ class RunQueue {
   T* Get(bool skip_runnext = false, bool* from_runnext = nullptr) {
     if (!skip_runnext) {
       T* next = runnext_.load(std::memory_order_relaxed);
-      if (next != nullptr && runnext_.compare_exchange_strong(
-                                 next, nullptr, std::memory_order_acquire,
-                                 std::memory_order_relaxed)) {
+      // order: acquire is redundant: the G was put by this owner or a previous
+      // holder, ordered by the P hand-off (sched.lock, nextp). May be relaxed;
+      // measure first.
+      if (next != nullptr &&
+          runnext_.compare_exchange_strong(next, nullptr,
+                                           std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
         if (from_runnext != nullptr) *from_runnext = true;
         runnext_taken_.store(runnext_taken_.load(std::memory_order_relaxed) + 1,
                              std::memory_order_relaxed);
@@ -116,10 +128,16 @@ class RunQueue {
     }
     if (from_runnext != nullptr) *from_runnext = false;
     for (;;) {
+      // order: acquire is redundant: owner only; tail and the slot are its own
+      // writes, and a stale head fails the CAS below. May be relaxed; measure
+      // first.
       uint32_t h = head_.load(std::memory_order_acquire);
       uint32_t tl = tail_.load(std::memory_order_relaxed);
       if (tl == h) return nullptr;
       T* t = buf_[h % N].load(std::memory_order_relaxed);
+      // order: acq_rel is redundant: owner only (producer and consumer are one
+      // thread); a new holder is ordered by the P hand-off. May be relaxed;
+      // measure first.
       if (head_.compare_exchange_weak(h, h + 1, std::memory_order_acq_rel,
                                       std::memory_order_relaxed)) {
         return t;
@@ -158,6 +176,9 @@ class RunQueue {
     --n;
     T* t = buf_[(tl + n) % N].load(std::memory_order_relaxed);
     if (n == 0) return t;
+    // order: release needed: passes the owner's writes on to a thief stealing
+    // from this thief; runq_test's SecondHandStealSeesTheOwnersWrites catches
+    // relaxed.
     tail_.store(tl + n, std::memory_order_release);  // publish to consumers
     return t;
   }
@@ -166,8 +187,15 @@ class RunQueue {
   // thread; a snapshot.
   uint32_t Size() const {
     for (;;) {
+      // order: acquire needed on weakly ordered CPUs: keeps the tail load after
+      // the head load (tl >= h). Only head_ and tail_ are involved, so TSan
+      // cannot see it.
       uint32_t h = head_.load(std::memory_order_acquire);
+      // order: acquire needed on weakly ordered CPUs: keeps the head re-check
+      // after the tail load. Atomics only, so TSan cannot see it.
       uint32_t tl = tail_.load(std::memory_order_acquire);
+      // order: acquire is redundant: the last load of the snapshot, and callers
+      // take only a number from it. May be relaxed; measure first.
       if (h == head_.load(std::memory_order_acquire)) return tl - h;
     }
   }
@@ -178,11 +206,19 @@ class RunQueue {
   // released it and still decides its fate (handoffp).
   template <class Pred>
   T* TakeLoneIf(Pred&& pred) {
+    // order: acquire is redundant: the owner, the ex-owner after releasep, or
+    // sysmon after the syscall_m CAS already sees the queue; the head CAS
+    // validates h. Kept defensively.
     uint32_t h = head_.load(std::memory_order_acquire);
     uint32_t tl = tail_.load(std::memory_order_relaxed);  // only we write it
+    // order: acquire is redundant: runnext was stored by the owner, ordered as
+    // for head above; WakeLockedM's nextp release passes the G on. Kept
+    // defensively.
     T* next = runnext_.load(std::memory_order_acquire);
     if (h == tl) {
       if (next == nullptr || !pred(next)) return nullptr;
+      // order: acquire is redundant, as for the runnext load above. Kept
+      // defensively.
       if (!runnext_.compare_exchange_strong(next, nullptr,
                                             std::memory_order_acquire,
                                             std::memory_order_relaxed)) {
@@ -193,6 +229,9 @@ class RunQueue {
     if (next != nullptr || tl - h != 1) return nullptr;
     T* t = buf_[h % N].load(std::memory_order_relaxed);
     if (!pred(t)) return nullptr;
+    // order: acq_rel is redundant: the next producer gets the P only after this
+    // call, through WakeLockedM's nextp release or sched.lock. Kept
+    // defensively.
     if (!head_.compare_exchange_strong(h, h + 1, std::memory_order_acq_rel,
                                        std::memory_order_relaxed)) {
       return nullptr;
@@ -201,6 +240,8 @@ class RunQueue {
   }
 
   // Runnext returns the runnext element without taking it. Any thread.
+  // order: acquire is redundant: no caller dereferences the result (a null test
+  // with the world stopped, the dump's Racy goid). Kept for future callers.
   T* Runnext() const { return runnext_.load(std::memory_order_acquire); }
 
   // Empty reports whether the queue (ring and runnext) is empty. Any thread.
@@ -208,9 +249,19 @@ class RunQueue {
   // call, even while the owner moves an element from runnext to the ring.
   bool Empty() const {
     for (;;) {
+      // order: acquire needed on weakly ordered CPUs: Go's h, tl, runnext, tail
+      // re-check chain keeps tl after h. Atomics only, so TSan cannot see it.
       uint32_t h = head_.load(std::memory_order_acquire);
+      // order: acquire needed on weakly ordered CPUs: pairs with Put's tail
+      // release and keeps the runnext load after tl. Atomics only, so TSan
+      // cannot see it.
       uint32_t tl = tail_.load(std::memory_order_acquire);
+      // order: acquire needed on weakly ordered CPUs: keeps the tail re-check
+      // after the runnext load, so a kick is seen. Atomics only, so TSan cannot
+      // see it.
       T* next = runnext_.load(std::memory_order_acquire);
+      // order: acquire is redundant: the last load; callers read no plain data
+      // through it. May be relaxed; measure first.
       if (tail_.load(std::memory_order_acquire) == tl) {
         return h == tl && next == nullptr;
       }
@@ -227,6 +278,9 @@ class RunQueue {
   uint32_t Grab(std::atomic<T*>* dst, uint32_t dst_tail, bool steal_runnext,
                 Backoff& backoff) {
     for (;;) {
+      // order: acquire is redundant: slots and Gs are published by the tail
+      // acquire below; a stale h fails the n > N check or the head CAS. May be
+      // relaxed; measure first.
       uint32_t h = head_.load(std::memory_order_acquire);  // other consumers
 #if defined(GMP_CANARY_STEAL_NO_ACQUIRE)
       uint32_t tl = tail_.load(std::memory_order_relaxed);  // BUG: no acquire
@@ -238,6 +292,8 @@ class RunQueue {
       n = Amount::Take(n);
       if (n == 0) {
         if (!steal_runnext) return 0;
+        // order: acquire is redundant: the G is taken only through the acq_rel
+        // CAS below, which acquires the same value. Kept defensively.
         T* next = runnext_.load(std::memory_order_acquire);
         if (next == nullptr) return 0;
         const uint32_t taken = runnext_taken_.load(std::memory_order_relaxed);
@@ -271,6 +327,9 @@ class RunQueue {
         advance = n - 1;
       }
 #endif
+      // order: release needed: commits the thief's slot reads before head
+      // advances (Put's head acquire pairs with it). The slots are atomics, so
+      // TSan cannot see it. The acquire half is redundant.
       if (head_.compare_exchange_strong(h, h + advance,
                                         std::memory_order_acq_rel,
                                         std::memory_order_relaxed)) {

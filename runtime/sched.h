@@ -70,22 +70,38 @@ class AllP {
   // size returns the number of live Ps (GOMAXPROCS). Any thread; with the
   // world started it is stable for every M that holds a P (procresize only
   // runs with the world stopped).
+  // order: acquire needed on weakly ordered CPUs: pairs with SetSize, so a
+  // reader without a P loads the slots after the count. TSan sees the slot's
+  // own acquire instead.
   int32_t size() const { return nprocs_.load(std::memory_order_acquire); }
   // allocated returns how many P objects exist (live and dead). Any thread.
+  // order: acquire needed on weakly ordered CPUs: pairs with Install's count
+  // release, so a stats reader never reads a null slot. TSan sees the slot's
+  // own acquire instead.
   int32_t allocated() const { return nalloc_.load(std::memory_order_acquire); }
   // operator[] returns the P in slot i (i < allocated()). Any thread.
   P* operator[](int32_t i) const {
+    // order: acquire is redundant: readers first acquire size() or allocated(),
+    // released after the slot. May be relaxed; measure first.
     return slot_[i].load(std::memory_order_acquire);
   }
 
   // Install puts a newly allocated pp into slot pp->id == allocated() and
   // counts it. Run's thread at start, or procresize with the world stopped.
   void Install(P* pp) {
+    // order: release is redundant: the count releases come after it and readers
+    // acquire a count first. Kept defensively (off the hot path).
     slot_[pp->id].store(pp, std::memory_order_release);
+    // order: release needed on weakly ordered CPUs: orders the slot store
+    // before the new count. TSan sees the slot's own release, so it cannot see
+    // this one.
     nalloc_.store(pp->id + 1, std::memory_order_release);
   }
   // SetSize publishes the live count. Run's thread at start, or procresize
   // with the world stopped, after the slots below n are installed.
+  // order: release needed on weakly ordered CPUs: orders the slot stores before
+  // the live count for readers without a P. TSan sees the slot's own release
+  // instead.
   void SetSize(int32_t n) { nprocs_.store(n, std::memory_order_release); }
 
   class Iterator {

@@ -30,6 +30,8 @@ bool ClaimSelect(Sudog* s) {
     return true;
   }
 #endif
+  // order: acq_rel is redundant: only atomicity matters (one winner); done and
+  // fired are ordered by the channel locks. May be relaxed; measure first.
   if (s->select->done.exchange(true, std::memory_order_acq_rel)) return false;
   s->select->fired = s;
   return true;

@@ -93,12 +93,17 @@ size_t AddRecord(uintptr_t base, uintptr_t end, size_t stride, size_t guard) {
     if (slot == kMaxGuardRecords) {
       Throw("stack guard registry full (65536 guarded mappings)");
     }
+    // order: release is redundant: stored before the slot's fields, it
+    // publishes nothing; each record publishes itself through base. Kept
+    // defensively.
     g_records_used.store(slot + 1, std::memory_order_release);
   }
   GuardRecord& r = g_records[slot];
   r.end.store(end, std::memory_order_relaxed);
   r.stride.store(stride, std::memory_order_relaxed);
   r.guard.store(guard, std::memory_order_relaxed);
+  // order: release needed on weakly ordered CPUs: publishes end, stride and
+  // guard to the SIGSEGV handler. They are atomics, so TSan cannot see it.
   r.base.store(base,
                std::memory_order_release);  // pairs with FindStackGuardHit
   return slot;
@@ -106,6 +111,8 @@ size_t AddRecord(uintptr_t base, uintptr_t end, size_t stride, size_t guard) {
 
 void RemoveRecord(size_t slot) {
   std::lock_guard<std::mutex> lock(g_records_mu);
+  // order: release is redundant: storing 0 publishes nothing; a reader that
+  // sees 0 skips the slot. Kept defensively.
   g_records[slot].base.store(0, std::memory_order_release);
   if (g_records_free == nullptr) g_records_free = new std::vector<size_t>;
   g_records_free->push_back(slot);
@@ -204,9 +211,14 @@ int64_t MonotonicNs() {
 }  // namespace
 
 bool FindStackGuardHit(uintptr_t addr, StackGuardHit* hit) {
+  // order: acquire is redundant: each slot's base acquire orders what is read,
+  // and an unfilled slot reads base 0. Kept defensively.
   const size_t used = g_records_used.load(std::memory_order_acquire);
   for (size_t i = 0; i < used; ++i) {
     const GuardRecord& r = g_records[i];
+    // order: acquire needed on weakly ordered CPUs: pairs with AddRecord's base
+    // release, so end, stride and guard are the record's. Atomics only, so TSan
+    // cannot see it.
     const uintptr_t base = r.base.load(std::memory_order_acquire);
     if (base == 0 || addr < base) continue;
     if (addr >= r.end.load(std::memory_order_relaxed)) continue;

@@ -95,6 +95,8 @@ void StopTheWorld() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     sched->stopnote.SleepFor(100 * 1000);
     sched->stopnote.Clear();
   }
+  // order: acquire is redundant: the wait loop just held sched.lock, under
+  // which mainexit stores exiting. Kept defensively.
   if (sched->exiting.load(std::memory_order_acquire)) {
     mcall(gp, After::kAbandon);  // does not return: the M exits
     Throw("StopTheWorld: abandoned goroutine resumed");
@@ -109,6 +111,8 @@ void StartTheWorld() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   P* self = mp->p;
   std::vector<P*> with_work;
   sched->lock.lock();
+  // order: release is redundant: stored under sched.lock; every P leaves the
+  // stop through sched.lock or startm's Note. Kept defensively.
   sched->gcwaiting.store(false, std::memory_order_release);
   self->status.store(PStatus::kRunning, std::memory_order_relaxed);
   for (P* pp : sched->allp) {

@@ -109,8 +109,13 @@ void exitsyscall() {
   //     that ping-pong through blocking calls on one P pass the P between
   //     their threads directly, without waiting for sysmon. Not while a
   //     stop-the-world is collecting the Ps.
+  // order: acquire is redundant: holder is only the expected value of the
+  // acq_rel CAS below, which acquires the P. May be relaxed; measure first.
   M* holder = oldp != nullptr ? oldp->syscall_m.load(std::memory_order_acquire)
                               : nullptr;
+  // order: the gcwaiting acquire is redundant: a guard that publishes nothing;
+  // the syscall_m CAS arbitrates against StopTheWorld. May be relaxed; measure
+  // first.
   if (holder != nullptr &&
       (holder == mp || !sched->gcwaiting.load(std::memory_order_acquire)) &&
       oldp->syscall_m.compare_exchange_strong(holder, nullptr,
@@ -177,6 +182,8 @@ int RetakeSyscallPs(int64_t now) {
   constexpr int64_t kAlwaysNs = 10 * 1000 * 1000;
   int retaken = 0;
   for (P* pp : sched->allp) {
+    // order: acquire is redundant: it pairs with nothing (entersyscall stores
+    // kSyscall relaxed); the syscall_m CAS below is the edge. May be relaxed.
     if (pp->status.load(std::memory_order_acquire) != PStatus::kSyscall) {
       continue;
     }
@@ -193,6 +200,8 @@ int RetakeSyscallPs(int64_t now) {
         sched->nmspinning.load() + sched->npidle.load() > 0 && in < kAlwaysNs) {
       continue;  // nothing for it to do, and others are free anyway
     }
+    // order: acquire is redundant: sm is only the expected value of the acq_rel
+    // CAS below. Kept defensively (sysmon only).
     M* sm = pp->syscall_m.load(std::memory_order_acquire);
     if (sm != nullptr && pp->syscall_m.compare_exchange_strong(
                              sm, nullptr, std::memory_order_acq_rel)) {

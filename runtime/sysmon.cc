@@ -65,6 +65,8 @@ void SysmonMain() {
   prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   int64_t delay_ns = kMinDelayNs;
   int idle_polls = 0;
+  // order: acquire is redundant: the flag carries no data; sysmon_note and
+  // ServiceThread's idle_ Note order the rest. Kept defensively.
   while (!sysmon_stop.load(std::memory_order_acquire)) {
     sched->counters.Add(kSysmonWakeups);
     int64_t now = NanoTime();
@@ -112,6 +114,8 @@ void SysmonMain() {
         }
         if (sleep > 0) sysmon_note.SleepFor(sleep);
       }
+      // order: acq_rel is redundant: only one side must win (atomicity); the
+      // seq_cst store and fence before it give the ordering. Kept defensively.
       if (!sched->sysmon_wait.exchange(false, std::memory_order_acq_rel)) {
         // A P left the idle list and its taker claimed the wake-up: wait
         // for its Wakeup (it may still be on the way), then poll closely.
@@ -136,6 +140,8 @@ constinit ServiceThread sysmon_thread("sysmon", &SysmonMain);
 // SysmonWake ends sysmon's deep sleep: a P just left the idle list. Any
 // thread; cheap when sysmon is awake (one load).
 void SysmonWake() {
+  // order: acq_rel is redundant: sysmon_note delivers the wake, and sched.lock
+  // publishes the P leaving the idle list. Kept defensively.
   if (sched->sysmon_wait.load(std::memory_order_seq_cst) &&
       sched->sysmon_wait.exchange(false, std::memory_order_acq_rel)) {
     sysmon_note.Wakeup();
@@ -149,6 +155,8 @@ void SysmonStart() {
 }
 
 void SysmonStop() {
+  // order: release is redundant: sysmon_note.Wakeup below publishes it. Kept
+  // defensively.
   sysmon_stop.store(true, std::memory_order_release);
   sysmon_note.Wakeup();
   sysmon_thread.Stop();

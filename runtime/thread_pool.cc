@@ -126,6 +126,9 @@ bool PoolPut(MThread* t) {
 void FinishM(M* mp, bool kept) {
   mp->thread_kept = kept;
   mp->exited.store(true, std::memory_order_release);
+  // order: release needed on weakly ordered CPUs: orders exited before the seq
+  // bump, or a waiter sleeps through the wake. Atomics only, so TSan cannot see
+  // it.
   m_exit_seq.fetch_add(1, std::memory_order_release);
   FutexWakeAll(&m_exit_seq);
 }
@@ -137,6 +140,9 @@ void* MThreadMain(void* arg) {
   // the default 50 us of timer slack later.
   prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
   for (;;) {
+    // order: acquire is redundant: wake.Sleep pairs with StartMThread's Wakeup
+    // after the store; a new thread is ordered by its creation. Kept
+    // defensively.
     M* mp = t->m.exchange(nullptr, std::memory_order_acquire);
     if (mp == nullptr) break;  // process exit
     mstart(mp);
@@ -192,6 +198,8 @@ void StartMThread(M* mp) {
   }
   if (t != nullptr) {
     mp->thread = t->thread;
+    // order: release is redundant: t->wake.Wakeup below publishes m. Kept
+    // defensively.
     t->m.store(mp, std::memory_order_release);
     t->wake.Wakeup();  // publishes m and everything mp's creator wrote
     return;
@@ -211,6 +219,9 @@ void StartMThread(M* mp) {
 
 void WaitMExited(M* mp) {
   for (;;) {
+    // order: acquire needed on weakly ordered CPUs: keeps the exited load after
+    // reading seen, or the futex wait misses FinishM's wake. Atomics only, so
+    // TSan cannot see it.
     const uint32_t seen = m_exit_seq.load(std::memory_order_acquire);
     if (mp->exited.load(std::memory_order_acquire)) return;
     FutexWait(&m_exit_seq, seen);
@@ -293,6 +304,8 @@ void* ServiceThread::Main(void* arg) {
   for (;;) {
     self->go_.Sleep();
     self->go_.Clear();  // Start wakes it again only after Stop saw idle_
+    // order: acquire is redundant: go_.Sleep above pairs with Shutdown's Wakeup
+    // after the store. Kept defensively.
     if (self->quit_.load(std::memory_order_acquire)) return nullptr;
     self->body_();
     self->idle_.Wakeup();
@@ -311,6 +324,8 @@ void ServiceThread::Shutdown() {
       active_.load(std::memory_order_relaxed)) {
     return;  // never started, or serving a Run that exit interrupted
   }
+  // order: release is redundant: go_.Wakeup below publishes it. Kept
+  // defensively.
   quit_.store(true, std::memory_order_release);
   go_.Wakeup();
   pthread_join(thread_, nullptr);

@@ -126,6 +126,8 @@ void SiftDown(size_t i) {
 }
 
 void UpdateNextLocked() {
+  // order: release is redundant: a hint; the heap is read only under
+  // sched.lock, held here. Kept defensively.
   next_when.store(timer_heap.empty() ? 0 : timer_heap.front()->when,
                   std::memory_order_release);
 }
@@ -182,6 +184,8 @@ int64_t NanoTime() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// order: acquire is redundant: callers use the deadline as a number and take
+// sched.lock before the heap. May be relaxed; measure first.
 int64_t NextTimer() { return next_when.load(std::memory_order_acquire); }
 
 void TimersReset() {

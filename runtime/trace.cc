@@ -131,6 +131,8 @@ void PrintGoroutines(Sched* s, FILE* out, bool detail)
   for (GRecord* rec : s->allgs) {
     G* gp = &rec->g;
     // Acquire: pairs with newproc1's release, so goid is the new life's.
+    // order: acquire needed on weakly ordered CPUs; goid is read through Racy,
+    // so TSan cannot see it.
     GStatus st = gp->status.load(std::memory_order_acquire);
     if (st == GStatus::kDead || st == GStatus::kIdle) continue;
     std::fprintf(out, "%sgoroutine %lld [%s", detail ? "" : "\n", Goid(gp),

@@ -51,6 +51,9 @@ void WaitGroup::Add(int delta) {
   // The counter is zero and goroutines wait. Nobody may change the word now:
   // a Wait would see zero and not count itself; an Add would be misuse.
   if (state_.load(std::memory_order_relaxed) != state) ThrowConcurrentAdd();
+  // order: release needed: a late Wait that reads this 0 gets the Dones' writes
+  // only through it. TSan keeps the Done's clock on the atomic, so it cannot
+  // see a relaxed store.
   state_.store(0, std::memory_order_release);  // pairs with Wait's load
   for (; w > 0; --w) sema_.Release(/*handoff=*/false);
 }
@@ -60,6 +63,9 @@ void WaitGroup::Wait() {
   uint64_t state = state_.load(std::memory_order_acquire);
   for (;;) {
     if (Counter(state) == 0) return;  // acquire: saw the last Done
+    // order: acquire needed, on failure too: a failed CAS that reloads 0
+    // returns with no other edge to the last Done. waitgroup_test's
+    // LastDoneBetweenWaitsLoadAndCas catches relaxed.
     if (state_.compare_exchange_weak(state, state + 1,
                                      std::memory_order_acquire,
                                      std::memory_order_acquire)) {

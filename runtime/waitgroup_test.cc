@@ -1,6 +1,6 @@
 // runtime/waitgroup_test.cc — tests for gmp::WaitGroup: fan-in at several
-// GOMAXPROCS, several waiters, reuse across rounds, a zero counter, and the
-// fatal errors.
+// GOMAXPROCS, several waiters, reuse across rounds, the last Done landing
+// inside Wait, a zero counter, and the fatal errors.
 #include "runtime/waitgroup.h"
 
 #include <atomic>
@@ -85,6 +85,47 @@ TEST_P(WaitGroupProcsTest, Reuse) {
       wg.Wait();
       ASSERT_EQ(total.load(), 3 * (round + 1));
     }
+  });
+}
+
+// A Wait that reads the counter as 1, loses its CAS to the last Done and so
+// reloads zero returns without parking: the failed CAS is then its only edge
+// to what the Done-er wrote. The Done-er and the waiter meet through a flag
+// that orders only waiter -> Done-er, and the waiter calls Wait at a varying
+// delay after raising it, so that some rounds put the last Done between
+// Wait's first load and its CAS (ThreadSanitizer checks the edge: each round
+// writes its own slot, read by the waiter after Wait).
+TEST(WaitGroupTest, LastDoneBetweenWaitsLoadAndCas) {
+  static constexpr int kRounds = 20000;
+  static constexpr int kMaxDelay = 256;
+  RunOn(2, [] {
+    std::vector<int> slots(kRounds, 0);
+    std::atomic<int> round{-1};  // the waiter's Add for `round` is done
+    std::atomic<int> spin{0};
+    WaitGroup wg;
+    WaitGroup exited;
+    exited.Add(1);
+    Go([&] {
+      for (int r = 0; r < kRounds; ++r) {
+        for (int n = 1; round.load(std::memory_order_acquire) != r; ++n) {
+          if (n % 4096 == 0) Gosched();  // the waiter may sit in our runnext
+        }
+        slots[r] = r + 1;
+        wg.Done();
+      }
+      exited.Done();
+    });
+    for (int r = 0; r < kRounds; ++r) {
+      wg.Add(1);
+      round.store(r, std::memory_order_release);
+      const int delay = (r * 37) % kMaxDelay;
+      for (int i = 0; i < delay; ++i) {
+        spin.fetch_add(1, std::memory_order_relaxed);
+      }
+      wg.Wait();
+      ASSERT_EQ(slots[r], r + 1) << "round " << r;
+    }
+    exited.Wait();
   });
 }
 

@@ -22,6 +22,9 @@ namespace gmp::internal {
 bool YieldDirect(G* gp) {
   M* mp = gp->m;
   P* pp = mp->p;
+  // order: both acquires are redundant: a true value only bails out, and the
+  // slow path re-checks (gcstopm's sched.lock, ExitPoint). May be relaxed;
+  // measure first.
   if (pp == nullptr || mp->lockedg != nullptr ||
       gp->preempt.load(std::memory_order_relaxed) ||
       sched->gcwaiting.load(std::memory_order_acquire) ||
@@ -49,6 +52,8 @@ bool YieldDirect(G* gp) {
 #endif
   CheckStackCanary(StackOf(gp));
   next->m = mp;
+  // order: release is redundant: its readers (mainexit, PreemptAll, Retake,
+  // under sched.lock) only store preempt. May be relaxed; measure first.
   mp->curg.store(next, std::memory_order_release);
   next->status.store(GStatus::kRunning, std::memory_order_relaxed);
   pp->schedtick.store(pp->schedtick.load(std::memory_order_relaxed) + 1,

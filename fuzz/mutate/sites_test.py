@@ -1,6 +1,7 @@
 """Tests of fuzz/mutate/sites.py: the scanner, the weakening rules, the
 mutator, and that the committed sites.json and mutants.bzl match runtime/."""
 
+import glob
 import io
 import json
 import os
@@ -332,6 +333,144 @@ class CommittedListTest(unittest.TestCase):
         marked = {s["id"] for s in result["sites"] if s.get("needs_model_checker")}
         self.assertTrue(any(i.split(":", 1)[1].startswith("StoreLoad#") for i in marked),
                         marked)
+
+
+# Every release, acquire or acq_rel site that survived the newest committed
+# mutation pass carries an `// order:` comment that says why its order is
+# what it is (reports/mutation/TRIAGE.md): in the comment block right above
+# the statement that holds the site, or at the end of one of its lines.
+ORDER_TAG = "// order:"
+
+
+def newest_mutation_report(root):
+    """The committed mutation report with the latest `generated` stamp."""
+    paths = glob.glob(os.path.join(root, "reports", "mutation", "mutation-*.json"))
+    if not paths:
+        return None
+    reports = []
+    for p in paths:
+        with open(p) as f:
+            reports.append(json.load(f))
+    return max(reports, key=lambda r: r.get("generated", ""))
+
+
+def survivors(report):
+    """Site ids whose weakening survived (not the seq_cst "needs a model
+    checker" ones: TSan cannot tell those orders apart)."""
+    return sorted({r["site"] for r in report["results"].values() if r["verdict"] == "survived"})
+
+
+def _code(line):
+    i = line.find("//")
+    return (line[:i] if i >= 0 else line).strip()
+
+
+def has_order_comment(lines, line):
+    """Whether the statement holding 1-based `line` of `lines` has an order
+    comment: on one of its lines, or in the comment block just above it."""
+    i = line - 1
+    # Back to the statement's first line: up while the line above continues it.
+    while i > 0:
+        above = lines[i - 1].strip()
+        code = _code(lines[i - 1])
+        if not above or above.startswith(("//", "#")) or not code or code[-1] in ";{}:":
+            break
+        i -= 1
+    # The statement's lines, up to the one that ends it.
+    j = line - 1
+    while j < len(lines) - 1 and j - (line - 1) < 6 and not _code(lines[j]).endswith((";", "{")):
+        j += 1
+    if any(ORDER_TAG in ln for ln in lines[i:j + 1]):
+        return True
+    # The comment block right above it.
+    k = i - 1
+    while k >= 0 and lines[k].strip().startswith("//"):
+        if lines[k].strip().startswith(ORDER_TAG):
+            return True
+        k -= 1
+    return False
+
+
+def missing_order_comments(root, report):
+    """[(site id, why)] for each survivor without an order comment."""
+    scanned = {s["id"]: s for s in sites.scan(root)["sites"]}
+    texts = {}
+    missing = []
+    for sid in survivors(report):
+        s = scanned.get(sid)
+        if s is None:
+            missing.append((sid, "no longer in runtime/ (renamed or removed?)"))
+            continue
+        if s["file"] not in texts:
+            with open(os.path.join(root, s["file"])) as f:
+                texts[s["file"]] = f.read().splitlines()
+        if not has_order_comment(texts[s["file"]], s["line"]):
+            missing.append((sid, "%s:%d has no %r comment" % (s["file"], s["line"], ORDER_TAG)))
+    return missing
+
+
+class OrderCommentTest(unittest.TestCase):
+    """Each survivor of the mutation pass is triaged at its site."""
+
+    def setUp(self):
+        self.report = newest_mutation_report(ROOT)
+        if self.report is None:
+            self.fail("no reports/mutation/mutation-*.json in %s" % ROOT)
+
+    def test_every_survivor_has_an_order_comment(self):
+        self.assertGreater(len(survivors(self.report)), 0)
+        missing = missing_order_comments(ROOT, self.report)
+        self.assertEqual(missing, [], "survivors of the mutation pass without an `%s` "
+                         "comment (reports/mutation/TRIAGE.md says what each needs):\n%s"
+                         % (ORDER_TAG, "\n".join("  %s: %s" % m for m in missing)))
+
+    def test_model_checker_sites_are_not_survivors(self):
+        ids = survivors(self.report)
+        for r in self.report["results"].values():
+            if r["site"] in ids:
+                self.assertNotIn("needs_model_checker", r, r["site"])
+
+    def test_a_removed_comment_is_noticed(self):
+        root = tempfile.mkdtemp(prefix="order_comment.")
+        self.addCleanup(shutil.rmtree, root)
+        shutil.copytree(os.path.join(ROOT, "runtime"), os.path.join(root, "runtime"))
+        site = {s["id"]: s for s in sites.scan(root)["sites"]}[survivors(self.report)[0]]
+        path = os.path.join(root, site["file"])
+        with open(path) as f:
+            lines = f.read().splitlines()
+        k = site["line"] - 1
+        while ORDER_TAG not in lines[k]:
+            k -= 1
+        del lines[k]  # the tag line only; its continuation lines stay
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.assertEqual([m[0] for m in missing_order_comments(root, self.report)],
+                         [site["id"]])
+
+    def test_comment_placement(self):
+        lines = textwrap.dedent("""\
+            void F() {
+              // order: why the first store is release.
+              a.store(1, std::memory_order_release);
+              // Not a tag.
+              b.store(1,
+                      std::memory_order_release);
+              if (x &&
+                  c.load(std::memory_order_acquire)) {  // order: trailing
+              }
+              // order: about the statement below, with
+              // a second line.
+              if (y &&
+                  d.load(std::memory_order_acquire)) {
+              }
+              e.store(1, std::memory_order_release);
+            }
+            """).splitlines()
+        self.assertTrue(has_order_comment(lines, 3))
+        self.assertFalse(has_order_comment(lines, 5))
+        self.assertTrue(has_order_comment(lines, 8))
+        self.assertTrue(has_order_comment(lines, 13))
+        self.assertFalse(has_order_comment(lines, 15))
 
 
 if __name__ == "__main__":
