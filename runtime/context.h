@@ -174,9 +174,13 @@ extern "C" SwitchResult gmp_context_switch(void* to_sp, Context* from);
 // (the scheduler's own switches, benchmarks). Same contract, same sanitizer
 // announcements in the caller's frame (which then is "the swap's frame").
 // Inlined, the resumed side lands straight in its caller instead of
-// returning through a frame shared by all contexts, which saves a
-// mispredicted return per switch (about half the cost; see
-// bench/context_bench.cc). The caller must, as with SwitchContext, re-read
+// returning through a frame shared by all contexts. Whether that is faster
+// depends on the CPU's return and indirect-branch predictors and on what
+// runs between switches: on the VM gmplab's reports are measured on,
+// bench/context_bench.cc's bare pair costs about 23 ns per round trip with
+// SwitchContext and 150 ns with this, while in the scheduler each wins some
+// workloads (the switch_call variant, policy::kInlineSwitch, measures
+// it). The caller must, as with SwitchContext, re-read
 // thread-local state after it through noinline accessors.
 GMP_ALWAYS_INLINE void SwitchContextFast(Context* from, Context* to) {
 #if GMP_CONTEXT_UCONTEXT
@@ -204,6 +208,17 @@ GMP_ALWAYS_INLINE void SwitchContextFast(Context* from, Context* to) {
   }
   sanitizer::AsanFinishSwitch(from->asan_fake_stack, nullptr, nullptr);
 #endif
+}
+
+// SchedSwitch is the scheduler's switch between g0 and a goroutine (execute,
+// mcall): SwitchContextFast or SwitchContext, per the variant's
+// policy::kInlineSwitch (context_switch.h).
+GMP_ALWAYS_INLINE void SchedSwitch(Context* from, Context* to) {
+  if constexpr (policy::kInlineSwitch) {
+    SwitchContextFast(from, to);
+  } else {
+    SwitchContext(from, to);
+  }
 }
 
 }  // namespace gmp::internal

@@ -322,7 +322,7 @@ static G* execute(M* mp, G* gp, bool inherit) {
   const int g0_errno = *err;
   *eh = gp->eh;
   *err = gp->saved_errno;
-  SwitchContextFast(&mp->g0, gp->ctx);
+  SchedSwitch(&mp->g0, gp->ctx);
   // The goroutine that switched back: curg, which a direct yield moves on.
   G* const out = mp->curg.load(std::memory_order_relaxed);
   out->eh = *eh;
@@ -540,7 +540,7 @@ void mstart(M* mp) {
 void mcall(G* gp, After after) {
   M* mp = gp->m;
   mp->after = after;
-  SwitchContextFast(gp->ctx, &mp->g0);
+  SchedSwitch(gp->ctx, &mp->g0);
   // Resumed, possibly on another M (gp->m says which), by g0 or by a
   // goroutine that yielded to us directly. A goroutine picked up after main
   // returned goes no further.
@@ -555,7 +555,7 @@ void mcall(G* gp, After after) {
 [[noreturn]] __attribute__((noinline, cold)) static void Abandon(G* gp) {
   M* mp = gp->m;
   mp->after = After::kAbandon;
-  SwitchContextFast(gp->ctx, &mp->g0);
+  SchedSwitch(gp->ctx, &mp->g0);
   Throw(absl::StrCat("goroutine ", gp->goid, " resumed after exit"));
 }
 

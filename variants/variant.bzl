@@ -58,6 +58,7 @@ def gmp_variant(
         stack = None,
         stack_size = None,
         context = None,
+        inline_switch = None,
         canary = "",
         canary_one_in = 1,
         asan = False,
@@ -98,6 +99,9 @@ def gmp_variant(
         [stacks.h: 0].
       context: "asm" (hand-written x86-64 switch) or "ucontext"
         [context_switch.h: asm].
+      inline_switch: whether the scheduler's switches between g0 and a
+        goroutine (execute, mcall) are inlined (SwitchContextFast) or a call
+        (SwitchContext) [context_switch.h: True].
       canary: the name of a deliberately planted bug, or "". Canary variants
         are tagged manual: `bazel test //...` never runs them.
       canary_one_in: the planted bug strikes at one chance in this many (1 =
@@ -143,6 +147,7 @@ def gmp_variant(
     _define(defines, "GMP_STACK_KIND", stack)
     _define(defines, "GMP_STACK_SIZE", stack_size, "%d")
     _define(defines, "GMP_CONTEXT_UCONTEXT", None if context == None else _CONTEXTS[context], "%d")
+    _define(defines, "GMP_INLINE_SWITCH", None if inline_switch == None else (1 if inline_switch else 0), "%d")
     if canary:
         if canary_one_in < 1:
             fail("gmp_variant: canary_one_in = %d; expected at least 1" % canary_one_in)

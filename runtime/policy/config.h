@@ -17,6 +17,7 @@
 //   policy::kFairness    fairness.h
 //   policy::Stacks, kStackSize   stacks.h (through runtime/stack.h)
 //   policy::kUcontext    context_switch.h: ucontext instead of asm
+//   policy::kInlineSwitch context_switch.h: the scheduler's switches inlined
 //   policy::CanaryFires()  canary variants only (GMP_CANARY_<NAME>): whether
 //                        the planted bug strikes at this chance
 #ifndef GMPLAB_RUNTIME_POLICY_CONFIG_H_
@@ -82,6 +83,7 @@ inline std::string DescribeVariant() {
   s += " stack_size=" +
        (kStackSize == 0 ? std::string("default") : std::to_string(kStackSize));
   s += std::string(" context=") + (kUcontext ? "ucontext" : "asm");
+  s += std::string(" inline_switch=") + (kInlineSwitch ? "on" : "off");
 #if defined(GMP_CANARY_STEAL_NO_ACQUIRE)
   s += " canary=STEAL_NO_ACQUIRE";
 #elif defined(GMP_CANARY_LOST_WAKEUP)
