@@ -667,7 +667,10 @@ TEST(RuntimeLock, TryLockSeesTheLastUnlocksWrites) {
     unlocked.store(true, std::memory_order_relaxed);
   });
   while (!unlocked.load(std::memory_order_relaxed)) std::this_thread::yield();
-  ASSERT_TRUE(l.try_lock());
+  if (!l.try_lock()) {
+    writer.join();
+    FAIL() << "try_lock failed after the last unlock";
+  }
   EXPECT_EQ(data, 42);
   l.unlock();
   writer.join();
