@@ -72,18 +72,17 @@ void StackScavengerRunEnded(StackPool* pool) {
   bool queued = false;
   {
     LockGuard l(scavenger_lock);
+    StackPool** free_slot = nullptr;
     for (StackPool*& slot : idle_pools) {
       if (slot == pool) {
         queued = true;
         break;
       }
+      if (slot == nullptr && free_slot == nullptr) free_slot = &slot;
     }
-    for (StackPool*& slot : idle_pools) {
-      if (queued) break;
-      if (slot == nullptr) {
-        slot = pool;
-        queued = true;
-      }
+    if (!queued && free_slot != nullptr) {
+      *free_slot = pool;
+      queued = true;
     }
   }
   if (!queued) {
